@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "routines",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "routines", targets: ["routines"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // Pure Swift: the routine format, decoding, validation, durations, cron expressions.
+        .target(name: "RoutineModel"),
+        // Pure Swift: next-fire math for at / cron / sun triggers, time zones and DST.
+        .target(name: "Schedule", dependencies: ["RoutineModel"]),
+        // Pure Swift: the engine actor and the protocols it needs.
+        .target(name: "Engine", dependencies: ["RoutineModel", "Schedule"]),
+
+        // System libraries: module map + shim header only.
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+
+        // ALSA players, decoding, resampling, synthesis.
+        .target(name: "Audio", dependencies: ["CALSA", "CSndFile", "CSampleRate", "RoutineModel"]),
+
+        .executableTarget(
+            name: "routines",
+            dependencies: [
+                "RoutineModel", "Schedule",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "RoutineModelTests", dependencies: ["RoutineModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "RoutineModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel"]),
+    ]
+)
