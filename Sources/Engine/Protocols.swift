@@ -1,0 +1,126 @@
+// API CONTRACT: the engine's view of the outside world. One real implementation each lives in
+// Audio / Speech / Devices / Daemon; engine tests use recording fakes and virtual clocks.
+import Foundation
+import RoutineModel
+
+/// A piece of audio to play on one output.
+public enum AudioItem: Sendable, Equatable {
+    /// A file from the audio folders (already resolved to an absolute path inside them), with gain in dB.
+    case file(path: String, gain: Double)
+    case tone(ToneSpec)
+    case keepAlive(KeepAliveSpec)
+    case silence(Duration)
+    /// Already-synthesized mono 16-bit samples (speech).
+    case samples(PCMSamples)
+}
+
+/// Mono or interleaved 16-bit PCM with its format.
+public struct PCMSamples: Sendable, Equatable {
+    public var samples: [Int16]
+    public var sampleRate: Int
+    public var channels: Int
+    public init(samples: [Int16], sampleRate: Int, channels: Int = 1) {
+        self.samples = samples
+        self.sampleRate = sampleRate
+        self.channels = channels
+    }
+}
+
+/// Queue priority on one output: announcements go ahead of queued keep-alive bursts.
+public enum AudioPriority: Int, Sendable, Comparable {
+    /// Keep-alive bursts: never start while other audio plays, wait behind everything else.
+    case keepAlive = 0
+    case normal = 1
+    case announcement = 2
+    public static func < (lhs: AudioPriority, rhs: AudioPriority) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// Plays audio on named outputs. One player per output; items on an output are serialized.
+public protocol AudioOutput: Sendable {
+    /// Plays `items` back to back on `output` (nothing else interleaves) and returns when the last
+    /// frame was written. Throws a user-facing error naming the output and PCM when it cannot open.
+    func play(_ items: [AudioItem], on output: String, priority: AudioPriority) async throws
+    /// Sets the output's mixer control (0–100).
+    func setVolume(_ level: Int, on output: String) async throws
+}
+
+/// Synthesizes speech.
+public protocol SpeechSynthesizer: Sendable {
+    func synthesize(_ text: String, voice: String, rate: Int) async throws -> PCMSamples
+}
+
+/// Where the wall clock comes from; the real one arms a `CLOCK_REALTIME` timerfd with
+/// `TFD_TIMER_CANCEL_ON_SET`, the test one is advanced by hand.
+public protocol WallClock: Sendable {
+    /// Now, on the wall clock.
+    func now() -> Date
+    /// Sleeps until the wall clock reaches `deadline`; returns early with `.clockChanged` when the
+    /// wall clock jumps (NTP step, resume from suspend), so the caller re-plans. Throws on cancellation.
+    func sleep(until deadline: Date) async throws -> WallClockWake
+}
+
+/// Why a wall-clock sleep ended.
+public enum WallClockWake: Sendable, Equatable {
+    case due
+    case clockChanged
+}
+
+/// One row of run history.
+public struct RunRecord: Sendable, Equatable, Codable {
+    public var id: Int64?
+    public var routine: String
+    /// `manual`, `event:NAME`, a trigger index/id, `startup`, `catchUp:…`.
+    public var trigger: String
+    public var startedAt: Date
+    public var endedAt: Date?
+    /// `running`, `success`, `error`, `interrupted`, `skipped`.
+    public var outcome: String
+    public var error: String?
+    /// Each action step: index, kind, start, end, error.
+    public var steps: [RunStep]
+    public init(
+        id: Int64? = nil, routine: String, trigger: String, startedAt: Date, endedAt: Date? = nil,
+        outcome: String, error: String? = nil, steps: [RunStep] = []
+    ) {
+        self.id = id
+        self.routine = routine
+        self.trigger = trigger
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.outcome = outcome
+        self.error = error
+        self.steps = steps
+    }
+}
+
+/// One action's timing within a run.
+public struct RunStep: Sendable, Equatable, Codable {
+    public var index: Int
+    public var kind: String
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var error: String?
+    public init(index: Int, kind: String, startedAt: Date, endedAt: Date? = nil, error: String? = nil) {
+        self.index = index
+        self.kind = kind
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.error = error
+    }
+}
+
+/// Persisted state: headphone mode, catch-up marks, run history. Every write is durable when the
+/// call returns (the daemon may be killed at any moment).
+public protocol StateStore: Sendable {
+    func headphoneMode() async throws -> Bool
+    func setHeadphoneMode(_ on: Bool) async throws
+    /// The last instant a schedule trigger fired (key: `routine#triggerIndexOrId`).
+    func lastFire(_ key: String) async throws -> Date?
+    func setLastFire(_ key: String, _ instant: Date) async throws
+    /// Inserts a run (returns its id) or updates it when `record.id` is set.
+    func saveRun(_ record: RunRecord) async throws -> Int64
+    /// Newest first; nil routine: all.
+    func history(routine: String?, limit: Int) async throws -> [RunRecord]
+    /// Marks runs left `running` by a crash as `interrupted` (called at start).
+    func closeDanglingRuns(at instant: Date) async throws
+}
