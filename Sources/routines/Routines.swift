@@ -6,7 +6,29 @@ struct Routines: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "routines",
         abstract: "Run declarative JSON routines: schedules, events, sounds, speech and Bluetooth keep-alive.",
+        discussion: """
+            Routines are JSON files in a folder (one routine each, named after the file). The daemon \
+            runs them on schedules, events and idle outputs; the other commands talk to it over its \
+            control socket, or work offline (validate, next --file/--trigger).
+            """,
         version: "0.1.0",
-        subcommands: []
+        subcommands: [Validate.self, Next.self]
     )
+
+    /// Runs the command; a `CLIError` prints as one line `routines: MESSAGE` and exits 1.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as CLIError {
+            printError("routines: \(error.message)")
+            exit(withError: ExitCode(1))
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
