@@ -34,6 +34,8 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(name: "ModelBench", dependencies: ["RoutineModel"], path: "bench/ModelBench"),
+
         .testTarget(name: "RoutineModelTests", dependencies: ["RoutineModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
