@@ -20,25 +20,27 @@ struct CronSchedule: Sendable {
         seconds = expression.seconds & (1 << 60 - 1)
         minutes = expression.minutes & (1 << 60 - 1)
         hours = UInt64(expression.hours) & (1 << 24 - 1)
-        daysOfMonth = UInt64(expression.daysOfMonth) & 0xFFFF_FFFE
-        months = UInt64(expression.months) & 0x1FFE
-        // Day of week 7 is Sunday too.
-        daysOfWeek = UInt64(expression.daysOfWeek & 0x7F | (expression.daysOfWeek >> 7 & 1))
         dayOfMonthRestricted = expression.dayOfMonthRestricted
         dayOfWeekRestricted = expression.dayOfWeekRestricted
         hourIsFixed = expression.hourIsFixed
+        months = UInt64(expression.months) & 0x1FFE
+        // An unrestricted field allows everything, even if its bits were left empty.
+        let dom = UInt64(expression.daysOfMonth) & 0xFFFF_FFFE
+        daysOfMonth = dom == 0 && !dayOfMonthRestricted ? 0xFFFF_FFFE : dom
+        // Day of week 7 is Sunday too.
+        let dow = UInt64(expression.daysOfWeek & 0x7F | (expression.daysOfWeek >> 7 & 1))
+        daysOfWeek = dow == 0 && !dayOfWeekRestricted ? 0x7F : dow
 
-        var someDay = false
-        if dayOfWeekRestricted && daysOfWeek != 0 {
-            someDay = true  // every month has every weekday
-        } else if dayOfMonthRestricted {
-            for month in 1...12 where months >> UInt64(month) & 1 != 0 {
-                let longest = month == 2 ? 29 : CivilDate.daysInMonth(year: 2001, month: month)
-                if daysOfMonth & (1 << UInt64(longest + 1) - 2) != 0 { someDay = true }
-            }
-        } else {
-            someDay = !dayOfWeekRestricted
+        // Some allowed month has an allowed day of the month (29 February counts: leap years come).
+        var someDayOfMonth = false
+        for month in 1...12 where months >> UInt64(month) & 1 != 0 {
+            let longest = month == 2 ? 29 : CivilDate.daysInMonth(year: 2001, month: month)
+            if daysOfMonth & (1 << UInt64(longest + 1) - 2) != 0 { someDayOfMonth = true }
         }
+        // Any date falls on every weekday in some year, and every month has every weekday.
+        let someDay =
+            dayOfMonthRestricted && dayOfWeekRestricted
+            ? someDayOfMonth || daysOfWeek != 0 : someDayOfMonth && daysOfWeek != 0
         canMatch = someDay && seconds != 0 && minutes != 0 && hours != 0 && months != 0
     }
 
@@ -46,7 +48,7 @@ struct CronSchedule: Sendable {
     func dayMask(year: Int, month: Int, first: Int) -> UInt64 {
         let length = CivilDate.daysInMonth(year: year, month: month)
         let valid: UInt64 = (1 << UInt64(length + 1)) - 2
-        if !dayOfWeekRestricted { return dayOfMonthRestricted ? daysOfMonth & valid : valid }
+        if daysOfWeek == 0x7F && !(dayOfMonthRestricted && dayOfWeekRestricted) { return daysOfMonth & valid }
         let firstWeekday = CivilDate.weekday(days: first)
         var byWeekday: UInt64 = 0
         var weekdays = daysOfWeek
@@ -56,7 +58,9 @@ struct CronSchedule: Sendable {
             let firstDay = (weekday - firstWeekday + 7) % 7 + 1
             byWeekday |= 0x1020_4081 << UInt64(firstDay)  // that day and every 7th after it
         }
-        return (dayOfMonthRestricted ? byWeekday | daysOfMonth : byWeekday) & valid
+        // cron's rule: when both fields are restricted either may match, else both must (a `*` allows all).
+        let both = dayOfMonthRestricted && dayOfWeekRestricted
+        return (both ? byWeekday | daysOfMonth : byWeekday & daysOfMonth) & valid
     }
 
     /// The earliest matching local time at or after `start`, or nil when none falls on a day up to `lastDay`.
