@@ -105,8 +105,8 @@ public struct ZoneRules: Sendable {
         return dir.isEmpty ? "/usr/share/zoneinfo" : dir
     }
 
-    private static func load(_ identifier: String) throws(ScheduleError) -> ZoneRules {
-        let directory = directory
+    /// Reads `identifier`'s TZif file from `directory`, uncached.
+    static func load(_ identifier: String, from directory: String = directory) throws(ScheduleError) -> ZoneRules {
         let allowed = identifier.utf8.allSatisfy { byte in
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
