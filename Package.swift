@@ -34,6 +34,9 @@ let package = Package(
             ]
         ),
 
+        // Next-fire benchmark (bench/schedule/run.sh compares it with Python's croniter).
+        .executableTarget(name: "ScheduleBench", dependencies: ["Schedule", "RoutineModel"], path: "bench/ScheduleBench"),
+
         .testTarget(name: "RoutineModelTests", dependencies: ["RoutineModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
