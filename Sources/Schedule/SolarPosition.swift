@@ -40,8 +40,9 @@ enum SolarPosition {
 
     /// The sun's declination (radians) and the equation of time (minutes).
     static func sunParameters(julianCentury t: Double) -> (declination: Double, equationOfTime: Double) {
-        let meanLongitude = radians((280.466_46 + t * (36_000.769_83 + t * 0.000_303_2)).truncatingRemainder(
-            dividingBy: 360))
+        let meanLongitude = radians(
+            (280.466_46 + t * (36_000.769_83 + t * 0.000_303_2)).truncatingRemainder(
+                dividingBy: 360))
         let meanAnomaly = radians(357.529_11 + t * (35_999.050_29 - 0.000_153_7 * t))
         let eccentricity = 0.016_708_634 - t * (0.000_042_037 + 0.000_000_126_7 * t)
         let center =

@@ -1,14 +1,18 @@
+import RoutineModel
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import RoutineModel
 
 /// Why a trigger cannot be scheduled (unknown zone, `sun` without a location, …).
 public struct ScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A full sentence for the user, naming the zone or setting at fault.
     public var message: String
+    /// Creates an error with `message`.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
 

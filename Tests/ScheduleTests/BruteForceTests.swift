@@ -94,9 +94,13 @@ import Testing
         for (kind, text) in pairs {
             let a = try schedule(kind, zone: zone)
             let c = try schedule(cron(text), zone: zone)
-            for start in ["2025-03-07T00:00:00Z", "2025-04-03T00:00:00Z", "2025-09-04T00:00:00Z", "2025-10-23T00:00:00Z",
-                          "2025-10-31T00:00:00Z"] {
-                #expect(a.fires(after: instant(start), count: 8) == c.fires(after: instant(start), count: 8), "\(zone) \(text)")
+            for start in [
+                "2025-03-07T00:00:00Z", "2025-04-03T00:00:00Z", "2025-09-04T00:00:00Z", "2025-10-23T00:00:00Z",
+                "2025-10-31T00:00:00Z",
+            ] {
+                #expect(
+                    a.fires(after: instant(start), count: 8) == c.fires(after: instant(start), count: 8),
+                    "\(zone) \(text)")
             }
         }
     }

@@ -120,7 +120,9 @@ import Testing
         #expect(try utc("0 12 * * *", from: "2025-01-01T11:59:59Z", count: 1) == ["2025-01-01T12:00:00+00:00"])
         #expect(try utc("0 12 * * *", from: "2025-01-01T11:59:59Z", count: 0).isEmpty)
         let s = try schedule(cron("* * * * * *"), zone: "UTC")
-        #expect(s.nextFire(after: instant("2025-01-01T00:00:00Z").addingTimeInterval(0.25)) == instant("2025-01-01T00:00:01Z"))
+        #expect(
+            s.nextFire(after: instant("2025-01-01T00:00:00Z").addingTimeInterval(0.25))
+                == instant("2025-01-01T00:00:01Z"))
     }
 
     @Test func zoneChoice() throws {
@@ -129,7 +131,8 @@ import Testing
         let s = try TriggerSchedule(trigger: trigger, defaultTimeZone: "Europe/Berlin", location: nil)
         #expect(s.zone.identifier == "Asia/Tokyo")
         #expect(s.nextFire(after: instant("2025-01-01T00:00:00Z")).map(s.zone.iso8601) == "2025-01-02T07:00:00+09:00")
-        let fallback = try TriggerSchedule(trigger: Trigger(kind: cron("0 7 * * *")), defaultTimeZone: "Europe/Berlin", location: nil)
+        let fallback = try TriggerSchedule(
+            trigger: Trigger(kind: cron("0 7 * * *")), defaultTimeZone: "Europe/Berlin", location: nil)
         #expect(fallback.zone.identifier == "Europe/Berlin")
         #expect(throws: ScheduleError.self) {
             try TriggerSchedule(trigger: Trigger(kind: .startup), defaultTimeZone: nil, location: nil)

@@ -93,7 +93,8 @@ import Testing
                 == ["2025-11-02T01:30:00-04:00", "2025-11-09T01:30:00-05:00"])
         // Days not including the transition day are untouched by it.
         #expect(
-            try fires(at("02:30", days: [.sat, .mon]), zone: "America/New_York", from: "2025-03-08T00:00:00-05:00",
+            try fires(
+                at("02:30", days: [.sat, .mon]), zone: "America/New_York", from: "2025-03-08T00:00:00-05:00",
                 count: 2) == ["2025-03-08T02:30:00-05:00", "2025-03-10T02:30:00-04:00"])
     }
 

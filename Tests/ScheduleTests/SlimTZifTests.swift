@@ -9,7 +9,9 @@ import Testing
     static let zic = "/usr/sbin/zic"
     static let source = "/usr/share/zoneinfo/tzdata.zi"
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: zic) && FileManager.default.fileExists(atPath: source)))
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: zic) && FileManager.default.fileExists(atPath: source)))
     func slimFilesMatchFatFiles() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slim-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -19,14 +21,18 @@ import Testing
         try process.run()
         process.waitUntilExit()
         try #require(process.terminationStatus == 0)
-        for name in ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "America/Havana",
-                     "Asia/Beirut", "Europe/Dublin", "Africa/Casablanca", "Asia/Tehran", "Pacific/Chatham"] {
+        for name in [
+            "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "America/Havana",
+            "Asia/Beirut", "Europe/Dublin", "Africa/Casablanca", "Asia/Tehran", "Pacific/Chatham",
+        ] {
             let fat = try ZoneRules.load(name, from: ZoneRules.directory)
             let slim = try ZoneRules.load(name, from: dir.path)
             var mismatches = 0
             // Every 3 hours from 1970 to 2040.
-            for t in stride(from: 0, to: 2_208_988_800, by: 3 * 3600) where
-                fat.table.period(at: t).offset != slim.table.period(at: t).offset {
+            for t in stride(from: 0, to: 2_208_988_800, by: 3 * 3600)
+            where
+                fat.table.period(at: t).offset != slim.table.period(at: t).offset
+            {
                 mismatches += 1
             }
             #expect(mismatches == 0, "\(name)")

@@ -16,24 +16,33 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(place: "Berlin, summer solstice", latitude: 52.52, longitude: 13.405, zone: "Europe/Berlin",
-             sunrise: "2025-06-21T04:43:08+02:00", sunset: "2025-06-21T21:33:18+02:00"),
-        Case(place: "Berlin, winter solstice", latitude: 52.52, longitude: 13.405, zone: "Europe/Berlin",
-             sunrise: "2025-12-21T08:15:02+01:00", sunset: "2025-12-21T15:54:02+01:00"),
-        Case(place: "New York, equinox", latitude: 40.7128, longitude: -74.006, zone: "America/New_York",
-             sunrise: "2025-03-20T06:58:54-04:00", sunset: "2025-03-20T19:08:25-04:00"),
-        Case(place: "New York, DST end", latitude: 40.7128, longitude: -74.006, zone: "America/New_York",
-             sunrise: "2025-11-02T06:27:55-05:00", sunset: "2025-11-02T16:50:45-05:00"),
-        Case(place: "Sydney, summer", latitude: -33.8688, longitude: 151.2093, zone: "Australia/Sydney",
-             sunrise: "2025-01-15T05:59:43+11:00", sunset: "2025-01-15T20:08:55+11:00"),
-        Case(place: "Sydney, winter", latitude: -33.8688, longitude: 151.2093, zone: "Australia/Sydney",
-             sunrise: "2025-07-15T06:58:06+10:00", sunset: "2025-07-15T17:04:24+10:00"),
-        Case(place: "Quito, equinox", latitude: -0.1807, longitude: -78.4678, zone: "America/Guayaquil",
-             sunrise: "2025-09-23T06:02:50-05:00", sunset: "2025-09-23T18:09:19-05:00"),
-        Case(place: "Reykjavik, June", latitude: 64.1466, longitude: -21.9426, zone: "Atlantic/Reykjavik",
-             sunrise: "2025-06-01T03:22:22+00:00", sunset: "2025-06-01T23:31:10+00:00"),
-        Case(place: "Reykjavik, December", latitude: 64.1466, longitude: -21.9426, zone: "Atlantic/Reykjavik",
-             sunrise: "2025-12-21T11:22:30+00:00", sunset: "2025-12-21T15:29:27+00:00"),
+        Case(
+            place: "Berlin, summer solstice", latitude: 52.52, longitude: 13.405, zone: "Europe/Berlin",
+            sunrise: "2025-06-21T04:43:08+02:00", sunset: "2025-06-21T21:33:18+02:00"),
+        Case(
+            place: "Berlin, winter solstice", latitude: 52.52, longitude: 13.405, zone: "Europe/Berlin",
+            sunrise: "2025-12-21T08:15:02+01:00", sunset: "2025-12-21T15:54:02+01:00"),
+        Case(
+            place: "New York, equinox", latitude: 40.7128, longitude: -74.006, zone: "America/New_York",
+            sunrise: "2025-03-20T06:58:54-04:00", sunset: "2025-03-20T19:08:25-04:00"),
+        Case(
+            place: "New York, DST end", latitude: 40.7128, longitude: -74.006, zone: "America/New_York",
+            sunrise: "2025-11-02T06:27:55-05:00", sunset: "2025-11-02T16:50:45-05:00"),
+        Case(
+            place: "Sydney, summer", latitude: -33.8688, longitude: 151.2093, zone: "Australia/Sydney",
+            sunrise: "2025-01-15T05:59:43+11:00", sunset: "2025-01-15T20:08:55+11:00"),
+        Case(
+            place: "Sydney, winter", latitude: -33.8688, longitude: 151.2093, zone: "Australia/Sydney",
+            sunrise: "2025-07-15T06:58:06+10:00", sunset: "2025-07-15T17:04:24+10:00"),
+        Case(
+            place: "Quito, equinox", latitude: -0.1807, longitude: -78.4678, zone: "America/Guayaquil",
+            sunrise: "2025-09-23T06:02:50-05:00", sunset: "2025-09-23T18:09:19-05:00"),
+        Case(
+            place: "Reykjavik, June", latitude: 64.1466, longitude: -21.9426, zone: "Atlantic/Reykjavik",
+            sunrise: "2025-06-01T03:22:22+00:00", sunset: "2025-06-01T23:31:10+00:00"),
+        Case(
+            place: "Reykjavik, December", latitude: 64.1466, longitude: -21.9426, zone: "Atlantic/Reykjavik",
+            sunrise: "2025-12-21T11:22:30+00:00", sunset: "2025-12-21T15:29:27+00:00"),
     ]
 
     @Test(arguments: cases) func withinOneMinuteOfReference(_ c: Case) throws {
@@ -50,13 +59,15 @@ import Testing
     @Test func offsetsShiftTheEvent() throws {
         let berlin = Location(latitude: 52.52, longitude: 13.405)
         let from = instant("2025-06-21T00:00:00+02:00")
-        let plain = try #require(try schedule(.sun(.sunset, offset: .zero), zone: "Europe/Berlin", location: berlin)
-            .nextFire(after: from))
+        let plain = try #require(
+            try schedule(.sun(.sunset, offset: .zero), zone: "Europe/Berlin", location: berlin)
+                .nextFire(after: from))
         let early = try schedule(.sun(.sunset, offset: .seconds(-15 * 60)), zone: "Europe/Berlin", location: berlin)
         let late = try schedule(.sun(.sunrise, offset: .seconds(90 * 60)), zone: "Europe/Berlin", location: berlin)
         #expect(early.nextFire(after: from) == plain.addingTimeInterval(-900))
-        let sunrise = try #require(try schedule(.sun(.sunrise, offset: .zero), zone: "Europe/Berlin", location: berlin)
-            .nextFire(after: from))
+        let sunrise = try #require(
+            try schedule(.sun(.sunrise, offset: .zero), zone: "Europe/Berlin", location: berlin)
+                .nextFire(after: from))
         #expect(late.nextFire(after: from) == sunrise.addingTimeInterval(5400))
         // After today's shifted fire has passed, the next one is tomorrow's.
         let next = try #require(early.nextFire(after: plain.addingTimeInterval(-900)))
@@ -65,8 +76,9 @@ import Testing
     }
 
     @Test func consecutiveDaysAreAboutADayApart() throws {
-        let s = try schedule(.sun(.sunrise, offset: .zero), zone: "Europe/Berlin",
-                             location: Location(latitude: 52.52, longitude: 13.405))
+        let s = try schedule(
+            .sun(.sunrise, offset: .zero), zone: "Europe/Berlin",
+            location: Location(latitude: 52.52, longitude: 13.405))
         let fires = s.fires(after: instant("2025-01-01T00:00:00+01:00"), count: 365)
         #expect(fires.count == 365)
         for (a, b) in zip(fires, fires.dropFirst()) {
@@ -96,16 +108,18 @@ import Testing
 
     @Test func neverRisingGivesUpWithNil() throws {
         // Near the South Pole in its winter: no sunrise for months; the search ends within ~400 days.
-        let s = try schedule(.sun(.sunrise, offset: .zero), zone: "UTC",
-                             location: Location(latitude: -89.9, longitude: 0))
+        let s = try schedule(
+            .sun(.sunrise, offset: .zero), zone: "UTC",
+            location: Location(latitude: -89.9, longitude: 0))
         let next = s.nextFire(after: instant("2025-04-01T00:00:00Z"))
         #expect(next.map { $0 > instant("2025-09-01T00:00:00Z") } ?? true)
     }
 
     @Test func sunWithoutLocationIsAClearError() {
         #expect(throws: ScheduleError("sun triggers need \"location\" in the config")) {
-            try TriggerSchedule(trigger: Trigger(kind: .sun(.sunrise, offset: .zero)), defaultTimeZone: "UTC",
-                                location: nil)
+            try TriggerSchedule(
+                trigger: Trigger(kind: .sun(.sunrise, offset: .zero)), defaultTimeZone: "UTC",
+                location: nil)
         }
     }
 }

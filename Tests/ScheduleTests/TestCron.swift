@@ -48,7 +48,9 @@ enum TestCron {
             if parts[0] != "*" {
                 let bounds = parts[0].split(separator: "-")
                 low = value(bounds[0], names: names, nameBase: nameBase)
-                high = bounds.count == 2 ? value(bounds[1], names: names, nameBase: nameBase) : (parts.count == 2 ? range.upperBound : low)
+                high =
+                    bounds.count == 2
+                    ? value(bounds[1], names: names, nameBase: nameBase) : (parts.count == 2 ? range.upperBound : low)
             }
             for v in stride(from: low, through: high, by: step) { mask |= 1 << UInt64(v) }
         }

@@ -29,13 +29,17 @@ import Testing
         let t = instant("2025-03-30T01:00:00Z")
         #expect(
             berlin.localTime(t)
-                == LocalTime(year: 2025, month: 3, day: 30, hour: 3, minute: 0, second: 0, weekday: .sun, utcOffset: 7200))
+                == LocalTime(
+                    year: 2025, month: 3, day: 30, hour: 3, minute: 0, second: 0, weekday: .sun, utcOffset: 7200))
         #expect(berlin.iso8601(t) == "2025-03-30T03:00:00+02:00")
         #expect(berlin.iso8601(t.addingTimeInterval(-1)) == "2025-03-30T01:59:59+01:00")
         // Local mean time before 1893: +00:53:28.
         #expect(berlin.iso8601(instant("1800-01-01T00:00:00Z")) == "1800-01-01T00:53:28+00:53:28")
-        #expect(try ZoneRules.named("Asia/Kolkata").iso8601(instant("2025-01-01T00:00:00Z")) == "2025-01-01T05:30:00+05:30")
-        #expect(try ZoneRules.named("America/St_Johns").iso8601(instant("2025-01-01T00:00:00Z")) == "2024-12-31T20:30:00-03:30")
+        #expect(
+            try ZoneRules.named("Asia/Kolkata").iso8601(instant("2025-01-01T00:00:00Z")) == "2025-01-01T05:30:00+05:30")
+        #expect(
+            try ZoneRules.named("America/St_Johns").iso8601(instant("2025-01-01T00:00:00Z"))
+                == "2024-12-31T20:30:00-03:30")
         #expect(ZoneRules.utc.iso8601(instant("2025-01-01T00:00:00Z")) == "2025-01-01T00:00:00+00:00")
         #expect(ZoneRules.utc.localTime(instant("1969-12-31T23:59:59Z")).weekday == .wed)
     }
@@ -68,14 +72,16 @@ import Testing
             #expect(throws: ScheduleError.self, "\(name)") { try ZoneRules.named(name) }
         }
         #expect(throws: ScheduleError.self) {
-            try TriggerSchedule(trigger: Trigger(kind: cron("0 7 * * *"), timezone: "Mars/Olympus"), defaultTimeZone: nil,
-                                location: nil)
+            try TriggerSchedule(
+                trigger: Trigger(kind: cron("0 7 * * *"), timezone: "Mars/Olympus"), defaultTimeZone: nil,
+                location: nil)
         }
     }
 
     @Test func readsFromAnotherDirectoryAndRejectsNonTZif() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zones-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("Test"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("Test"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let berlin = try Data(contentsOf: URL(fileURLWithPath: "/usr/share/zoneinfo/Europe/Berlin"))
         try berlin.write(to: dir.appendingPathComponent("Test/Zone"))
@@ -108,8 +114,9 @@ import Testing
         // A zone from a TZ string alone (as `TZ=CET-1CEST,...` would give).
         let table = ZoneTable(rule: try #require(PosixTimeZone(parsing: "CET-1CEST,M3.5.0,M10.5.0/3")))
         #expect(table.period(at: Int(instant("2025-07-01T00:00:00Z").timeIntervalSince1970)).offset == 7200)
-        #expect(table.period(at: Int(instant("2025-10-26T01:00:00Z").timeIntervalSince1970)).start
-            == Int(instant("2025-10-26T01:00:00Z").timeIntervalSince1970))
+        #expect(
+            table.period(at: Int(instant("2025-10-26T01:00:00Z").timeIntervalSince1970)).start
+                == Int(instant("2025-10-26T01:00:00Z").timeIntervalSince1970))
     }
 
     @Test func systemZoneName() {

@@ -75,7 +75,9 @@ let starts: [Date] = (0..<2000).map { _ in
     } while elapsed < .seconds(secondsPerRun)
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let rate = Double(calls) / seconds
-    print("\(name): \(Int(rate)) next-fires/s (\(calls) calls in \(String(format: "%.2f", seconds)) s, check \(Int(sink) % 1000))")
+    print(
+        "\(name): \(Int(rate)) next-fires/s (\(calls) calls in \(String(format: "%.2f", seconds)) s, check \(Int(sink) % 1000))"
+    )
     return rate
 }
 
