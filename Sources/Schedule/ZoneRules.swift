@@ -73,20 +73,6 @@ public struct ZoneRules: Sendable {
             utcOffset: offset)
     }
 
-    /// ISO 8601 with the zone's UTC offset: `2025-03-30T03:00:00+02:00`.
-    public func iso8601(_ instant: Date) -> String {
-        let local = localTime(instant)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        var year = String(abs(local.year))
-        while year.count < 4 { year = "0" + year }
-        if local.year < 0 { year = "-" + year }
-        let magnitude = abs(local.utcOffset)
-        var offset = (local.utcOffset < 0 ? "-" : "+") + two(magnitude / 3600) + ":" + two(magnitude / 60 % 60)
-        if magnitude % 60 != 0 { offset += ":" + two(magnitude % 60) }
-        return "\(year)-\(two(local.month))-\(two(local.day))T\(two(local.hour)):\(two(local.minute)):"
-            + "\(two(local.second))\(offset)"
-    }
-
     /// Whole seconds at or before `instant` (schedule math works on whole seconds).
     static func seconds(_ instant: Date) -> Int {
         let value = instant.timeIntervalSince1970.rounded(.down)

@@ -139,3 +139,27 @@ import Testing
         #expect(CivilDate.daysInMonth(year: 2000, month: 2) == 29)
     }
 }
+
+@Suite struct ISO8601Tests {
+    @Test func parsesWithAndWithoutOffsets() throws {
+        let berlin = try ZoneRules.named("Europe/Berlin")
+        #expect(berlin.parseISO8601("2025-03-29T00:00:00+01:00") == instant("2025-03-28T23:00:00Z"))
+        #expect(berlin.parseISO8601("2025-03-29T00:00:00Z") == instant("2025-03-29T00:00:00Z"))
+        #expect(berlin.parseISO8601("2025-03-29T05:30-0330") == instant("2025-03-29T09:00:00Z"))
+        #expect(berlin.parseISO8601("2025-03-29 00:00+05") == instant("2025-03-28T19:00:00Z"))
+        // No offset: the zone's wall time; a gap moves to its end, a repeat takes the first occurrence.
+        #expect(berlin.parseISO8601("2025-07-01T12:00") == instant("2025-07-01T10:00:00Z"))
+        #expect(berlin.parseISO8601("2025-03-30T02:30:00") == instant("2025-03-30T01:00:00Z"))
+        #expect(berlin.parseISO8601("2025-10-26T02:30:00") == instant("2025-10-26T00:30:00Z"))
+        #expect(berlin.instant(year: 2025, month: 10, day: 26, hour: 2, minute: 30) == instant("2025-10-26T00:30:00Z"))
+        for bad in [
+            "", "2025-02-29T00:00", "2025-13-01T00:00", "2025-01-01T24:00", "2025-01-01", "2025-01-01T00:00+",
+            "2025-01-01T00:00Zx", "2025-01-01T00:00+1", "25-01-01T00:00",
+        ] {
+            #expect(berlin.parseISO8601(bad) == nil, "\(bad)")
+        }
+        // Round trip through the formatter.
+        let t = instant("2025-10-26T01:30:00Z")
+        #expect(berlin.parseISO8601(berlin.iso8601(t)) == t)
+    }
+}
