@@ -32,6 +32,7 @@ public struct ZoneRules: Sendable {
         let environment = ProcessInfo.processInfo.environment
         if var tz = environment["TZ"], !tz.isEmpty {
             if tz.hasPrefix(":") { tz.removeFirst() }
+            if tz.hasPrefix("/"), let zone = load(path: tz) { return zone }
             if let zone = try? named(tz) { return zone }
             if let rule = PosixTimeZone(parsing: tz) {
                 return ZoneRules(identifier: tz, table: ZoneTable(rule: rule))
@@ -42,12 +43,15 @@ public struct ZoneRules: Sendable {
         {
             return zone
         }
-        if let bytes = try? Data(contentsOf: URL(fileURLWithPath: "/etc/localtime")),
-            let tzif = try? TZif(bytes: Array(bytes))
-        {
-            return ZoneRules(identifier: "localtime", table: ZoneTable(tzif))
-        }
-        return .utc
+        return load(path: "/etc/localtime") ?? .utc
+    }
+
+    /// A zone from a TZif file given by path (`TZ=/path`, a copied `/etc/localtime`), named after
+    /// the zone folder's part of the path when it has one.
+    static func load(path: String) -> ZoneRules? {
+        guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path)), let tzif = try? TZif(bytes: Array(bytes))
+        else { return nil }
+        return ZoneRules(identifier: zoneName(linkTarget: path) ?? "localtime", table: ZoneTable(tzif))
     }
 
     /// The zone name in a link target such as `../usr/share/zoneinfo/Europe/Berlin`.

@@ -163,3 +163,29 @@ import Testing
         #expect(berlin.parseISO8601(berlin.iso8601(t)) == t)
     }
 }
+
+@Suite struct TZifFormatTests {
+    /// A version-1 file (32-bit times, no footer) cut from the installed Berlin file.
+    @Test func readsVersionOneFiles() throws {
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: "/usr/share/zoneinfo/Europe/Berlin")))
+        func count(_ at: Int) -> Int { bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        let (isut, isstd, leap, time, type, char) = (count(20), count(24), count(28), count(32), count(36), count(40))
+        let v1Size = 44 + time * 5 + type * 6 + char + leap * 8 + isstd + isut
+        bytes = Array(bytes[0..<v1Size])
+        bytes[4] = 0
+        let v1 = try TZif(bytes: bytes)
+        #expect(v1.footer == nil)
+        let table = ZoneTable(v1)
+        let fat = try ZoneRules.named("Europe/Berlin").table
+        for t in stride(from: -2_000_000_000, to: 2_100_000_000, by: 6 * 3600) {
+            #expect(table.period(at: t).offset == fat.period(at: t).offset)
+        }
+    }
+
+    @Test func loadsByPath() throws {
+        let zone = try #require(ZoneRules.load(path: "/usr/share/zoneinfo/America/New_York"))
+        #expect(zone.identifier == "America/New_York")
+        #expect(zone.iso8601(instant("2025-07-04T16:00:00Z")) == "2025-07-04T12:00:00-04:00")
+        #expect(ZoneRules.load(path: "/nonexistent/zone") == nil)
+    }
+}
