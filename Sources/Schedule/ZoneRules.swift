@@ -111,6 +111,10 @@ public struct ZoneRules: Sendable {
         let path = directory + "/" + identifier
         guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path))
         else {
+            if let hint = ZoneNameHint.suggestion(for: identifier, directory: directory) {
+                throw ScheduleError(
+                    "unknown time zone \"\(identifier)\" (not found in \(directory)); did you mean \"\(hint)\"?")
+            }
             throw ScheduleError(
                 "unknown time zone \"\(identifier)\" (not found in \(directory)); "
                     + "use an IANA name such as \"Europe/Berlin\" or \"America/New_York\"")

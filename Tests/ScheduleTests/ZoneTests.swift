@@ -66,7 +66,16 @@ import Testing
             _ = try ZoneRules.named("Europe/Berln")
         } catch {
             #expect(error.message.contains("unknown time zone \"Europe/Berln\""))
-            #expect(error.message.contains("Europe/Berlin"))
+            #expect(error.message.contains("did you mean \"Europe/Berlin\"?"))
+        }
+        #expect(throws: ScheduleError.self) { try ZoneRules.named("america/new_york") }
+        #expect(ZoneNameHint.suggestion(for: "america/new_york", directory: ZoneRules.directory) == "America/New_York")
+        #expect(ZoneNameHint.suggestion(for: "US/Eastern", directory: ZoneRules.directory) == "US/Eastern")
+        #expect(ZoneNameHint.suggestion(for: "Nowhere/Atall", directory: ZoneRules.directory) == nil)
+        do {
+            _ = try ZoneRules.named("Nowhere/Atall")
+        } catch {
+            #expect(error.message.contains("use an IANA name such as \"Europe/Berlin\""))
         }
         for name in ["../../etc/passwd", "/etc/localtime", "", "Europe/Ber lin", "Europe"] {
             #expect(throws: ScheduleError.self, "\(name)") { try ZoneRules.named(name) }
