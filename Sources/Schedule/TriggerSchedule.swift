@@ -69,16 +69,20 @@ public struct TriggerSchedule: Sendable {
 
     /// The first fire strictly after `instant`, or nil when there is none (e.g. `0 0 30 2 *`).
     public func nextFire(after instant: Date) -> Date? {
-        nextSecond(after: ZoneRules.seconds(instant)).map { Date(timeIntervalSince1970: Double($0)) }
+        // Beyond the range schedule math covers (or NaN) there is no next fire.
+        guard instant.timeIntervalSince1970 < Double(ZoneRules.maximumSeconds - 2 * 146_097 * 86_400) else {
+            return nil
+        }
+        return nextSecond(after: ZoneRules.seconds(instant)).map { Date(timeIntervalSince1970: Double($0)) }
     }
 
     /// Up to `count` fires strictly after `instant`, in order.
     public func fires(after instant: Date, count: Int) -> [Date] {
         var result: [Date] = []
-        result.reserveCapacity(max(0, count))
-        var last = ZoneRules.seconds(instant)
-        while result.count < count, let next = nextSecond(after: last) {
-            result.append(Date(timeIntervalSince1970: Double(next)))
+        result.reserveCapacity(max(0, min(count, 1024)))
+        var last = instant
+        while result.count < count, let next = nextFire(after: last) {
+            result.append(next)
             last = next
         }
         return result

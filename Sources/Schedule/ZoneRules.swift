@@ -78,10 +78,16 @@ public struct ZoneRules: Sendable {
     }
 
     /// Whole seconds at or before `instant` (schedule math works on whole seconds).
+    /// Clamped to ±`maximumSeconds` (about ±285 million years), so day arithmetic cannot overflow.
     static func seconds(_ instant: Date) -> Int {
         let value = instant.timeIntervalSince1970.rounded(.down)
-        return value >= 9e15 ? Int(9e15) : value <= -9e15 ? Int(-9e15) : Int(value)
+        guard value.isFinite else { return value.isNaN ? 0 : value > 0 ? maximumSeconds : -maximumSeconds }
+        return value >= Double(maximumSeconds)
+            ? maximumSeconds : value <= -Double(maximumSeconds) ? -maximumSeconds : Int(value)
     }
+
+    /// The largest magnitude of instant (seconds from 1970) schedule math works with.
+    static let maximumSeconds = 9_000_000_000_000_000
 
     private static let cache = Mutex<[String: ZoneRules]>(["UTC": .utc])
 

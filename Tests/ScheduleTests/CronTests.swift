@@ -146,3 +146,26 @@ import Testing
         #expect(try !schedule(cron("0 7,8 * * *"), zone: "UTC").isFixedTime)
     }
 }
+
+@Suite struct ExtremeInstantTests {
+    @Test func farPastAndFutureDoNotTrap() throws {
+        let kinds: [TriggerKind] = [
+            cron("30 2 * * *"), cron("*/15 * * * *"), at("07:00", days: [.mon]), .sun(.sunrise, offset: .zero),
+        ]
+        for kind in kinds {
+            let s = try schedule(kind, zone: "Europe/Berlin", location: Location(latitude: 52.52, longitude: 13.405))
+            for start in [
+                Date.distantPast, Date.distantFuture, Date(timeIntervalSince1970: 1e18),
+                Date(timeIntervalSince1970: -1e18),
+            ] {
+                let next = s.nextFire(after: start)
+                #expect(next.map { $0 > start } ?? true)
+            }
+        }
+        // Year 4000 (Date.distantFuture's era) still follows the footer rule.
+        #expect(
+            try fires(cron("30 2 * * *"), zone: "Europe/Berlin", from: "4000-03-25T12:00:00+01:00", count: 2) == [
+                "4000-03-26T03:00:00+02:00", "4000-03-27T02:30:00+02:00",
+            ])
+    }
+}
