@@ -35,8 +35,9 @@ struct SunSchedule: Sendable {
 
     /// The first fire strictly after the UTC second `after`.
     func next(after: Int) -> Int? {
-        // The event of solar day d lies within about a day of d's UTC noon shifted by the longitude.
-        let first = CivilDate.floorDiv(after - offset, 86_400) - 2
+        // The event of solar day d lies between d's 00:00 UTC − 12.3 h and + 24.3 h (720 − 4·(longitude
+        // + hour angle) − equation of time, in minutes), so day d − 2's fire is always before `after`.
+        let first = CivilDate.floorDiv(after - offset, 86_400) - 1
         for day in first...(first + Self.searchDays) {
             if let fire = fire(onDay: day), fire > after { return fire }
         }

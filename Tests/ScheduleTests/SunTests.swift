@@ -122,4 +122,30 @@ import Testing
                 location: nil)
         }
     }
+
+    /// The search starts late enough to be fast and early enough to miss nothing, at any longitude.
+    @Test func nextIsTheEarliestFireAfterTheStart() throws {
+        var random: UInt64 = 7
+        for (latitude, longitude) in [
+            (52.5, 13.4), (-36.8, 174.8), (64.1, -21.9), (10.0, 179.9), (-10.0, -179.9), (69.6, 18.9),
+        ] {
+            for event in [SunEvent.sunrise, .sunset] {
+                for offsetMinutes in [-720, -30, 0, 45, 600] {
+                    let sun = SunSchedule(
+                        event: event, offset: .seconds(offsetMinutes * 60),
+                        location: Location(latitude: latitude, longitude: longitude))
+                    for _ in 0..<20 {
+                        random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                        let after = 1_735_689_600 + Int(random >> 33) % (365 * 86_400)
+                        let day = after / 86_400
+                        let expected = ((day - 5)...(day + 400)).lazy.compactMap { sun.fire(onDay: $0) }.first {
+                            $0 > after
+                        }
+                        #expect(
+                            sun.next(after: after) == expected, "\(latitude),\(longitude) \(event) \(offsetMinutes)")
+                    }
+                }
+            }
+        }
+    }
 }
