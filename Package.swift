@@ -35,6 +35,8 @@ let package = Package(
         ),
 
         .executableTarget(name: "ModelBench", dependencies: ["RoutineModel"], path: "bench/ModelBench"),
+        // Next-fire benchmark (bench/schedule/run.sh compares it with Python's croniter).
+        .executableTarget(name: "ScheduleBench", dependencies: ["Schedule", "RoutineModel"], path: "bench/ScheduleBench"),
 
         .testTarget(name: "RoutineModelTests", dependencies: ["RoutineModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),

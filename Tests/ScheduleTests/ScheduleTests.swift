@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct SchedulePlaceholderTests {
-    @Test func builds() { #expect(Bool(true)) }
-}

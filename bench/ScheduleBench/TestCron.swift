@@ -1,0 +1,1 @@
+../../Tests/ScheduleTests/TestCron.swift
