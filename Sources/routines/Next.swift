@@ -73,7 +73,7 @@ extension Routines {
             }
             let start: Date
             if let from {
-                guard let parsed = ISO8601Instant.parse(from, zone: zone) else {
+                guard let parsed = zone.parseISO8601(from) else {
                     throw CLIError(
                         "--from: '\(from)' is not an ISO 8601 instant; write e.g. 2025-03-29T00:00:00+01:00")
                 }
