@@ -44,11 +44,12 @@ struct PosixTimeZone: Sendable, Equatable {
     /// Parses a POSIX TZ string; nil when malformed.
     init?(parsing text: String) {
         var scanner = Scanner(Array(text.utf8))
-        guard scanner.skipName(), let std = scanner.offset() else { return nil }
+        guard scanner.skipName(), let std = scanner.offset(), abs(std) <= 25 * 3600 else { return nil }
         standardOffset = -std
         if scanner.atEnd { return }
         guard scanner.skipName() else { return nil }
         if let dst = scanner.offset() {
+            guard abs(dst) <= 25 * 3600 else { return nil }
             daylightOffset = -dst
         } else {
             daylightOffset = standardOffset + 3600
@@ -57,13 +58,13 @@ struct PosixTimeZone: Sendable, Equatable {
         guard scanner.take(UInt8(ascii: ",")), let start = scanner.date() else { return nil }
         self.start = start
         if scanner.take(UInt8(ascii: "/")) {
-            guard let time = scanner.offset() else { return nil }
+            guard let time = scanner.offset(), abs(time) <= 167 * 3600 else { return nil }
             startTime = time
         }
         guard scanner.take(UInt8(ascii: ",")), let end = scanner.date() else { return nil }
         self.end = end
         if scanner.take(UInt8(ascii: "/")) {
-            guard let time = scanner.offset() else { return nil }
+            guard let time = scanner.offset(), abs(time) <= 167 * 3600 else { return nil }
             endTime = time
         }
         guard scanner.atEnd else { return nil }

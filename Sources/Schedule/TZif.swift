@@ -87,6 +87,10 @@ private struct ByteReader {
     }
 
     mutating func body(_ header: TZifHeader, timeSize: Int) throws(TZif.FormatError) -> ([Int], [Int], Int) {
+        // Check the counts against the file before reserving memory for them.
+        guard header.bodySize(timeSize: timeSize) <= bytes.count - index else {
+            throw TZif.FormatError(reason: "file is truncated")
+        }
         var times: [Int] = []
         times.reserveCapacity(header.timecnt)
         for _ in 0..<header.timecnt { times.append(try integer(size: timeSize)) }
@@ -95,7 +99,12 @@ private struct ByteReader {
         for _ in 0..<header.timecnt { typeIndices.append(Int(try byte())) }
         var typeOffsets: [Int] = []
         for _ in 0..<header.typecnt {
-            typeOffsets.append(try integer(size: 4))
+            let offset = try integer(size: 4)
+            // RFC 8536: offsets lie within −24:59:59…+25:59:59; schedule math relies on that bound.
+            guard (-89_999...93_599).contains(offset) else {
+                throw TZif.FormatError(reason: "UTC offset \(offset) s is out of range")
+            }
+            typeOffsets.append(offset)
             try skip(2)  // isdst, abbreviation index
         }
         try skip(header.charcnt + header.leapcnt * (timeSize + 4) + header.isstdcnt + header.isutcnt)

@@ -201,4 +201,17 @@ import Testing
                 "2025-03-31T02:00:01+02:00",
             ])
     }
+
+    // MARK: Pacific/Apia skipped 30 December 2011 entirely (−10 → +14 at the end of the 29th).
+
+    @Test func wholeSkippedDay() throws {
+        #expect(
+            try fires(at("12:00"), zone: "Pacific/Apia", from: "2011-12-29T13:00:00-10:00", count: 3) == [
+                "2011-12-31T00:00:00+14:00", "2011-12-31T12:00:00+14:00", "2012-01-01T12:00:00+14:00",
+            ])
+        #expect(
+            try fires(cron("*/30 * * * *"), zone: "Pacific/Apia", from: "2011-12-29T23:15:00-10:00", count: 3) == [
+                "2011-12-29T23:30:00-10:00", "2011-12-31T00:00:00+14:00", "2011-12-31T00:30:00+14:00",
+            ])
+    }
 }

@@ -4,10 +4,12 @@ import Testing
 
 @testable import Schedule
 
-/// Reference times: PyEphem 4.2.1 (VSOP87 theory, independent of NOAA's formulas), sun's centre at
-/// −0°50′ (34′ refraction + 16′ radius, NOAA's −0.833°), no atmospheric model, sea level; the same
-/// definition NOAA's Solar Calculator (gml.noaa.gov/grad/solcalc) uses, whose published figures agree
-/// with these to the minute. Rounded to the second.
+/// Reference times: computed with PyEphem 4.2.1 (`ephem` on PyPI; VSOP87 planetary theory, independent
+/// of NOAA's formulas and more precise than them) for the sun's centre at −0°50′ (34′ refraction +
+/// 16′ radius, the −0.833° that NOAA's Solar Calculator uses), no further atmospheric model, sea
+/// level; each is the first rising/setting after local midnight of the date, rounded to the second.
+/// NOAA's own calculator could not be reached from the build machine; its stated accuracy is about
+/// a minute below ±72° latitude, and these checks allow ±60 s (the implementation lands within 5 s).
 @Suite struct SunTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var place: String, latitude: Double, longitude: Double, zone: String

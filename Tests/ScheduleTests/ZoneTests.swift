@@ -198,3 +198,36 @@ import Testing
         #expect(ZoneRules.load(path: "/nonexistent/zone") == nil)
     }
 }
+
+@Suite struct TZifRobustnessTests {
+    /// Truncated and corrupted files either load or throw; loaded ones answer without trapping or hanging.
+    @Test func corruptFilesNeverTrap() throws {
+        let original = Array(try Data(contentsOf: URL(fileURLWithPath: "/usr/share/zoneinfo/America/Santiago")))
+        var random: UInt64 = 99
+        func next() -> Int {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(random >> 33)
+        }
+        var loaded = 0
+        for trial in 0..<400 {
+            var bytes = original
+            if trial % 4 == 0 {
+                bytes = Array(bytes.prefix(next() % bytes.count))
+            } else {
+                for _ in 0...(trial % 5) { bytes[next() % bytes.count] = UInt8(truncatingIfNeeded: next()) }
+            }
+            guard let tzif = try? TZif(bytes: bytes) else { continue }
+            loaded += 1
+            let table = ZoneTable(tzif)
+            for t in stride(from: -3_000_000_000, to: 5_000_000_000, by: 97_000_000) {
+                let period = table.period(at: t)
+                #expect(period.start <= t && t < period.end)
+                _ = table.firstInstant(local: t)
+            }
+        }
+        #expect(loaded > 0)
+        #expect(throws: TZif.FormatError.self) {
+            try TZif(bytes: Array(original.prefix(44)) + [UInt8](repeating: 0xFF, count: 8))
+        }
+    }
+}
