@@ -1,0 +1,80 @@
+import Engine
+import Synchronization
+
+/// Speech through libespeak-ng, in process, with a small cache of recent utterances.
+///
+/// Samples are mono 16-bit at espeak-ng's rate (22050 Hz) and equal what `espeak-ng --stdout`
+/// writes for the same text, voice and rate. All instances share the one library owner, which
+/// runs every call on a dedicated thread; each instance has its own cache.
+public final class EspeakSynthesizer: SpeechSynthesizer {
+    /// What an instance has done so far, for tests and metrics.
+    public struct Statistics: Sendable, Equatable {
+        /// Requests that reached libespeak-ng.
+        public var syntheses = 0
+        /// Requests served from the cache.
+        public var cacheHits = 0
+        /// Utterances currently cached.
+        public var cachedEntries = 0
+    }
+
+    private struct State: Sendable {
+        var cache: SpeechCache
+        var statistics = Statistics()
+    }
+
+    /// Base pitch for `synthesize(_:voice:rate:)` (0–100, 50 is normal).
+    public let pitch: Int
+    /// Amplitude for `synthesize(_:voice:rate:)` (0–200, 100 is normal).
+    public let volume: Int
+    private let library = EspeakLibrary.shared
+    private let state: Mutex<State>
+
+    /// Creates a synthesizer.
+    /// - Parameters:
+    ///   - pitch: base pitch 0–100 used by `synthesize(_:voice:rate:)`.
+    ///   - volume: amplitude 0–200 used by `synthesize(_:voice:rate:)`.
+    ///   - cacheCapacity: how many recent utterances to keep (0 turns the cache off).
+    ///   - cacheSampleBudget: most samples kept in the cache (default: two minutes of speech).
+    public init(pitch: Int = 50, volume: Int = 100, cacheCapacity: Int = 16, cacheSampleBudget: Int = 120 * 22_050) {
+        self.pitch = pitch
+        self.volume = volume
+        state = Mutex(State(cache: SpeechCache(capacity: cacheCapacity, sampleBudget: cacheSampleBudget)))
+    }
+
+    /// Speaks `text` with `voice` at `rate` words per minute, using this synthesizer's pitch and volume.
+    public func synthesize(_ text: String, voice: String, rate: Int) async throws -> PCMSamples {
+        try await synthesize(SpeechRequest(text: text, voice: voice, rate: rate, pitch: pitch, volume: volume))
+    }
+
+    /// Speaks `request`, from the cache when the same request was spoken recently.
+    /// - Throws: `SpeechError` naming the bad voice (with suggestions), text, rate, pitch or volume.
+    public func synthesize(_ request: SpeechRequest) async throws(SpeechError) -> PCMSamples {
+        try request.validate()
+        let cached = state.withLock { state in
+            let found = state.cache.lookup(request)
+            if found != nil { state.statistics.cacheHits += 1 }
+            return found
+        }
+        if let cached { return cached }
+        let samples = try await library.synthesize(request)
+        state.withLock { state in
+            state.cache.insert(samples, for: request)
+            state.statistics.syntheses += 1
+        }
+        return samples
+    }
+
+    /// Counters since this instance was created.
+    public var statistics: Statistics {
+        state.withLock { state in
+            var statistics = state.statistics
+            statistics.cachedEntries = state.cache.count
+            return statistics
+        }
+    }
+
+    /// espeak-ng's sample rate (Hz); starts the library if needed.
+    public func sampleRate() async throws(SpeechError) -> Int {
+        try await library.sampleRate()
+    }
+}
