@@ -50,6 +50,11 @@ actor EspeakLibrary {
         try start()
     }
 
+    /// Whether the caller runs on the library's dedicated thread (checked by tests).
+    func isOnSpeechThread() -> Bool {
+        thread.isCurrent
+    }
+
     /// Whether `espeak-ng -v NAME` would accept `name`.
     func accepts(voice name: String) throws(SpeechError) -> Bool {
         _ = try start()

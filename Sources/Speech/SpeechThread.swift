@@ -11,6 +11,8 @@ final class SpeechThread: SerialExecutor {
     private let pending = Mutex<[UnownedJob]>([])
     /// Counts pending jobs; the thread sleeps on it while there is nothing to do.
     private let wakeups = DispatchSemaphore(value: 0)
+    /// The thread's id, once it runs.
+    private let threadID = Mutex<pthread_t?>(nil)
 
     /// Starts the thread. It lives as long as the process: the library it serves is process-global.
     init(name: String) {
@@ -33,7 +35,13 @@ final class SpeechThread: SerialExecutor {
         self === other
     }
 
+    /// Whether the caller is this executor's thread.
+    var isCurrent: Bool {
+        threadID.withLock { id in id.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+    }
+
     private func runLoop() {
+        threadID.withLock { $0 = pthread_self() }
         while true {
             wakeups.wait()
             let job = pending.withLock { jobs in jobs.isEmpty ? nil : jobs.removeFirst() }
