@@ -50,6 +50,14 @@ actor EspeakLibrary {
         try start()
     }
 
+    /// Version, data folder and sample rate of the running library.
+    func info() throws(SpeechError) -> SpeechLibraryInfo {
+        let rate = try start()
+        var path: UnsafePointer<CChar>?
+        let version = espeak_Info(&path).map { String(cString: $0) } ?? ""
+        return SpeechLibraryInfo(version: version, dataPath: path.map { String(cString: $0) } ?? "", sampleRate: rate)
+    }
+
     /// Whether the caller runs on the library's dedicated thread (checked by tests).
     func isOnSpeechThread() -> Bool {
         thread.isCurrent

@@ -77,4 +77,20 @@ public final class EspeakSynthesizer: SpeechSynthesizer {
     public func sampleRate() async throws(SpeechError) -> Int {
         try await library.sampleRate()
     }
+
+    /// The library's version and the data folder it uses (for `routines status` and bug reports);
+    /// starts the library if needed.
+    public func libraryInfo() async throws(SpeechError) -> SpeechLibraryInfo {
+        try await library.info()
+    }
+}
+
+/// What libespeak-ng reports about itself.
+public struct SpeechLibraryInfo: Sendable, Equatable {
+    /// Such as `1.51`.
+    public var version: String
+    /// The `espeak-ng-data` folder in use (`ESPEAK_DATA_PATH` when set and valid).
+    public var dataPath: String
+    /// Hz of the samples it produces.
+    public var sampleRate: Int
 }

@@ -76,20 +76,32 @@ enum SpeechBenchProgram {
         throw EspeakCommandLine.Failure(description: "SpeechBench is not built next to the tests; run `swift build` first")
     }
 
-    /// Raw mono 16-bit samples of `SpeechBench render`.
-    static func render(_ program: URL, _ text: String, voice: String, rate: Int) throws -> [Int16] {
+    /// Runs `SpeechBench ARGUMENTS` with extra environment variables.
+    static func run(
+        _ program: URL, _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> (status: Int32, output: Data, errors: String) {
         let process = Process()
         process.executableURL = program
-        process.arguments = ["render", "--voice", voice, "--rate", String(rate), text]
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
+        process.standardError = errors
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
+        let messages = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw EspeakCommandLine.Failure(description: "SpeechBench render exited with \(process.terminationStatus)")
+        return (process.terminationStatus, data, String(decoding: messages, as: UTF8.self))
+    }
+
+    /// Raw mono 16-bit samples of `SpeechBench render`.
+    static func render(_ program: URL, _ text: String, voice: String, rate: Int) throws -> [Int16] {
+        let result = try run(program, ["render", "--voice", voice, "--rate", String(rate), text])
+        guard result.status == 0 else {
+            throw EspeakCommandLine.Failure(description: "SpeechBench render exited with \(result.status): \(result.errors)")
         }
-        let bytes = [UInt8](data)
+        let bytes = [UInt8](result.output)
         return stride(from: 0, to: bytes.count - 1, by: 2).map {
             Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8)
         }

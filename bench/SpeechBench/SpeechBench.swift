@@ -7,15 +7,21 @@ import Speech
 /// ```
 /// SpeechBench [--runs N] [--voice V] [--rate R] [TEXT]      the benchmark (bench/speech/run.sh)
 /// SpeechBench render [--voice V] [--rate R] TEXT            raw S16LE mono 22050 Hz on stdout
+/// SpeechBench info                                          library version, data folder, rate
 /// ```
+/// `render` and `info` see the library fresh, as the first use in a process (tests rely on that).
 @main
 struct SpeechBench {
     struct Options {
-        var render = false
+        var mode = Mode.benchmark
         var runs = 50
         var voice = "en"
         var rate = 175
         var text = "Good morning, it is seven thirty and coffee is ready."
+    }
+
+    enum Mode {
+        case benchmark, render, info
     }
 
     struct UsageError: Error, CustomStringConvertible {
@@ -25,10 +31,10 @@ struct SpeechBench {
     static func main() async {
         do {
             let options = try parse(Array(CommandLine.arguments.dropFirst()))
-            if options.render {
-                try await render(options)
-            } else {
-                try await benchmark(options)
+            switch options.mode {
+            case .render: try await render(options)
+            case .info: try await info()
+            case .benchmark: try await benchmark(options)
             }
         } catch {
             FileHandle.standardError.write(Data("SpeechBench: \(error)\n".utf8))
@@ -40,7 +46,10 @@ struct SpeechBench {
         var options = Options()
         var rest = arguments[...]
         if rest.first == "render" {
-            options.render = true
+            options.mode = .render
+            rest = rest.dropFirst()
+        } else if rest.first == "info" {
+            options.mode = .info
             rest = rest.dropFirst()
         }
         var words: [String] = []
@@ -77,6 +86,13 @@ struct SpeechBench {
             bytes.append(UInt8(bits >> 8))
         }
         FileHandle.standardOutput.write(Data(bytes))
+    }
+
+    static func info() async throws {
+        let info = try await EspeakSynthesizer().libraryInfo()
+        print("version \(info.version)")
+        print("data \(info.dataPath)")
+        print("rate \(info.sampleRate)")
     }
 
     static func benchmark(_ options: Options) async throws {
