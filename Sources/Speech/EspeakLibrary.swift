@@ -102,9 +102,9 @@ actor EspeakLibrary {
         espeak_ng_InitializePath(nil)
         var context: espeak_ng_ERROR_CONTEXT?
         let status = espeak_ng_Initialize(&context)
-        espeak_ng_ClearErrorContext(&context)
+        defer { espeak_ng_ClearErrorContext(&context) }
         guard status == ENS_OK else {
-            throw .libraryUnavailable(dataPath: Self.dataPath(), reason: Self.message(status))
+            throw .libraryUnavailable(dataPath: Self.dataPath(), reason: Self.message(status, context: context))
         }
         let output = espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, 0, nil)
         guard output == ENS_OK else {
@@ -166,6 +166,21 @@ actor EspeakLibrary {
             pointer.baseAddress.map { String(cString: $0) } ?? ""
         }
         return text.isEmpty ? "status \(status.rawValue)" : text
+    }
+
+    /// The library's description of a status with its error context, which names the file it
+    /// could not read (only printable to a `FILE *`, so through a memory stream).
+    private static func message(_ status: espeak_ng_STATUS, context: espeak_ng_ERROR_CONTEXT?) -> String {
+        guard let context else { return message(status) }
+        var buffer: UnsafeMutablePointer<CChar>?
+        var size = 0
+        guard let stream = open_memstream(&buffer, &size) else { return message(status) }
+        espeak_ng_PrintStatusCodeMessage(status, stream, context)
+        fclose(stream)
+        defer { free(buffer) }
+        let text = buffer.map { String(cString: $0) } ?? ""
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ".")))
+        return trimmed.isEmpty ? message(status) : trimmed
     }
 
     /// The data folder the library settled on.
