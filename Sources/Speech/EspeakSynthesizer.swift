@@ -73,6 +73,14 @@ public final class EspeakSynthesizer: SpeechSynthesizer {
         }
     }
 
+    /// Starts the library and loads `voice`, so the first announcement does not pay for it (about
+    /// 10 ms); the daemon calls this at start. Throws when the library cannot start or the voice is unknown.
+    public func prepare(voice: String = "en") async throws(SpeechError) {
+        if case .unknown(let suggestions) = try await checkVoice(voice) {
+            throw .unknownVoice(voice, suggestions: suggestions)
+        }
+    }
+
     /// espeak-ng's sample rate (Hz); starts the library if needed.
     public func sampleRate() async throws(SpeechError) -> Int {
         try await library.sampleRate()

@@ -48,3 +48,16 @@ struct LibraryStartTests {
         #expect(result.errors.contains("set ESPEAK_DATA_PATH"), "\(result.errors)")
     }
 }
+
+@Suite("Preparing the synthesizer")
+struct PrepareTests {
+    @Test("prepare loads a known voice and refuses an unknown one")
+    func prepare() async throws {
+        let synthesizer = EspeakSynthesizer()
+        try await synthesizer.prepare(voice: "en-us")
+        await #expect(throws: SpeechError.unknownVoice("xx-nope", suggestions: [])) {
+            try await synthesizer.prepare(voice: "xx-nope")
+        }
+        #expect(synthesizer.statistics.syntheses == 0)
+    }
+}

@@ -101,13 +101,15 @@ struct SpeechBench {
 
         let clock = ContinuousClock()
         let uncached = EspeakSynthesizer(cacheCapacity: 0)
+        let prepared = try await clock.measure { try await uncached.prepare(voice: options.voice) }
+        print("prepare (library start + voice load, once at daemon start): \(format(milliseconds(prepared)))")
         var first = PCMSamples(samples: [], sampleRate: 0)
         let startup = try await clock.measure {
             first = try await uncached.synthesize(options.text, voice: options.voice, rate: options.rate)
         }
         let seconds = Double(first.samples.count) / Double(max(1, first.sampleRate))
-        print("speech: \(first.samples.count) samples at \(first.sampleRate) Hz = \(format(seconds * 1000)) ms of audio")
-        print("first call (library start + voice load + synthesis): \(format(milliseconds(startup))) ms")
+        print("speech: \(first.samples.count) samples at \(first.sampleRate) Hz = \(format(seconds * 1000)) of audio")
+        print("first synthesis after prepare: \(format(milliseconds(startup)))")
 
         var cold: [Double] = []
         for _ in 0..<options.runs {
@@ -116,6 +118,16 @@ struct SpeechBench {
             }))
         }
         report("in-process synthesis, not cached", cold)
+
+        // A voice change reloads the voice in the library; alternate to see what that adds.
+        var switching: [Double] = []
+        for run in 0..<options.runs {
+            let voice = run.isMultiple(of: 2) ? "de" : options.voice
+            switching.append(milliseconds(try await clock.measure {
+                _ = try await uncached.synthesize(options.text, voice: voice, rate: options.rate)
+            }))
+        }
+        report("in-process synthesis, not cached, voice alternating with de", switching)
 
         let cached = EspeakSynthesizer()
         _ = try await cached.synthesize(options.text, voice: options.voice, rate: options.rate)
@@ -135,8 +147,7 @@ struct SpeechBench {
         report("espeak-ng --stdout | aplay -D null (processes)", pipeline)
 
         let ratio = median(pipeline) / max(median(cold), 0.000_001)
-        print("ratio, baseline pipeline / in-process uncached (median): \(format(ratio))x")
-        print("ratio, baseline pipeline / in-process cached (median): \(format(median(pipeline) / max(median(hits), 0.000_001)))x")
+        print("ratio, baseline pipeline / in-process uncached (median): " + String(format: "%.1fx", ratio))
     }
 
     /// Wall time of `sh -c COMMAND`, once per run (after one warm-up run).
@@ -161,7 +172,7 @@ struct SpeechBench {
     }
 
     static func report(_ label: String, _ times: [Double]) {
-        print("\(label): median \(format(median(times))) ms, p99 \(format(percentile(times, 0.99))) ms, min \(format(times.min() ?? 0)) ms, n=\(times.count)")
+        print("\(label): median \(format(median(times))), p99 \(format(percentile(times, 0.99))), min \(format(times.min() ?? 0)), n=\(times.count)")
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
@@ -179,7 +190,8 @@ struct SpeechBench {
         return sorted[min(sorted.count - 1, max(0, rank - 1))]
     }
 
+    /// Milliseconds with two decimals, or microseconds below 0.1 ms.
     static func format(_ value: Double) -> String {
-        String(format: value < 1 ? "%.3f" : "%.2f", value)
+        value < 0.1 ? String(format: "%.2f µs", value * 1000) : String(format: "%.2f ms", value)
     }
 }
