@@ -28,7 +28,18 @@ actor EspeakLibrary {
     private init() {}
 
     /// Synthesizes `request` (already validated) and returns its samples, mono at the library's rate.
-    func synthesize(_ request: SpeechRequest) throws(SpeechError) -> PCMSamples {
+    ///
+    /// `owner`'s cache is consulted again here, in the library's turn: a request that waited behind
+    /// the same request is served from the cache instead of being synthesized twice.
+    func synthesize(_ request: SpeechRequest, cachedBy owner: EspeakSynthesizer) throws(SpeechError) -> PCMSamples {
+        if let cached = owner.cached(request) { return cached }
+        let samples = try synthesize(request)
+        owner.remember(samples, for: request)
+        return samples
+    }
+
+    /// Synthesizes `request` without any cache.
+    private func synthesize(_ request: SpeechRequest) throws(SpeechError) -> PCMSamples {
         let rate = try start()
         try select(voice: request.voice)
         try apply(request)

@@ -3,9 +3,13 @@ import Synchronization
 
 /// Speech through libespeak-ng, in process, with a small cache of recent utterances.
 ///
-/// Samples are mono 16-bit at espeak-ng's rate (22050 Hz) and equal what `espeak-ng --stdout`
-/// writes for the same text, voice and rate. All instances share the one library owner, which
-/// runs every call on a dedicated thread; each instance has its own cache.
+/// Samples are mono 16-bit at espeak-ng's rate (22050 Hz), rendered as `espeak-ng --stdout` renders
+/// the same text, voice and rate: the first utterance of a process is sample-identical; later ones
+/// differ only in the phase of espeak-ng's pitch flutter and a first-sentence pause, state the
+/// library keeps in function-static variables that no API resets.
+///
+/// All instances share the one owner of the library, which runs every call on a dedicated thread;
+/// each instance has its own cache.
 public final class EspeakSynthesizer: SpeechSynthesizer {
     /// What an instance has done so far, for tests and metrics.
     public struct Statistics: Sendable, Equatable {
@@ -50,18 +54,25 @@ public final class EspeakSynthesizer: SpeechSynthesizer {
     /// - Throws: `SpeechError` naming the bad voice (with suggestions), text, rate, pitch or volume.
     public func synthesize(_ request: SpeechRequest) async throws(SpeechError) -> PCMSamples {
         try request.validate()
-        let cached = state.withLock { state in
+        if let cached = cached(request) { return cached }
+        return try await library.synthesize(request, cachedBy: self)
+    }
+
+    /// The cached samples of `request`, counted as a hit.
+    func cached(_ request: SpeechRequest) -> PCMSamples? {
+        state.withLock { state in
             let found = state.cache.lookup(request)
             if found != nil { state.statistics.cacheHits += 1 }
             return found
         }
-        if let cached { return cached }
-        let samples = try await library.synthesize(request)
+    }
+
+    /// Keeps the samples the library just made for `request`.
+    func remember(_ samples: PCMSamples, for request: SpeechRequest) {
         state.withLock { state in
             state.cache.insert(samples, for: request)
             state.statistics.syntheses += 1
         }
-        return samples
     }
 
     /// Counters since this instance was created.

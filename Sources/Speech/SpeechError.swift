@@ -25,8 +25,8 @@ public enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .libraryUnavailable(let path, let reason):
-            let where_ = path.map { " (data folder \($0))" } ?? ""
-            return "cannot start libespeak-ng\(where_): \(reason); install espeak-ng-data or set ESPEAK_DATA_PATH"
+            let folder = path.map { " (data folder \($0))" } ?? ""
+            return "cannot start libespeak-ng\(folder): \(reason); install espeak-ng-data or set ESPEAK_DATA_PATH"
         case .unknownVoice(let name, let suggestions):
             return Self.unknownVoiceMessage(name, suggestions: suggestions)
         case .emptyText:

@@ -69,3 +69,30 @@ struct SpeechCacheTests {
         #expect(cache.lookup(key) == pcm(90))
     }
 }
+
+@Suite("The cache under concurrency")
+struct SpeechCacheConcurrencyTests {
+    @Test("many tasks asking for the same few texts at once synthesize each text once")
+    func concurrentRepeats() async throws {
+        let synthesizer = EspeakSynthesizer()
+        let texts = (0..<4).map { "Reminder number \($0): take a break." }
+        let results = try await withThrowingTaskGroup(of: (String, PCMSamples).self) { group in
+            for index in 0..<40 {
+                let text = texts[index % texts.count]
+                group.addTask { (text, try await synthesizer.synthesize(text, voice: "en", rate: 175)) }
+            }
+            var all: [(String, PCMSamples)] = []
+            for try await result in group {
+                all.append(result)
+            }
+            return all
+        }
+        #expect(results.count == 40)
+        #expect(synthesizer.statistics == .init(syntheses: 4, cacheHits: 36, cachedEntries: 4))
+        for text in texts {
+            let renderings = results.filter { $0.0 == text }.map(\.1)
+            #expect(renderings.count == 10)
+            #expect(renderings.allSatisfy { $0 == renderings[0] }, "one text, one rendering")
+        }
+    }
+}
