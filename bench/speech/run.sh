@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Speech synthesis benchmark: a 10-word sentence through EspeakSynthesizer (libespeak-ng in
-# process; median and p99, uncached and cached) against `espeak-ng --stdout … | aplay -D null`
-# (whole processes), with the ratio. Results also go to bench/out/speech.txt.
-#
-#   bench/speech/run.sh [--runs N] [--voice V] [--rate R] [TEXT]
+# Speech synthesis benchmark: a 10-word sentence through EspeakSynthesizer (libespeak-ng in process,
+# release build; median and p99 uncached and cached) and, in the same run, the whole-process
+# baseline `espeak-ng --stdout "…" | aplay -D null`; prints both and the ratio.
+# Usage: bench/speech/run.sh [--runs N] [--voice V] [--rate R] [TEXT]   (default 100 runs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source scripts/setup.sh
-swift build -c release --product SpeechBench 2>&1 | grep -E "error|warning:|Compiling|Build complete" || true
-mkdir -p bench/out
-{
-    echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -m), $(nproc) cores, espeak-ng $(espeak-ng --version | awk '{print $4}')"
-    .build/release/SpeechBench --runs 100 "$@"
-} | tee bench/out/speech.txt
+out=bench/out
+mkdir -p "$out"
+for tool in espeak-ng aplay; do
+    command -v "$tool" >/dev/null || { echo "$tool is missing: run scripts/setup.sh"; exit 1; }
+done
+
+echo "== building SpeechBench (release)"
+swift build -c release --product SpeechBench >"$out/speech-build.log" 2>&1 || {
+    cat "$out/speech-build.log"
+    exit 1
+}
+bin="$(swift build -c release --show-bin-path)/SpeechBench"
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(espeak-ng --version | cut -d' ' -f1-4)"
+"$bin" --runs 100 "$@" | tee "$out/speech.txt"
