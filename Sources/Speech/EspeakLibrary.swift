@@ -33,13 +33,13 @@ actor EspeakLibrary {
     /// the same request is served from the cache instead of being synthesized twice.
     func synthesize(_ request: SpeechRequest, cachedBy owner: EspeakSynthesizer) throws(SpeechError) -> PCMSamples {
         if let cached = owner.cached(request) { return cached }
-        let samples = try synthesize(request)
+        let samples = try render(request)
         owner.remember(samples, for: request)
         return samples
     }
 
     /// Synthesizes `request` without any cache.
-    private func synthesize(_ request: SpeechRequest) throws(SpeechError) -> PCMSamples {
+    private func render(_ request: SpeechRequest) throws(SpeechError) -> PCMSamples {
         let rate = try start()
         try select(voice: request.voice)
         try apply(request)

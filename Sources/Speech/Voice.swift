@@ -19,7 +19,7 @@ public struct Voice: Sendable, Equatable {
         case unspecified, male, female, neutral
     }
 
-    /// The voice's given name, such as `English_(America)`.
+    /// The voice's given name, such as `English (America)`.
     public var name: String
     /// The voice file within `espeak-ng-data/voices` or `lang`, such as `gmw/en-US`.
     public var identifier: String

@@ -21,8 +21,8 @@ public struct VoiceCatalog: Sendable {
         var byCode: [String: Candidate] = [:]
         for voice in voices where !voice.identifier.hasPrefix("mb/") {
             let fileName = voice.identifier.split(separator: "/").last.map(String.init) ?? voice.identifier
-            // The name's first word is the language's English name (`English_(America)`); later words
-            // are often about something else (`Chinese_(Mandarin,_latin_as_English)`).
+            // The name's first word is the language's English name (`English (America)`); later words
+            // are often about something else (`Chinese (Mandarin, latin as English)`).
             let nameWords = voice.name.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber })
             var words: Set<String> = [voice.name.lowercased()]
             if let first = nameWords.first { words.insert(String(first)) }
