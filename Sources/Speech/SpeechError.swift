@@ -32,11 +32,11 @@ public enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
         case .emptyText:
             return "nothing to say: the announcement text is empty"
         case .rateOutOfRange(let rate):
-            return "rate \(rate) is out of range: espeak-ng speaks \(Self.rateRange.lowerBound)–\(Self.rateRange.upperBound) words per minute"
+            return "rate \(rate) is out of range: espeak-ng speaks \(Self.span(Self.rateRange)) words per minute"
         case .pitchOutOfRange(let pitch):
-            return "pitch \(pitch) is out of range: use \(Self.pitchRange.lowerBound)–\(Self.pitchRange.upperBound) (50 is normal)"
+            return "pitch \(pitch) is out of range: use \(Self.span(Self.pitchRange)) (50 is normal)"
         case .volumeOutOfRange(let volume):
-            return "volume \(volume) is out of range: use \(Self.volumeRange.lowerBound)–\(Self.volumeRange.upperBound) (100 is normal)"
+            return "volume \(volume) is out of range: use \(Self.span(Self.volumeRange)) (100 is normal)"
         case .synthesisFailed(let text, let function, let reason):
             return "espeak-ng could not speak \(Self.quoted(text)): \(function): \(reason)"
         }
@@ -49,6 +49,11 @@ public enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
             return base + "; `espeak-ng --voices` lists the voices installed"
         }
         return base + "; did you mean " + suggestions.map { "'\($0)'" }.joined(separator: ", ") + "?"
+    }
+
+    /// `80–450`.
+    private static func span(_ range: ClosedRange<Int>) -> String {
+        "\(range.lowerBound)–\(range.upperBound)"
     }
 
     /// The text, shortened so an error line stays readable.

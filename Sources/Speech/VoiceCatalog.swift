@@ -63,7 +63,9 @@ public struct VoiceCatalog: Sendable {
                 scored.append((best, candidate.priority, candidate.code))
             }
         }
-        scored.sort { ($0.score, $0.priority, $0.code.count, $0.code) < ($1.score, $1.priority, $1.code.count, $1.code) }
+        scored.sort {
+            ($0.score, $0.priority, $0.code.count, $0.code) < ($1.score, $1.priority, $1.code.count, $1.code)
+        }
         return scored.prefix(max(0, limit)).map(\.code)
     }
 

@@ -73,7 +73,8 @@ enum SpeechBenchProgram {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             folder.deleteLastPathComponent()
         }
-        throw EspeakCommandLine.Failure(description: "SpeechBench is not built next to the tests; run `swift build` first")
+        throw EspeakCommandLine.Failure(
+            description: "SpeechBench is not built next to the tests; run `swift build` first")
     }
 
     /// Runs `SpeechBench ARGUMENTS` with extra environment variables.
@@ -99,7 +100,8 @@ enum SpeechBenchProgram {
     static func render(_ program: URL, _ text: String, voice: String, rate: Int) throws -> [Int16] {
         let result = try run(program, ["render", "--voice", voice, "--rate", String(rate), text])
         guard result.status == 0 else {
-            throw EspeakCommandLine.Failure(description: "SpeechBench render exited with \(result.status): \(result.errors)")
+            throw EspeakCommandLine.Failure(
+                description: "SpeechBench render exited with \(result.status): \(result.errors)")
         }
         let bytes = [UInt8](result.output)
         return stride(from: 0, to: bytes.count - 1, by: 2).map {

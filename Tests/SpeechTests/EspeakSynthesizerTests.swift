@@ -19,7 +19,8 @@ struct EspeakSynthesizerTests {
         #expect(ours.samples.count > 22_050)  // more than a second of speech
         // Not the first utterance of this process: near-identical, not equal (see SpeechShape).
         let shape = SpeechShape(ours.samples, sampleRate: ours.sampleRate)
-        let mismatch = shape.mismatch(SpeechShape(reference.samples, sampleRate: reference.sampleRate), sampleRate: 22_050)
+        let mismatch = shape.mismatch(
+            SpeechShape(reference.samples, sampleRate: reference.sampleRate), sampleRate: 22_050)
         #expect(mismatch == nil, "\(mismatch ?? "")")
     }
 
@@ -93,13 +94,15 @@ struct EspeakSynthesizerTests {
         #expect(!after.samples.isEmpty)
     }
 
-    @Test("bad text, rate, pitch and volume are refused before synthesis", arguments: [
-        (SpeechRequest(text: "  \n"), SpeechError.emptyText),
-        (SpeechRequest(text: "Hi", rate: 20), .rateOutOfRange(20)),
-        (SpeechRequest(text: "Hi", rate: 900), .rateOutOfRange(900)),
-        (SpeechRequest(text: "Hi", pitch: 101), .pitchOutOfRange(101)),
-        (SpeechRequest(text: "Hi", volume: -1), .volumeOutOfRange(-1)),
-    ])
+    @Test(
+        "bad text, rate, pitch and volume are refused before synthesis",
+        arguments: [
+            (SpeechRequest(text: "  \n"), SpeechError.emptyText),
+            (SpeechRequest(text: "Hi", rate: 20), .rateOutOfRange(20)),
+            (SpeechRequest(text: "Hi", rate: 900), .rateOutOfRange(900)),
+            (SpeechRequest(text: "Hi", pitch: 101), .pitchOutOfRange(101)),
+            (SpeechRequest(text: "Hi", volume: -1), .volumeOutOfRange(-1)),
+        ])
     func refusedRequests(request: SpeechRequest, expected: SpeechError) async throws {
         let synthesizer = EspeakSynthesizer()
         await #expect(throws: expected) { try await synthesizer.synthesize(request) }

@@ -44,7 +44,9 @@ struct LibraryStartTests {
             bench, ["render", "Hello."], environment: ["ESPEAK_DATA_PATH": folder.path])
         #expect(result.status == 1)
         #expect(result.output.isEmpty)
-        #expect(result.errors.contains("cannot start libespeak-ng (data folder \(folder.path)/espeak-ng-data)"), "\(result.errors)")
+        #expect(
+            result.errors.contains("cannot start libespeak-ng (data folder \(folder.path)/espeak-ng-data)"),
+            "\(result.errors)")
         #expect(result.errors.contains("set ESPEAK_DATA_PATH"), "\(result.errors)")
     }
 }

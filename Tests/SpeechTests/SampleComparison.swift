@@ -7,7 +7,8 @@ func difference(_ ours: PCMSamples, _ reference: PCMSamples) -> String? {
     let common = min(ours.samples.count, reference.samples.count)
     let firstDiff = zip(ours.samples, reference.samples).enumerated().first { $0.element.0 != $0.element.1 }?.offset
     let differing = zip(ours.samples.prefix(common), reference.samples.prefix(common)).filter { $0 != $1 }.count
-    return "\(ours.samples.count) vs \(reference.samples.count) samples at \(ours.sampleRate)/\(reference.sampleRate) Hz, "
+    return
+        "\(ours.samples.count) vs \(reference.samples.count) samples at \(ours.sampleRate)/\(reference.sampleRate) Hz, "
         + "\(differing) of \(common) differ, first at \(firstDiff.map(String.init) ?? "-")"
 }
 

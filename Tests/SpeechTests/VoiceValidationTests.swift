@@ -20,18 +20,22 @@ struct VoiceValidationTests {
     }
 
     // As `espeak-ng -v`: an unknown dialect of a known language falls back to the language (`de-xx`).
-    @Test("names espeak-ng -v accepts are known", arguments: ["en", "en-us", "EN-US", "en-gb-x-rp", "de", "de-xx", "en+f3"])
+    @Test(
+        "names espeak-ng -v accepts are known",
+        arguments: ["en", "en-us", "EN-US", "en-gb-x-rp", "de", "de-xx", "en+f3"])
     func knownVoices(name: String) async throws {
         #expect(try await EspeakSynthesizer().checkVoice(name) == .known)
     }
 
-    @Test("unknown names get close matches", arguments: [
-        ("englsh", ["en", "en-gb", "en-us"]),
-        ("germn", ["de"]),
-        ("enn-us", ["en-us"]),
-        ("ukrainan", ["uk"]),
-        ("frnch", ["fr"]),
-    ])
+    @Test(
+        "unknown names get close matches",
+        arguments: [
+            ("englsh", ["en", "en-gb", "en-us"]),
+            ("germn", ["de"]),
+            ("enn-us", ["en-us"]),
+            ("ukrainan", ["uk"]),
+            ("frnch", ["fr"]),
+        ])
     func suggestions(name: String, expected: [String]) async throws {
         let check = try await EspeakSynthesizer().checkVoice(name)
         guard case .unknown(let suggestions) = check else {
@@ -74,8 +78,12 @@ struct VoiceValidationTests {
     @Test("suggestions from a fixed list prefer espeak-ng's preferred voices")
     func fixedCatalog() {
         let catalog = VoiceCatalog(voices: [
-            Voice(name: "English_(America)", identifier: "gmw/en-US", languages: [.init(code: "en-us", priority: 2), .init(code: "en", priority: 3)]),
-            Voice(name: "English_(Caribbean)", identifier: "gmw/en-029", languages: [.init(code: "en-029", priority: 5), .init(code: "en", priority: 10)]),
+            Voice(
+                name: "English_(America)", identifier: "gmw/en-US",
+                languages: [.init(code: "en-us", priority: 2), .init(code: "en", priority: 3)]),
+            Voice(
+                name: "English_(Caribbean)", identifier: "gmw/en-029",
+                languages: [.init(code: "en-029", priority: 5), .init(code: "en", priority: 10)]),
             Voice(name: "english-mb-en1", identifier: "mb/mb-en1", languages: [.init(code: "en-uk", priority: 3)]),
             Voice(name: "Estonian", identifier: "urj/et", languages: [.init(code: "et", priority: 5)]),
         ])

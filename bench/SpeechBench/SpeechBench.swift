@@ -97,7 +97,8 @@ struct SpeechBench {
 
     static func benchmark(_ options: Options) async throws {
         let words = options.text.split(separator: " ").count
-        print("text: \"\(options.text)\" (\(words) words), voice \(options.voice), \(options.rate) wpm, \(options.runs) runs")
+        let settings = "voice \(options.voice), \(options.rate) wpm, \(options.runs) runs"
+        print("text: \"\(options.text)\" (\(words) words), \(settings)")
 
         let clock = ContinuousClock()
         let uncached = EspeakSynthesizer(cacheCapacity: 0)
@@ -113,9 +114,11 @@ struct SpeechBench {
 
         var cold: [Double] = []
         for _ in 0..<options.runs {
-            cold.append(milliseconds(try await clock.measure {
-                _ = try await uncached.synthesize(options.text, voice: options.voice, rate: options.rate)
-            }))
+            cold.append(
+                milliseconds(
+                    try await clock.measure {
+                        _ = try await uncached.synthesize(options.text, voice: options.voice, rate: options.rate)
+                    }))
         }
         report("in-process synthesis, not cached", cold)
 
@@ -123,9 +126,11 @@ struct SpeechBench {
         var switching: [Double] = []
         for run in 0..<options.runs {
             let voice = run.isMultiple(of: 2) ? "de" : options.voice
-            switching.append(milliseconds(try await clock.measure {
-                _ = try await uncached.synthesize(options.text, voice: voice, rate: options.rate)
-            }))
+            switching.append(
+                milliseconds(
+                    try await clock.measure {
+                        _ = try await uncached.synthesize(options.text, voice: voice, rate: options.rate)
+                    }))
         }
         report("in-process synthesis, not cached, voice alternating with de", switching)
 
@@ -133,9 +138,11 @@ struct SpeechBench {
         _ = try await cached.synthesize(options.text, voice: options.voice, rate: options.rate)
         var hits: [Double] = []
         for _ in 0..<options.runs {
-            hits.append(milliseconds(try await clock.measure {
-                _ = try await cached.synthesize(options.text, voice: options.voice, rate: options.rate)
-            }))
+            hits.append(
+                milliseconds(
+                    try await clock.measure {
+                        _ = try await cached.synthesize(options.text, voice: options.voice, rate: options.rate)
+                    }))
         }
         report("in-process synthesis, cached", hits)
 
@@ -172,7 +179,9 @@ struct SpeechBench {
     }
 
     static func report(_ label: String, _ times: [Double]) {
-        print("\(label): median \(format(median(times))), p99 \(format(percentile(times, 0.99))), min \(format(times.min() ?? 0)), n=\(times.count)")
+        let p99 = percentile(times, 0.99)
+        let minimum = times.min() ?? 0
+        print("\(label): median \(format(median(times))), p99 \(format(p99)), min \(format(minimum)), n=\(times.count)")
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
