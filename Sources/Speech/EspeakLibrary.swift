@@ -130,6 +130,10 @@ actor EspeakLibrary {
     /// Selects a voice as `espeak-ng -v NAME` does: by name or file, else by language.
     private func select(voice name: String) throws(SpeechError) {
         if name == selectedVoice { return }
+        guard !name.allSatisfy(\.isWhitespace) else {
+            // The library would quietly take its default voice for an empty name.
+            throw .unknownVoice(name, suggestions: [])
+        }
         selectedVoice = nil
         appliedParameters = nil
         var status = name.withCString { espeak_ng_SetVoiceByName($0) }

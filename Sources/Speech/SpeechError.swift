@@ -6,6 +6,9 @@ public enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownVoice(String, suggestions: [String])
     /// The text is empty or only white space: there is nothing to say.
     case emptyText
+    /// The text is longer than `maximumTextLength` characters (it would hold up every other
+    /// announcement while it is synthesized).
+    case textTooLong(characters: Int)
     /// The rate is outside what espeak-ng supports.
     case rateOutOfRange(Int)
     /// The pitch is outside 0–100.
@@ -15,6 +18,8 @@ public enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
     /// libespeak-ng failed while synthesizing `text`; `reason` is the library's own message.
     case synthesisFailed(text: String, function: String, reason: String)
 
+    /// Most characters one announcement may have (about ten minutes of speech).
+    public static let maximumTextLength = 10_000
     /// Words per minute espeak-ng accepts (`espeakRATE_MINIMUM`…`espeakRATE_MAXIMUM`).
     public static let rateRange = 80...450
     /// Base pitch espeak-ng accepts (50 is normal).
@@ -31,6 +36,9 @@ public enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
             return Self.unknownVoiceMessage(name, suggestions: suggestions)
         case .emptyText:
             return "nothing to say: the announcement text is empty"
+        case .textTooLong(let characters):
+            return
+                "the announcement text has \(characters) characters; at most \(Self.maximumTextLength) can be spoken at once"
         case .rateOutOfRange(let rate):
             return "rate \(rate) is out of range: espeak-ng speaks \(Self.span(Self.rateRange)) words per minute"
         case .pitchOutOfRange(let pitch):

@@ -23,6 +23,8 @@ public struct SpeechRequest: Sendable, Hashable {
     /// Checks the request before it reaches the library.
     func validate() throws(SpeechError) {
         if text.allSatisfy(\.isWhitespace) { throw .emptyText }
+        if text.count > SpeechError.maximumTextLength { throw .textTooLong(characters: text.count) }
+        if voice.allSatisfy(\.isWhitespace) { throw .unknownVoice(voice, suggestions: []) }
         if !SpeechError.rateRange.contains(rate) { throw .rateOutOfRange(rate) }
         if !SpeechError.pitchRange.contains(pitch) { throw .pitchOutOfRange(pitch) }
         if !SpeechError.volumeRange.contains(volume) { throw .volumeOutOfRange(volume) }

@@ -98,6 +98,8 @@ struct EspeakSynthesizerTests {
         "bad text, rate, pitch and volume are refused before synthesis",
         arguments: [
             (SpeechRequest(text: "  \n"), SpeechError.emptyText),
+            (SpeechRequest(text: String(repeating: "a", count: 10_001)), .textTooLong(characters: 10_001)),
+            (SpeechRequest(text: "Hi", voice: ""), .unknownVoice("", suggestions: [])),
             (SpeechRequest(text: "Hi", rate: 20), .rateOutOfRange(20)),
             (SpeechRequest(text: "Hi", rate: 900), .rateOutOfRange(900)),
             (SpeechRequest(text: "Hi", pitch: 101), .pitchOutOfRange(101)),

@@ -48,6 +48,7 @@ struct VoiceValidationTests {
     @Test("nothing close: no suggestions, and the message says where to look")
     func noSuggestion() async throws {
         #expect(try await EspeakSynthesizer().checkVoice("qqqqqqqq") == .unknown(suggestions: []))
+        #expect(try await EspeakSynthesizer().checkVoice("") == .unknown(suggestions: []))
         let message = SpeechError.unknownVoice("qqqqqqqq", suggestions: []).description
         #expect(message == "unknown voice 'qqqqqqqq'; `espeak-ng --voices` lists the voices installed")
     }
