@@ -5,8 +5,9 @@ import Synchronization
 ///
 /// Samples are mono 16-bit at espeak-ng's rate (22050 Hz), rendered as `espeak-ng --stdout` renders
 /// the same text, voice and rate: the first utterance of a process is sample-identical; later ones
-/// differ only in the phase of espeak-ng's pitch flutter and a first-sentence pause, state the
-/// library keeps in function-static variables that no API resets.
+/// have the same words and pauses but may differ by a few percent in timing, because libespeak-ng
+/// keeps state between utterances (its pitch-flutter phase; timing that depends on the previous one)
+/// that no API resets.
 ///
 /// All instances share the one owner of the library, which runs every call on a dedicated thread;
 /// each instance has its own cache.

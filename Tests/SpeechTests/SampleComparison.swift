@@ -15,7 +15,7 @@ func difference(_ ours: PCMSamples, _ reference: PCMSamples) -> String? {
 /// The shape of an utterance: how long it is, how loud, and where it pauses.
 ///
 /// libespeak-ng keeps state between utterances (the pitch-flutter phase is a function-static
-/// variable in `AdvanceParameters`; the previous utterance's voice and rate shift timing a little),
+/// variable in `AdvanceParameters`; timing depends a little on the previous utterance),
 /// so only the first synthesis in a process is sample-identical to `espeak-ng --stdout`. Later
 /// renderings of the same request have the same words and pauses; measured over 600 randomly
 /// preceded renderings, length varied by up to 3 %, RMS by up to 1.5 % and pause starts by up to
