@@ -37,8 +37,8 @@ public enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
         case .emptyText:
             return "nothing to say: the announcement text is empty"
         case .textTooLong(let characters):
-            return
-                "the announcement text has \(characters) characters; at most \(Self.maximumTextLength) can be spoken at once"
+            let limit = Self.maximumTextLength
+            return "the announcement text has \(characters) characters; at most \(limit) can be spoken at once"
         case .rateOutOfRange(let rate):
             return "rate \(rate) is out of range: espeak-ng speaks \(Self.span(Self.rateRange)) words per minute"
         case .pitchOutOfRange(let pitch):
