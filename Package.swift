@@ -22,9 +22,15 @@ let package = Package(
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .systemLibrary(name: "CEspeakNG", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
 
         // ALSA players, decoding, resampling, synthesis.
         .target(name: "Audio", dependencies: ["CALSA", "CSndFile", "CSampleRate", "RoutineModel"]),
+        // The espeak-ng synthesizer, voice list and voice validation.
+        .target(name: "Speech", dependencies: ["CEspeakNG", "Engine", "RoutineModel"]),
+
+        // Benchmarks (bench/): synthesis latency against the espeak-ng command line.
+        .executableTarget(name: "SpeechBench", dependencies: ["Speech", "Engine"], path: "bench/SpeechBench"),
 
         .executableTarget(
             name: "routines",
@@ -42,6 +48,7 @@ let package = Package(
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "RoutineModel"]),
+        .testTarget(name: "SpeechTests", dependencies: ["Speech", "Engine", "RoutineModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel"]),
     ]
 )

@@ -1,0 +1,7 @@
+#ifndef ROUTINES_CESPEAKNG_SHIM_H
+#define ROUTINES_CESPEAKNG_SHIM_H
+
+#include <espeak-ng/speak_lib.h>
+#include <espeak-ng/espeak_ng.h>
+
+#endif
