@@ -102,6 +102,10 @@ extension Routines {
                         failed = true
                         continue
                     }
+                    guard routine.enabled || files.count == 1 else {
+                        if !json { printError("\(routine.name): disabled, not shown") }
+                        continue
+                    }
                     let labelled = routine.triggers.enumerated().map { (label: $1.id ?? String($0), trigger: $1) }
                     sources.append((routine: routine.name, triggers: labelled))
                 }
@@ -112,7 +116,7 @@ extension Routines {
             for source in sources {
                 for (label, trigger) in source.triggers {
                     guard trigger.isWallClock else {
-                        if !json {
+                        if !json && sources.count == 1 {
                             printError("\(source.routine): trigger \(label) (\(trigger.kindName)) has no scheduled times")
                         }
                         continue

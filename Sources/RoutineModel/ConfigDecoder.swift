@@ -1,0 +1,114 @@
+/// Decodes and validates `config.json` (SPEC §4).
+public enum ConfigDecoder {
+    static let keys = [
+        "$schema", "outputs", "defaultOutput", "headphoneOutput", "timezone", "clock", "location", "http", "history",
+    ]
+
+    /// Decodes a config file; missing keys take their defaults.
+    public static func decode(_ bytes: [UInt8], file: String) -> DecodeResult<Config> {
+        let context = DecodingContext(file: file)
+        let root: JSONNode
+        do {
+            root = try JSONParser.parse(bytes)
+        } catch {
+            let syntax = Diagnostic(file: file, line: error.line, column: error.column, message: error.message)
+            return DecodeResult(value: nil, diagnostics: [syntax])
+        }
+        let config = decodeConfig(root, context: context)
+        return DecodeResult(value: context.hasErrors ? nil : config, diagnostics: context.diagnostics)
+    }
+
+    static func decodeConfig(_ root: JSONNode, context: DecodingContext) -> Config? {
+        guard let fields = context.object(root, "", allowed: keys, what: "a JSON object (the configuration)") else {
+            return nil
+        }
+        var config = Config()
+        if let node = fields["$schema"] { _ = context.string(node, "$schema") }
+        if let node = fields["outputs"], case .object(let members) = node.value {
+            var outputs: [String: OutputConfig] = [:]
+            for member in members {
+                let path = "outputs.\(member.key)"
+                guard RoutineFileName.isValidName(member.key) else {
+                    context.error(path, "'\(member.key)' is not a valid output name (lower-case letters, digits, '.', '_', '-')")
+                    continue
+                }
+                if let output = decodeOutput(member.value, path, context: context) {
+                    outputs[member.key] = output
+                }
+            }
+            if members.isEmpty {
+                context.error("outputs", "must define at least one output, e.g. {\"speakers\": {\"pcm\": \"default\"}}")
+            }
+            config.outputs = outputs
+        } else if let node = fields["outputs"] {
+            context.error("outputs", "expected an object of output name: {\"pcm\": ...}, got \(node.value.typeDescription)")
+        }
+        if let node = fields["defaultOutput"], let name = context.string(node, "defaultOutput") {
+            config.defaultOutput = name
+        }
+        if let node = fields["headphoneOutput"], let name = context.string(node, "headphoneOutput") {
+            config.headphoneOutput = name
+        }
+        for (key, name) in [("defaultOutput", config.defaultOutput), ("headphoneOutput", config.headphoneOutput)]
+        where config.outputs[name] == nil && !config.outputs.isEmpty {
+            if fields[key] != nil || fields["outputs"] != nil {
+                context.error(key, "names the output '\(name)', which 'outputs' does not define" + Suggestions.hint(for: name, in: config.outputs.keys.sorted()))
+            }
+        }
+        if let node = fields["timezone"] { config.timezone = context.timezone(node, "timezone") }
+        if let node = fields["clock"], let text = context.choice(node, "clock", ClockStyle.allCases.map(\.rawValue), what: "clock style"),
+            let style = ClockStyle(rawValue: text)
+        {
+            config.clock = style
+        }
+        if let node = fields["location"], let location = context.object(node, "location", allowed: ["latitude", "longitude"]) {
+            let latitude = location["latitude"].flatMap { context.number($0, "location.latitude", range: -90...90, unit: " degrees") }
+            let longitude = location["longitude"].flatMap { context.number($0, "location.longitude", range: -180...180, unit: " degrees") }
+            if location["latitude"] == nil || location["longitude"] == nil {
+                context.error("location", "needs both 'latitude' and 'longitude' (degrees, e.g. 52.52 and 13.405)")
+            }
+            if let latitude, let longitude { config.location = Location(latitude: latitude, longitude: longitude) }
+        }
+        if let node = fields["http"], let http = context.object(node, "http", allowed: ["listen", "tokenFile"]) {
+            let listen = http["listen"].flatMap { context.string($0, "http.listen") }
+            let tokenFile = http["tokenFile"].flatMap { context.string($0, "http.tokenFile") }
+            if let listen, !isHostPort(listen) {
+                context.error("http.listen", "'\(listen)' is not HOST:PORT (e.g. 127.0.0.1:8787)")
+            }
+            if http["listen"] == nil { context.error("http", "needs 'listen' (HOST:PORT)") }
+            if http["tokenFile"] == nil {
+                context.error("http", "needs 'tokenFile': the TCP listener only runs with a bearer token")
+            }
+            if let listen, let tokenFile { config.http = HTTPConfig(listen: listen, tokenFile: tokenFile) }
+        }
+        if let node = fields["history"], let history = context.object(node, "history", allowed: ["keepPerRoutine"]) {
+            if let n = history["keepPerRoutine"], let keep = context.integer(n, "history.keepPerRoutine", range: 1...100_000) {
+                config.keepPerRoutine = keep
+            }
+        }
+        return config
+    }
+
+    static func decodeOutput(_ node: JSONNode, _ path: String, context: DecodingContext) -> OutputConfig? {
+        guard let fields = context.object(node, path, allowed: ["pcm", "bluetooth", "leadIn", "mixer"]) else { return nil }
+        guard let pcmNode = fields["pcm"] else {
+            context.error(path, "needs 'pcm' (an ALSA PCM name such as \"default\", \"bluealsa\" or \"plughw:1,0\")")
+            return nil
+        }
+        guard let pcm = context.string(pcmNode, context.join(path, "pcm")) else { return nil }
+        var output = OutputConfig(pcm: pcm)
+        if let n = fields["bluetooth"] { output.bluetooth = context.bluetoothAddress(n, context.join(path, "bluetooth")) }
+        if let n = fields["leadIn"] {
+            output.leadIn = context.duration(n, context.join(path, "leadIn"), allowZero: true, max: .seconds(5))
+        }
+        if let n = fields["mixer"] { output.mixer = context.string(n, context.join(path, "mixer")) }
+        return output
+    }
+
+    static func isHostPort(_ text: String) -> Bool {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port)
+        else { return false }
+        return colon != text.startIndex
+    }
+}
