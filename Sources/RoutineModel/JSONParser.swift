@@ -228,7 +228,7 @@ public struct JSONParser {
                     guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
                     out.append(contentsOf: Array(String(Character(unicode)).utf8))
                 default:
-                    index -= 1
+                    index -= 2
                     throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))' in string")
                 }
                 start = index

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct RoutineModelPlaceholderTests {
-    @Test func builds() { #expect(Bool(true)) }
-}
