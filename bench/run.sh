@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints its figures (release builds). One command: bash bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+for b in model schedule speech; do
+    if [ -x "bench/$b/run.sh" ]; then
+        echo "################ $b"
+        bash "bench/$b/run.sh"
+    fi
+done
