@@ -1,6 +1,8 @@
 /// Decodes action objects (SPEC §3, Actions).
 enum ActionDecoding {
-    static let kinds = ["play", "tone", "keepAlive", "silence", "announce", "headphoneMode", "volume", "wait", "emit", "run"]
+    static let kinds = [
+        "play", "tone", "keepAlive", "silence", "announce", "headphoneMode", "volume", "wait", "emit", "run",
+    ]
     static let placeholders = ["time", "date", "weekday", "routine", "headphoneMode"]
 
     /// Keys allowed next to each kind key (besides `continueOnError`).
@@ -18,7 +20,8 @@ enum ActionDecoding {
         _ node: JSONNode, _ path: String, context: DecodingContext, config: Config?, routineName: String
     ) -> Action? {
         guard case .object(let members) = node.value else {
-            context.error(path, "expected an action object such as {\"play\": \"chime.wav\"}, got \(node.value.typeDescription)")
+            context.error(
+                path, "expected an action object such as {\"play\": \"chime.wav\"}, got \(node.value.typeDescription)")
             return nil
         }
         let found = members.map(\.key).filter { kinds.contains($0) }
@@ -28,7 +31,10 @@ enum ActionDecoding {
                 let hint = guess.map { "; did you mean '\($0)'?" } ?? ""
                 context.error(path, "an action needs exactly one of: \(kinds.joined(separator: ", "))\(hint)")
             } else {
-                context.error(path, "an action does exactly one thing; found \(found.map { "'\($0)'" }.joined(separator: " and ")) (use two actions)")
+                context.error(
+                    path,
+                    "an action does exactly one thing; found \(found.map { "'\($0)'" }.joined(separator: " and ")) (use two actions)"
+                )
             }
             return nil
         }
@@ -52,7 +58,9 @@ enum ActionDecoding {
         case "play":
             guard let file = audioPath(value, valuePath, context: context) else { break }
             var spec = PlaySpec(file: file)
-            if let node = fields["gain"], let gain = context.number(node, context.join(path, "gain"), range: -60...12, unit: " dB") {
+            if let node = fields["gain"],
+                let gain = context.number(node, context.join(path, "gain"), range: -60...12, unit: " dB")
+            {
                 spec.gain = gain
             }
             spec.output = output(fields["output"], context.join(path, "output"))
@@ -71,7 +79,9 @@ enum ActionDecoding {
             if let node = fields["voice"], let voice = context.string(node, context.join(path, "voice")) {
                 spec.voice = voice
             }
-            if let node = fields["rate"], let rate = context.integer(node, context.join(path, "rate"), range: 80...450, unit: " words per minute") {
+            if let node = fields["rate"],
+                let rate = context.integer(node, context.join(path, "rate"), range: 80...450, unit: " words per minute")
+            {
                 spec.rate = rate
             }
             if let node = fields["chime"] {
@@ -89,7 +99,9 @@ enum ActionDecoding {
             spec.output = output(fields["output"], context.join(path, "output"))
             result = .announce(spec)
         case "headphoneMode":
-            guard let text = context.choice(value, valuePath, HeadphoneModeChange.allCases.map(\.rawValue), what: "headphone mode change"),
+            guard
+                let text = context.choice(
+                    value, valuePath, HeadphoneModeChange.allCases.map(\.rawValue), what: "headphone mode change"),
                 let change = HeadphoneModeChange(rawValue: text)
             else { break }
             result = .headphoneMode(change)
@@ -99,10 +111,14 @@ enum ActionDecoding {
                 context.error(valuePath, "needs 'level' (0 to 100)")
                 break
             }
-            guard let level = context.integer(levelNode, context.join(valuePath, "level"), range: 0...100) else { break }
+            guard let level = context.integer(levelNode, context.join(valuePath, "level"), range: 0...100) else {
+                break
+            }
             result = .volume(output: output(volume["output"], context.join(valuePath, "output")), level: level)
         case "wait":
-            guard let duration = context.duration(value, valuePath, allowZero: true, max: .seconds(86_400)) else { break }
+            guard let duration = context.duration(value, valuePath, allowZero: true, max: .seconds(86_400)) else {
+                break
+            }
             result = .wait(duration)
         case "emit":
             guard let name = context.eventName(value, valuePath) else { break }
@@ -116,7 +132,9 @@ enum ActionDecoding {
                         case .number(let n): data[entry.key] = format(n)
                         case .bool(let b): data[entry.key] = b ? "true" : "false"
                         default:
-                            context.error("\(dataPath).\(entry.key)", "expected a string, number or boolean, got \(entry.value.value.typeDescription)")
+                            context.error(
+                                "\(dataPath).\(entry.key)",
+                                "expected a string, number or boolean, got \(entry.value.value.typeDescription)")
                         }
                     }
                 } else {
@@ -128,7 +146,8 @@ enum ActionDecoding {
             guard let target = context.string(value, valuePath) else { break }
             let name = target.hasSuffix(".json") ? String(target.dropLast(5)) : target
             guard RoutineFileName.isValidName(name) else {
-                context.error(valuePath, "'\(target)' is not a routine name (lower-case letters, digits, '.', '_', '-')")
+                context.error(
+                    valuePath, "'\(target)' is not a routine name (lower-case letters, digits, '.', '_', '-')")
                 break
             }
             if name == routineName {
@@ -163,32 +182,44 @@ enum ActionDecoding {
     static func decodeTone(
         _ node: JSONNode, _ path: String, context: DecodingContext, output: (JSONNode?, String) -> String?
     ) -> ToneSpec? {
-        guard let fields = context.object(
-            node, path, allowed: ["frequency", "duration", "level", "fade", "waveform", "output"],
-            what: "an object such as {\"frequency\": 440, \"duration\": \"1s\"}")
+        guard
+            let fields = context.object(
+                node, path, allowed: ["frequency", "duration", "level", "fade", "waveform", "output"],
+                what: "an object such as {\"frequency\": 440, \"duration\": \"1s\"}")
         else { return nil }
         var spec = ToneSpec()
-        if let n = fields["frequency"], let v = context.number(n, context.join(path, "frequency"), range: 1...20_000, unit: " Hz") {
+        if let n = fields["frequency"],
+            let v = context.number(n, context.join(path, "frequency"), range: 1...20_000, unit: " Hz")
+        {
             spec.frequency = v
         }
-        if let n = fields["duration"], let v = context.duration(n, context.join(path, "duration"), max: .seconds(3600)) {
+        if let n = fields["duration"], let v = context.duration(n, context.join(path, "duration"), max: .seconds(3600))
+        {
             spec.duration = v
         }
-        if let n = fields["level"], let v = context.number(n, context.join(path, "level"), range: -120...0, unit: " dBFS") {
+        if let n = fields["level"],
+            let v = context.number(n, context.join(path, "level"), range: -120...0, unit: " dBFS")
+        {
             spec.level = v
         }
-        if let n = fields["fade"], let v = context.duration(n, context.join(path, "fade"), allowZero: true, max: .seconds(60)) {
+        if let n = fields["fade"],
+            let v = context.duration(n, context.join(path, "fade"), allowZero: true, max: .seconds(60))
+        {
             spec.fade = v
         }
         if let n = fields["waveform"],
-            let text = context.choice(n, context.join(path, "waveform"), Waveform.allCases.map(\.rawValue), what: "waveform"),
+            let text = context.choice(
+                n, context.join(path, "waveform"), Waveform.allCases.map(\.rawValue), what: "waveform"),
             let waveform = Waveform(rawValue: text)
         {
             spec.waveform = waveform
         }
         spec.output = output(fields["output"], context.join(path, "output"))
         if spec.fade * 2 > spec.duration {
-            context.error(context.join(path, "fade"), "fades in and out (\(DurationText.format(spec.fade)) each) are longer than the tone (\(DurationText.format(spec.duration)))")
+            context.error(
+                context.join(path, "fade"),
+                "fades in and out (\(DurationText.format(spec.fade)) each) are longer than the tone (\(DurationText.format(spec.duration)))"
+            )
         }
         return spec
     }
@@ -196,13 +227,15 @@ enum ActionDecoding {
     static func decodeKeepAlive(
         _ node: JSONNode, _ path: String, context: DecodingContext, output: (JSONNode?, String) -> String?
     ) -> KeepAliveSpec? {
-        guard let fields = context.object(
-            node, path, allowed: ["signal", "frequency", "level", "duration", "fade", "audible", "output"],
-            what: "an object such as {} or {\"signal\": \"sine\", \"level\": -42}")
+        guard
+            let fields = context.object(
+                node, path, allowed: ["signal", "frequency", "level", "duration", "fade", "audible", "output"],
+                what: "an object such as {} or {\"signal\": \"sine\", \"level\": -42}")
         else { return nil }
         var spec = KeepAliveSpec()
         if let n = fields["signal"],
-            let text = context.choice(n, context.join(path, "signal"), KeepAliveSignal.allCases.map(\.rawValue), what: "keep-alive signal"),
+            let text = context.choice(
+                n, context.join(path, "signal"), KeepAliveSignal.allCases.map(\.rawValue), what: "keep-alive signal"),
             let signal = KeepAliveSignal(rawValue: text)
         {
             spec.signal = signal
@@ -227,7 +260,9 @@ enum ActionDecoding {
         if let n = fields["duration"], let v = context.duration(n, context.join(path, "duration"), max: .seconds(60)) {
             spec.duration = v
         }
-        if let n = fields["fade"], let v = context.duration(n, context.join(path, "fade"), allowZero: true, max: .seconds(10)) {
+        if let n = fields["fade"],
+            let v = context.duration(n, context.join(path, "fade"), allowZero: true, max: .seconds(10))
+        {
             spec.fade = v
         }
         spec.output = output(fields["output"], context.join(path, "output"))
@@ -235,21 +270,27 @@ enum ActionDecoding {
             if levelOK && spec.level >= -30 {
                 context.error(
                     context.join(path, "level"),
-                    "a keep-alive burst must stay below -30 dBFS to be inaudible, got \(format(spec.level)); set \"audible\": true if you want to hear it")
+                    "a keep-alive burst must stay below -30 dBFS to be inaudible, got \(format(spec.level)); set \"audible\": true if you want to hear it"
+                )
             }
             if frequencyOK && spec.signal == .sine && spec.frequency >= 200 {
                 context.error(
                     context.join(path, "frequency"),
-                    "a sine keep-alive must stay below 200 Hz to be inaudible, got \(format(spec.frequency)) Hz; set \"audible\": true if you want to hear it")
+                    "a sine keep-alive must stay below 200 Hz to be inaudible, got \(format(spec.frequency)) Hz; set \"audible\": true if you want to hear it"
+                )
             }
         }
         if spec.signal == .zero {
             context.warning(
                 context.join(path, "signal"),
-                "'zero' is digital silence: many devices and the SBC codec treat it as no audio, so it may not keep the device awake; prefer 'sine' (20 Hz, -42 dBFS)")
+                "'zero' is digital silence: many devices and the SBC codec treat it as no audio, so it may not keep the device awake; prefer 'sine' (20 Hz, -42 dBFS)"
+            )
         }
         if spec.fade * 2 > spec.duration {
-            context.error(context.join(path, "fade"), "fades in and out (\(DurationText.format(spec.fade)) each) are longer than the burst (\(DurationText.format(spec.duration)))")
+            context.error(
+                context.join(path, "fade"),
+                "fades in and out (\(DurationText.format(spec.fade)) each) are longer than the burst (\(DurationText.format(spec.duration)))"
+            )
         }
         return spec
     }
@@ -264,7 +305,8 @@ enum ActionDecoding {
             }
             let name = String(rest[rest.index(after: open)..<close])
             if !(placeholders.contains(name) || (name.hasPrefix("event.") && name.count > 6)) {
-                let hint = Suggestions.closest(to: name, in: placeholders).map { "; did you mean '{\($0)}'?" }
+                let hint =
+                    Suggestions.closest(to: name, in: placeholders).map { "; did you mean '{\($0)}'?" }
                     ?? "; allowed: {time} {date} {weekday} {routine} {headphoneMode} {event.KEY}"
                 context.error(path, "unknown placeholder '{\(name)}'\(hint)")
             }

@@ -4,14 +4,19 @@ enum ConditionDecoding {
 
     static func decode(_ node: JSONNode, _ path: String, context: DecodingContext, depth: Int = 0) -> Condition? {
         guard case .object(let members) = node.value else {
-            context.error(path, "expected a condition object such as {\"headphoneMode\": true}, got \(node.value.typeDescription)")
+            context.error(
+                path, "expected a condition object such as {\"headphoneMode\": true}, got \(node.value.typeDescription)"
+            )
             return nil
         }
         guard members.count == 1, let member = members.first else {
             if members.isEmpty {
                 context.error(path, "empty condition; use one of: \(kinds.joined(separator: ", "))")
             } else {
-                context.error(path, "a condition has exactly one key; found \(members.map { "'\($0.key)'" }.joined(separator: ", ")) (use \"all\" to combine)")
+                context.error(
+                    path,
+                    "a condition has exactly one key; found \(members.map { "'\($0.key)'" }.joined(separator: ", ")) (use \"all\" to combine)"
+                )
             }
             return nil
         }
@@ -34,7 +39,8 @@ enum ConditionDecoding {
             let after = fields["after"].flatMap { context.time($0, context.join(valuePath, "after")) }
             let before = fields["before"].flatMap { context.time($0, context.join(valuePath, "before")) }
             if fields["after"] == nil && fields["before"] == nil {
-                context.error(valuePath, "needs 'after', 'before' or both (e.g. {\"after\": \"22:00\", \"before\": \"06:30\"})")
+                context.error(
+                    valuePath, "needs 'after', 'before' or both (e.g. {\"after\": \"22:00\", \"before\": \"06:30\"})")
                 return nil
             }
             if (fields["after"] != nil && after == nil) || (fields["before"] != nil && before == nil) { return nil }
@@ -50,7 +56,9 @@ enum ConditionDecoding {
         case "not":
             return decode(value, valuePath, context: context, depth: depth + 1).map(Condition.not)
         default:  // any, all
-            guard let items = context.array(value, valuePath, nonEmpty: true, what: "an array of conditions") else { return nil }
+            guard let items = context.array(value, valuePath, nonEmpty: true, what: "an array of conditions") else {
+                return nil
+            }
             var conditions: [Condition] = []
             var ok = true
             for (i, item) in items.enumerated() {

@@ -29,7 +29,8 @@ public enum ConfigDecoder {
             for member in members {
                 let path = "outputs.\(member.key)"
                 guard RoutineFileName.isValidName(member.key) else {
-                    context.error(path, "'\(member.key)' is not a valid output name (lower-case letters, digits, '.', '_', '-')")
+                    context.error(
+                        path, "'\(member.key)' is not a valid output name (lower-case letters, digits, '.', '_', '-')")
                     continue
                 }
                 if let output = decodeOutput(member.value, path, context: context) {
@@ -41,7 +42,8 @@ public enum ConfigDecoder {
             }
             config.outputs = outputs
         } else if let node = fields["outputs"] {
-            context.error("outputs", "expected an object of output name: {\"pcm\": ...}, got \(node.value.typeDescription)")
+            context.error(
+                "outputs", "expected an object of output name: {\"pcm\": ...}, got \(node.value.typeDescription)")
         }
         if let node = fields["defaultOutput"], let name = context.string(node, "defaultOutput") {
             config.defaultOutput = name
@@ -52,18 +54,28 @@ public enum ConfigDecoder {
         for (key, name) in [("defaultOutput", config.defaultOutput), ("headphoneOutput", config.headphoneOutput)]
         where config.outputs[name] == nil && !config.outputs.isEmpty {
             if fields[key] != nil || fields["outputs"] != nil {
-                context.error(key, "names the output '\(name)', which 'outputs' does not define" + Suggestions.hint(for: name, in: config.outputs.keys.sorted()))
+                context.error(
+                    key,
+                    "names the output '\(name)', which 'outputs' does not define"
+                        + Suggestions.hint(for: name, in: config.outputs.keys.sorted()))
             }
         }
         if let node = fields["timezone"] { config.timezone = context.timezone(node, "timezone") }
-        if let node = fields["clock"], let text = context.choice(node, "clock", ClockStyle.allCases.map(\.rawValue), what: "clock style"),
+        if let node = fields["clock"],
+            let text = context.choice(node, "clock", ClockStyle.allCases.map(\.rawValue), what: "clock style"),
             let style = ClockStyle(rawValue: text)
         {
             config.clock = style
         }
-        if let node = fields["location"], let location = context.object(node, "location", allowed: ["latitude", "longitude"]) {
-            let latitude = location["latitude"].flatMap { context.number($0, "location.latitude", range: -90...90, unit: " degrees") }
-            let longitude = location["longitude"].flatMap { context.number($0, "location.longitude", range: -180...180, unit: " degrees") }
+        if let node = fields["location"],
+            let location = context.object(node, "location", allowed: ["latitude", "longitude"])
+        {
+            let latitude = location["latitude"].flatMap {
+                context.number($0, "location.latitude", range: -90...90, unit: " degrees")
+            }
+            let longitude = location["longitude"].flatMap {
+                context.number($0, "location.longitude", range: -180...180, unit: " degrees")
+            }
             if location["latitude"] == nil || location["longitude"] == nil {
                 context.error("location", "needs both 'latitude' and 'longitude' (degrees, e.g. 52.52 and 13.405)")
             }
@@ -82,7 +94,9 @@ public enum ConfigDecoder {
             if let listen, let tokenFile { config.http = HTTPConfig(listen: listen, tokenFile: tokenFile) }
         }
         if let node = fields["history"], let history = context.object(node, "history", allowed: ["keepPerRoutine"]) {
-            if let n = history["keepPerRoutine"], let keep = context.integer(n, "history.keepPerRoutine", range: 1...100_000) {
+            if let n = history["keepPerRoutine"],
+                let keep = context.integer(n, "history.keepPerRoutine", range: 1...100_000)
+            {
                 config.keepPerRoutine = keep
             }
         }
@@ -90,14 +104,18 @@ public enum ConfigDecoder {
     }
 
     static func decodeOutput(_ node: JSONNode, _ path: String, context: DecodingContext) -> OutputConfig? {
-        guard let fields = context.object(node, path, allowed: ["pcm", "bluetooth", "leadIn", "mixer"]) else { return nil }
+        guard let fields = context.object(node, path, allowed: ["pcm", "bluetooth", "leadIn", "mixer"]) else {
+            return nil
+        }
         guard let pcmNode = fields["pcm"] else {
             context.error(path, "needs 'pcm' (an ALSA PCM name such as \"default\", \"bluealsa\" or \"plughw:1,0\")")
             return nil
         }
         guard let pcm = context.string(pcmNode, context.join(path, "pcm")) else { return nil }
         var output = OutputConfig(pcm: pcm)
-        if let n = fields["bluetooth"] { output.bluetooth = context.bluetoothAddress(n, context.join(path, "bluetooth")) }
+        if let n = fields["bluetooth"] {
+            output.bluetooth = context.bluetoothAddress(n, context.join(path, "bluetooth"))
+        }
         if let n = fields["leadIn"] {
             output.leadIn = context.duration(n, context.join(path, "leadIn"), allowZero: true, max: .seconds(5))
         }

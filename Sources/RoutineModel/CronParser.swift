@@ -15,7 +15,8 @@ extension CronExpression {
                 throw CronParseError(
                     "unknown macro '\(macro)'"
                         + Suggestions.hint(
-                            for: macro, in: ["@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"]))
+                            for: macro,
+                            in: ["@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"]))
             }
         }
         guard fields.count == 5 || fields.count == 6 else {
@@ -142,7 +143,8 @@ enum CronField {
         if let number = Int(text) {
             guard field.range.contains(number) else {
                 throw CronParseError(
-                    "\(field.name) field: \(number) is out of range \(field.range.lowerBound)-\(field.range.upperBound)")
+                    "\(field.name) field: \(number) is out of range \(field.range.lowerBound)-\(field.range.upperBound)"
+                )
             }
             return number
         }

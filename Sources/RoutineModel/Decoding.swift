@@ -61,7 +61,9 @@ public enum RoutineDecoder {
         }
         var routine = Routine(name: name, triggers: [], actions: [])
         if let node = members["$schema"] { _ = context.string(node, "$schema") }
-        if let node = members["description"] { routine.description = context.string(node, "description", nonEmpty: false) }
+        if let node = members["description"] {
+            routine.description = context.string(node, "description", nonEmpty: false)
+        }
         if let node = members["enabled"], let value = context.bool(node, "enabled") { routine.enabled = value }
         if let node = members["mode"],
             let value = context.choice(node, "mode", RunMode.allCases.map(\.rawValue), what: "mode"),
@@ -109,7 +111,8 @@ public enum RoutineDecoder {
                 }
             }
         } else {
-            context.error("", "missing key 'actions' (an array of at least one action, e.g. [{\"play\": \"chime.wav\"}])")
+            context.error(
+                "", "missing key 'actions' (an array of at least one action, e.g. [{\"play\": \"chime.wav\"}])")
         }
         return routine
     }

@@ -18,7 +18,8 @@ final class DecodingContext {
     }
 
     /// Reads an object's members, reporting a wrong type and every key not in `allowed`.
-    func object(_ node: JSONNode, _ path: String, allowed: [String], what: String = "an object") -> [String: JSONNode]? {
+    func object(_ node: JSONNode, _ path: String, allowed: [String], what: String = "an object") -> [String: JSONNode]?
+    {
         guard case .object(let members) = node.value else {
             error(path, "expected \(what), got \(node.value.typeDescription)")
             return nil
@@ -28,7 +29,9 @@ final class DecodingContext {
             if allowed.contains(member.key) {
                 result[member.key] = member.value
             } else {
-                error(join(path, member.key), "unknown key '\(member.key)'" + Suggestions.hint(for: member.key, in: allowed))
+                error(
+                    join(path, member.key),
+                    "unknown key '\(member.key)'" + Suggestions.hint(for: member.key, in: allowed))
             }
         }
         return result
@@ -60,7 +63,10 @@ final class DecodingContext {
             return nil
         }
         guard range.contains(value) else {
-            error(path, "must be between \(format(range.lowerBound)) and \(format(range.upperBound))\(unit), got \(format(value))")
+            error(
+                path,
+                "must be between \(format(range.lowerBound)) and \(format(range.upperBound))\(unit), got \(format(value))"
+            )
             return nil
         }
         return value
@@ -118,7 +124,10 @@ final class DecodingContext {
                 if !allowNegative && text.hasPrefix("-") {
                     error(path, "'\(text)' must not be negative")
                 } else {
-                    error(path, "'\(text)' is not a duration; write e.g. \"250ms\", \"2s\", \"4m\", \"1h30m\" or a number of seconds")
+                    error(
+                        path,
+                        "'\(text)' is not a duration; write e.g. \"250ms\", \"2s\", \"4m\", \"1h30m\" or a number of seconds"
+                    )
                 }
                 return nil
             }
@@ -157,7 +166,8 @@ final class DecodingContext {
     }
 
     func weekdays(_ node: JSONNode, _ path: String) -> Set<Weekday>? {
-        guard let items = array(node, path, nonEmpty: true, what: "an array of weekdays such as [\"mon\", \"tue\"]") else {
+        guard let items = array(node, path, nonEmpty: true, what: "an array of weekdays such as [\"mon\", \"tue\"]")
+        else {
             return nil
         }
         var days: Set<Weekday> = []
@@ -169,7 +179,10 @@ final class DecodingContext {
                 continue
             }
             guard let day = Weekday(name: text) else {
-                error(itemPath, "unknown weekday '\(text)'" + Suggestions.hint(for: text.lowercased(), in: Weekday.allCases.map(\.name)))
+                error(
+                    itemPath,
+                    "unknown weekday '\(text)'"
+                        + Suggestions.hint(for: text.lowercased(), in: Weekday.allCases.map(\.name)))
                 ok = false
                 continue
             }
@@ -194,7 +207,10 @@ final class DecodingContext {
     func eventName(_ node: JSONNode, _ path: String) -> String? {
         guard let text = string(node, path) else { return nil }
         guard RoutineFileName.isValidName(text) else {
-            error(path, "'\(text)' is not a valid event name; use lower-case letters, digits, '.', '_' and '-' (e.g. device.connected)")
+            error(
+                path,
+                "'\(text)' is not a valid event name; use lower-case letters, digits, '.', '_' and '-' (e.g. device.connected)"
+            )
             return nil
         }
         return text

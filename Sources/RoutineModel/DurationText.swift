@@ -21,7 +21,9 @@ public enum DurationText {
         var lastUnitRank = Int.max
         while index < bytes.count {
             let numberStart = index
-            while index < bytes.count, (bytes[index] >= 0x30 && bytes[index] <= 0x39) || bytes[index] == UInt8(ascii: ".") {
+            while index < bytes.count,
+                (bytes[index] >= 0x30 && bytes[index] <= 0x39) || bytes[index] == UInt8(ascii: ".")
+            {
                 index += 1
             }
             guard index > numberStart, let value = Double(String(decoding: bytes[numberStart..<index], as: UTF8.self))
@@ -107,7 +109,9 @@ public enum RoutineFileName {
     public static func isValidName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard let first = bytes.first, isLowerAlnum(first), bytes.count <= 128 else { return false }
-        return bytes.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        return bytes.allSatisfy {
+            isLowerAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
     }
 
     private static func isLowerAlnum(_ b: UInt8) -> Bool {

@@ -25,7 +25,8 @@ public struct JSONParser {
         }
         parser.skipWhitespace()
         if parser.index >= bytes.count {
-            throw parser.error("the file is empty; a routine is a JSON object such as {\"triggers\": [...], \"actions\": [...]}")
+            throw parser.error(
+                "the file is empty; a routine is a JSON object such as {\"triggers\": [...], \"actions\": [...]}")
         }
         let node = try parser.parseValue()
         parser.skipWhitespace()
@@ -84,7 +85,9 @@ public struct JSONParser {
         case UInt8(ascii: "'"):
             throw error("strings need double quotes (\"), not single quotes")
         default:
-            throw error("unexpected \(describeCurrent()); expected a value (object, array, string, number, true, false or null)")
+            throw error(
+                "unexpected \(describeCurrent()); expected a value (object, array, string, number, true, false or null)"
+            )
         }
         return JSONNode(value, line: startLine, column: startColumn)
     }
@@ -139,7 +142,9 @@ public struct JSONParser {
             let value = try parseValue()
             members.append(JSONMember(key: key, value: value))
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of file inside an object; expected ',' or '}'") }
+            guard index < bytes.count else {
+                throw error("unexpected end of file inside an object; expected ',' or '}'")
+            }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
                 continue
@@ -169,7 +174,9 @@ public struct JSONParser {
             }
             items.append(try parseValue())
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of file inside an array; expected ',' or ']'") }
+            guard index < bytes.count else {
+                throw error("unexpected end of file inside an array; expected ',' or ']'")
+            }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
                 continue
@@ -195,7 +202,10 @@ public struct JSONParser {
                 break
             }
             if byte < 0x20 {
-                throw error(byte == 0x0A ? "unterminated string (line break inside a string; use \\n)" : "control character inside a string")
+                throw error(
+                    byte == 0x0A
+                        ? "unterminated string (line break inside a string; use \\n)"
+                        : "control character inside a string")
             }
             if byte == UInt8(ascii: "\\") {
                 out.append(contentsOf: bytes[start..<index])

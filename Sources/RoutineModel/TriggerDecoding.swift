@@ -18,7 +18,8 @@ enum TriggerDecoding {
 
     static func decode(_ node: JSONNode, _ path: String, context: DecodingContext, config: Config?) -> Trigger? {
         guard case .object(let members) = node.value else {
-            context.error(path, "expected a trigger object such as {\"at\": \"07:00\"}, got \(node.value.typeDescription)")
+            context.error(
+                path, "expected a trigger object such as {\"at\": \"07:00\"}, got \(node.value.typeDescription)")
             return nil
         }
         let kinds = members.map(\.key).filter { kindKeys.contains($0) }
@@ -29,7 +30,10 @@ enum TriggerDecoding {
                 let hint = guess.map { "; did you mean '\($0)'?" } ?? ""
                 context.error(path, "a trigger needs exactly one of: \(kindKeys.joined(separator: ", "))\(hint)")
             } else {
-                context.error(path, "a trigger has exactly one kind; found \(kinds.map { "'\($0)'" }.joined(separator: " and ")) (use two triggers)")
+                context.error(
+                    path,
+                    "a trigger has exactly one kind; found \(kinds.map { "'\($0)'" }.joined(separator: " and ")) (use two triggers)"
+                )
             }
             return nil
         }
@@ -82,7 +86,9 @@ enum TriggerDecoding {
                         }
                     }
                 } else {
-                    context.error(matchPath, "expected an object of key: value or key: [values], got \(node.value.typeDescription)")
+                    context.error(
+                        matchPath,
+                        "expected an object of key: value or key: [values], got \(node.value.typeDescription)")
                 }
             }
             trigger.kind = .event(name: name, match: match)
@@ -115,10 +121,12 @@ enum TriggerDecoding {
             }
         }
         if let node = fields["jitter"] {
-            trigger.jitter = context.duration(node, context.join(path, "jitter"), allowZero: true, max: .seconds(86_400))
+            trigger.jitter = context.duration(
+                node, context.join(path, "jitter"), allowZero: true, max: .seconds(86_400))
         }
         if let node = fields["catchUp"] {
-            trigger.catchUp = context.duration(node, context.join(path, "catchUp"), allowZero: true, max: .seconds(7 * 86_400))
+            trigger.catchUp = context.duration(
+                node, context.join(path, "catchUp"), allowZero: true, max: .seconds(7 * 86_400))
         }
         if let node = fields["timezone"] {
             trigger.timezone = context.timezone(node, context.join(path, "timezone"))

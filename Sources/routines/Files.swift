@@ -1,7 +1,8 @@
+import RoutineModel
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import RoutineModel
 
 /// A problem reading a path named on the command line.
 struct FileProblem: Error {
@@ -66,7 +67,8 @@ func loadRoutineFile(_ file: String, config: Config?) -> DecodeResult<Routine> {
     case .success(let bytes):
         return RoutineDecoder.decode(bytes, file: file, config: config)
     case .failure(let problem):
-        return DecodeResult(value: nil, diagnostics: [Diagnostic(file: file, message: "cannot read: \(problem.message)")])
+        return DecodeResult(
+            value: nil, diagnostics: [Diagnostic(file: file, message: "cannot read: \(problem.message)")])
     }
 }
 
@@ -76,6 +78,7 @@ func loadConfigFile(_ file: String) -> DecodeResult<Config> {
     case .success(let bytes):
         return ConfigDecoder.decode(bytes, file: file)
     case .failure(let problem):
-        return DecodeResult(value: nil, diagnostics: [Diagnostic(file: file, message: "cannot read: \(problem.message)")])
+        return DecodeResult(
+            value: nil, diagnostics: [Diagnostic(file: file, message: "cannot read: \(problem.message)")])
     }
 }

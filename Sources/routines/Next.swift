@@ -9,10 +9,10 @@ extension Routines {
         static let configuration = CommandConfiguration(
             abstract: "Show upcoming fires of routines.",
             discussion: """
-            With --file or --trigger it works offline (no daemon needed): --file takes a routine \
-            file (or a folder of them), --trigger a single trigger object such as '{"cron":"30 2 * * \
-            *"}'. Times are printed in --timezone, else the config's zone, else the system's.
-            """
+                With --file or --trigger it works offline (no daemon needed): --file takes a routine \
+                file (or a folder of them), --trigger a single trigger object such as '{"cron":"30 2 * * \
+                *"}'. Times are printed in --timezone, else the config's zone, else the system's.
+                """
         )
 
         @Argument(help: "Only this routine (asks the daemon).")
@@ -67,7 +67,8 @@ extension Routines {
             let zoneName = timezone ?? loadedConfig?.timezone
             let zone: ZoneRules
             do {
-                zone = try zoneName.map { name throws(ScheduleError) in try ZoneRules.named(name) } ?? ZoneRules.system()
+                zone =
+                    try zoneName.map { name throws(ScheduleError) in try ZoneRules.named(name) } ?? ZoneRules.system()
             } catch {
                 throw CLIError("--timezone: \(error.message)")
             }
@@ -117,7 +118,8 @@ extension Routines {
                 for (label, trigger) in source.triggers {
                     guard trigger.isWallClock else {
                         if !json && sources.count == 1 {
-                            printError("\(source.routine): trigger \(label) (\(trigger.kindName)) has no scheduled times")
+                            printError(
+                                "\(source.routine): trigger \(label) (\(trigger.kindName)) has no scheduled times")
                         }
                         continue
                     }

@@ -7,10 +7,10 @@ extension Routines {
         static let configuration = CommandConfiguration(
             abstract: "Check routine files; exit 0 when all are valid, else print one line per problem.",
             discussion: """
-            PATH may be a routine file or a folder (its *.json files, skipping editor leftovers). \
-            Syntax errors print as FILE:LINE:COL: MESSAGE, other problems as FILE: JSON.PATH: \
-            MESSAGE. Warnings are printed too but do not fail the check.
-            """
+                PATH may be a routine file or a folder (its *.json files, skipping editor leftovers). \
+                Syntax errors print as FILE:LINE:COL: MESSAGE, other problems as FILE: JSON.PATH: \
+                MESSAGE. Warnings are printed too but do not fail the check.
+                """
         )
 
         @Argument(help: "Routine files or folders to check.")

@@ -28,7 +28,8 @@ enum CLI {
     }
 
     /// Runs `routines ARGS` with an optional environment overlay and working directory.
-    static func run(_ arguments: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> CLIResult {
+    static func run(_ arguments: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> CLIResult
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

@@ -31,7 +31,8 @@ import Testing
 
     @Test func validateSyntaxErrorHasLineAndColumn() throws {
         let dir = try TempDir()
-        let bad = try dir.write("broken.json", "{\n  \"triggers\": [\n    { \"startup\": true }\n  \"actions\": []\n}\n")
+        let bad = try dir.write(
+            "broken.json", "{\n  \"triggers\": [\n    { \"startup\": true }\n  \"actions\": []\n}\n")
         let result = try CLI.run(["validate", bad])
         #expect(result.status != 0)
         #expect(result.stdout.hasPrefix("\(bad):4:3:"), "\(result.stdout)")
@@ -64,9 +65,10 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let data = Data(result.stdout.utf8)
         let rows = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
-        #expect(rows.compactMap { $0["time"] as? String } == [
-            "2025-03-29T02:30:00+01:00", "2025-03-30T03:00:00+02:00", "2025-03-31T02:30:00+02:00",
-        ])
+        #expect(
+            rows.compactMap { $0["time"] as? String } == [
+                "2025-03-29T02:30:00+01:00", "2025-03-30T03:00:00+02:00", "2025-03-31T02:30:00+02:00",
+            ])
         #expect(rows.allSatisfy { $0["routine"] is String && $0["trigger"] != nil })
     }
 
@@ -83,9 +85,10 @@ import Testing
         ])
         #expect(result.status == 0, "\(result.stderr)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
-        #expect(rows.compactMap { $0["time"] as? String } == [
-            "2025-06-01T12:00:00+00:00", "2025-06-02T07:00:00+00:00", "2025-06-02T12:00:00+00:00",
-        ])
+        #expect(
+            rows.compactMap { $0["time"] as? String } == [
+                "2025-06-01T12:00:00+00:00", "2025-06-02T07:00:00+00:00", "2025-06-02T12:00:00+00:00",
+            ])
         #expect(rows.compactMap { $0["trigger"] as? String } == ["1", "morning", "1"])
         #expect(rows.allSatisfy { ($0["routine"] as? String) == "two" })
     }

@@ -6,9 +6,11 @@ enum Fixtures {
     static var root: URL { Bundle.module.resourceURL!.appendingPathComponent("Fixtures") }
 
     static func files(_ folder: String) throws -> [URL] {
-        try FileManager.default.contentsOfDirectory(at: root.appendingPathComponent(folder), includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "json" && $0.lastPathComponent != "expectations.json" }
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        try FileManager.default.contentsOfDirectory(
+            at: root.appendingPathComponent(folder), includingPropertiesForKeys: nil
+        )
+        .filter { $0.pathExtension == "json" && $0.lastPathComponent != "expectations.json" }
+        .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
     static func bytes(_ url: URL) throws -> [UInt8] {

@@ -37,7 +37,9 @@ import Testing
         let result = ConfigDecoder.decode(try Fixtures.bytes(url), file: url.lastPathComponent)
         #expect(result.value == nil)
         #expect(
-            result.errors.contains { ($0.path ?? "") == (expected.path ?? "") && $0.message.contains(expected.message) },
+            result.errors.contains {
+                ($0.path ?? "") == (expected.path ?? "") && $0.message.contains(expected.message)
+            },
             "\(url.lastPathComponent): got \(result.errors.map(\.description))")
     }
 
@@ -51,7 +53,8 @@ import Testing
     }
 
     @Test func fileNameMustBeARoutineName() {
-        let result = RoutineDecoder.decode(Array(#"{"triggers":[{"startup":true}],"actions":[{"wait":1}]}"#.utf8), file: "dir/Good Morning.json")
+        let result = RoutineDecoder.decode(
+            Array(#"{"triggers":[{"startup":true}],"actions":[{"wait":1}]}"#.utf8), file: "dir/Good Morning.json")
         #expect(result.value == nil)
         #expect(result.errors.first?.message.contains("does not make a routine name") == true)
     }
@@ -68,8 +71,12 @@ import Testing
 
     @Test func diagnosticsPrintAsValidatePrintsThem() {
         #expect(Diagnostic(file: "a.json", line: 3, column: 7, message: "m").description == "a.json:3:7: m")
-        #expect(Diagnostic(file: "a.json", path: "actions[2].tone.frequency", message: "m").description == "a.json: actions[2].tone.frequency: m")
+        #expect(
+            Diagnostic(file: "a.json", path: "actions[2].tone.frequency", message: "m").description
+                == "a.json: actions[2].tone.frequency: m")
         #expect(Diagnostic(file: "a.json", path: "", message: "m").description == "a.json: m")
-        #expect(Diagnostic(severity: .warning, file: "a.json", path: "x", message: "m").description == "a.json: x: warning: m")
+        #expect(
+            Diagnostic(severity: .warning, file: "a.json", path: "x", message: "m").description
+                == "a.json: x: warning: m")
     }
 }

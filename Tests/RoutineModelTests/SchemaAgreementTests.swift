@@ -105,7 +105,10 @@ import Testing
                 #expect(bySchema, "\(name): valid for the decoder but rejected by the schema")
             } else if let reason = Self.beyondSchema[name] {
                 exceptionsUsed.insert(name)
-                #expect(bySchema, "\(name) is listed as beyond the schema (\(reason)) but the schema rejects it: remove it from the list")
+                #expect(
+                    bySchema,
+                    "\(name) is listed as beyond the schema (\(reason)) but the schema rejects it: remove it from the list"
+                )
             } else {
                 #expect(!bySchema, "\(name): rejected by the decoder but valid for the schema")
             }

@@ -120,9 +120,12 @@ import Testing
         #expect(members.map(\.key) == ["b", "a"])
         #expect(members[1].value.line == 3)
         #expect(members[1].value.column == 8)
-        #expect(members[1].value.value == .array([
-            JSONNode(.bool(true), line: 3, column: 9), JSONNode(.null, line: 3, column: 15), JSONNode(.string("xé"), line: 3, column: 21),
-        ]))
+        #expect(
+            members[1].value.value
+                == .array([
+                    JSONNode(.bool(true), line: 3, column: 9), JSONNode(.null, line: 3, column: 15),
+                    JSONNode(.string("xé"), line: 3, column: 21),
+                ]))
     }
 
     @Test(arguments: [

@@ -45,18 +45,32 @@ import Testing
         #expect(routine.triggers[5].kind == .every(.seconds(5400)))
         #expect(routine.triggers[6].kind == .every(.seconds(90)))
         #expect(routine.triggers[7].kind == .sun(.sunrise, offset: .seconds(-900)))
-        #expect(routine.triggers[10].kind == .event(name: "device.connected", match: ["kind": ["headphones", "headset"], "name": ["My Buds"]]))
+        #expect(
+            routine.triggers[10].kind
+                == .event(name: "device.connected", match: ["kind": ["headphones", "headset"], "name": ["My Buds"]]))
         #expect(routine.triggers[11].kind == .idle(output: "headphones", for: .seconds(240)))
         #expect(routine.triggers[12].kind == .startup)
 
-        #expect(routine.conditions[1] == .time(after: TimeOfDay(hour: 22, minute: 0), before: TimeOfDay(hour: 6, minute: 30)))
+        #expect(
+            routine.conditions[1]
+                == .time(after: TimeOfDay(hour: 22, minute: 0), before: TimeOfDay(hour: 6, minute: 30)))
         #expect(routine.conditions[4] == .connected("AA:BB:CC:DD:EE:FF"))
         #expect(routine.conditions[5] == .not(.headphoneMode(false)))
 
         #expect(routine.actions[0] == Action(.play(PlaySpec(file: "chime.wav", gain: -6))))
-        #expect(routine.actions[2].kind == .tone(ToneSpec(frequency: 880, duration: .milliseconds(250), level: -12, fade: .milliseconds(10), waveform: .triangle)))
+        #expect(
+            routine.actions[2].kind
+                == .tone(
+                    ToneSpec(
+                        frequency: 880, duration: .milliseconds(250), level: -12, fade: .milliseconds(10),
+                        waveform: .triangle)))
         #expect(routine.actions[4].kind == .keepAlive(KeepAliveSpec()))
-        #expect(routine.actions[5].kind == .keepAlive(KeepAliveSpec(signal: .brown, level: -45, duration: .seconds(3), fade: .milliseconds(100), output: "headphones")))
+        #expect(
+            routine.actions[5].kind
+                == .keepAlive(
+                    KeepAliveSpec(
+                        signal: .brown, level: -45, duration: .seconds(3), fade: .milliseconds(100),
+                        output: "headphones")))
         if case .announce(let spec) = routine.actions[8].kind {
             #expect(spec.voice == "en-us")
             #expect(spec.rate == 160)
@@ -67,7 +81,8 @@ import Testing
         }
         if case .announce(let spec) = routine.actions[9].kind { #expect(spec.chime == Chime.none) }
         #expect(routine.actions[11].kind == .volume(output: "speakers", level: 40))
-        #expect(routine.actions[13].kind == .emit(name: "morning.done", data: ["who": "me", "count": "3", "ok": "true"]))
+        #expect(
+            routine.actions[13].kind == .emit(name: "morning.done", data: ["who": "me", "count": "3", "ok": "true"]))
         #expect(routine.actions[14] == Action(.run("other-routine"), continueOnError: true))
     }
 
@@ -82,13 +97,18 @@ import Testing
     }
 
     @Test func defaultsApply() throws {
-        let result = RoutineDecoder.decode(Array(#"{"triggers":[{"startup":true}],"actions":[{"keepAlive":{}}]}"#.utf8), file: "d.json")
+        let result = RoutineDecoder.decode(
+            Array(#"{"triggers":[{"startup":true}],"actions":[{"keepAlive":{}}]}"#.utf8), file: "d.json")
         let routine = try #require(result.value)
         #expect(routine.enabled)
         #expect(routine.mode == .single)
         #expect(routine.max == 10)
         #expect(routine.description == nil)
-        #expect(routine.actions[0].kind == .keepAlive(KeepAliveSpec(signal: .sine, frequency: 20, level: -42, duration: .seconds(2), fade: .milliseconds(50))))
+        #expect(
+            routine.actions[0].kind
+                == .keepAlive(
+                    KeepAliveSpec(
+                        signal: .sine, frequency: 20, level: -42, duration: .seconds(2), fade: .milliseconds(50))))
     }
 
     @Test func configDefaultsAndValues() throws {
@@ -98,7 +118,10 @@ import Testing
         #expect(empty.outputs["headphones"]?.pcm == "bluealsa")
         let url = Fixtures.root.appendingPathComponent("config/valid/full.json")
         let full = try #require(ConfigDecoder.decode(try Fixtures.bytes(url), file: "full.json").value)
-        #expect(full.outputs["headphones"] == OutputConfig(pcm: "bluealsa", bluetooth: "AA:BB:CC:DD:EE:FF", leadIn: .milliseconds(300), mixer: "A2DP"))
+        #expect(
+            full.outputs["headphones"]
+                == OutputConfig(
+                    pcm: "bluealsa", bluetooth: "AA:BB:CC:DD:EE:FF", leadIn: .milliseconds(300), mixer: "A2DP"))
         #expect(full.location == Location(latitude: 52.52, longitude: 13.405))
         #expect(full.http == HTTPConfig(listen: "127.0.0.1:8787", tokenFile: "~/.config/routines/token"))
         #expect(full.timezone == "Europe/Berlin")

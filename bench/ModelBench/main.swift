@@ -1,9 +1,10 @@
+import RoutineModel
+
 // Decode + validate benchmark (issue 2): 10,000 generated routine files, read from disk and
 // decoded, must take ≤ 1 s in total on a 2-core machine.
 #if canImport(Glibc)
     import Glibc
 #endif
-import RoutineModel
 
 /// Monotonic seconds.
 func now() -> Double {
@@ -25,7 +26,9 @@ func routineText(_ i: Int) -> String {
     let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     let trigger: String
     switch i % 6 {
-    case 0: trigger = #"{ "at": "\#(format2(i % 24)):\#(format2(i % 60))", "days": ["\#(days[i % 7])", "\#(days[(i + 2) % 7])"] }"#
+    case 0:
+        trigger =
+            #"{ "at": "\#(format2(i % 24)):\#(format2(i % 60))", "days": ["\#(days[i % 7])", "\#(days[(i + 2) % 7])"] }"#
     case 1: trigger = #"{ "cron": "\#(i % 60) \#(i % 24) * * 1-5", "catchUp": "30m", "id": "c\#(i)" }"#
     case 2: trigger = #"{ "every": "\#(1 + i % 90)m", "jitter": "10s" }"#
     case 3: trigger = #"{ "event": "device.connected", "match": { "kind": ["headphones", "headset"] } }"#
