@@ -1,0 +1,221 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where `routines service` installs things: the real system, or a root folder for packaging/tests.
+struct InstallEnvironment {
+    /// Prefix for every path written (`nil`: `/`).
+    var root: String?
+    /// System unit instead of a user unit.
+    var system: Bool
+
+    func path(_ absolute: String) -> String {
+        guard let root, !root.isEmpty else { return absolute }
+        return (root.hasSuffix("/") ? String(root.dropLast()) : root) + absolute
+    }
+
+    /// `$HOME`, else the passwd entry.
+    var home: String {
+        if let value = getenv("HOME"), value.pointee != 0 { return String(cString: value) }
+        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
+        return "/"
+    }
+
+    /// `$XDG_CONFIG_HOME`, else `~/.config`.
+    var configHome: String {
+        if let value = getenv("XDG_CONFIG_HOME"), value.pointee != 0, value.pointee == UInt8(ascii: "/") {
+            return String(cString: value)
+        }
+        return home + "/.config"
+    }
+}
+
+/// Writes and removes the unit and the first-install folders.
+struct ServiceInstaller {
+    var environment: InstallEnvironment
+
+    var unitPath: String {
+        environment.system
+            ? environment.path("/etc/systemd/system/routines.service")
+            : environment.path(environment.configHome + "/systemd/user/routines.service")
+    }
+
+    var routinesFolder: String {
+        environment.system
+            ? environment.path("/etc/routines/routines") : environment.path(environment.configHome + "/routines/routines")
+    }
+
+    var audioFolder: String {
+        environment.system
+            ? environment.path("/etc/routines/audio") : environment.path(environment.configHome + "/routines/audio")
+    }
+
+    var isInstalled: Bool { access(unitPath, F_OK) == 0 }
+
+    private var systemctl: [String] { environment.system ? ["systemctl"] : ["systemctl", "--user"] }
+
+    var enableCommands: [[String]] {
+        var commands: [[String]] = []
+        if environment.system && getpwnam("routines") == nil {
+            commands.append([
+                "useradd", "--system", "--home-dir", "/var/lib/routines", "--shell", "/usr/sbin/nologin", "--groups",
+                "audio", "routines",
+            ])
+        }
+        commands.append(systemctl + ["daemon-reload"])
+        commands.append(systemctl + ["enable", "--now", "routines.service"])
+        return commands
+    }
+
+    var disableCommands: [[String]] {
+        [systemctl + ["disable", "--now", "routines.service"], systemctl + ["daemon-reload"]]
+    }
+
+    var statusCommand: [String] { systemctl + ["status", "--no-pager", "routines.service"] }
+
+    /// Writes the unit (replacing an older one of ours) and creates the folders with the shipped
+    /// routines and sounds; existing user files are never touched. Returns what it did, one line each.
+    func install() throws(CLIError) -> [String] {
+        var report: [String] = []
+        let executable = ExecutablePath.current()
+        let unit = environment.system ? ServiceUnit.system(executable: executable) : ServiceUnit.user(executable: executable)
+        try makeDirectories(parentOf(unitPath), mode: 0o755)
+        try writeFile(unitPath, unit, mode: 0o644)
+        report.append("wrote \(unitPath)")
+        try makeDirectories(routinesFolder, mode: 0o755)
+        try makeDirectories(audioFolder, mode: 0o755)
+        if let shipped = ShippedFiles.locate() {
+            for (source, target, kinds) in [
+                (shipped.routines, routinesFolder, [".json"]), (shipped.audio, audioFolder, [".wav", ".flac", ".ogg", ".mp3"]),
+            ] {
+                for name in listFiles(source) where kinds.contains(where: { name.hasSuffix($0) }) {
+                    let destination = target + "/" + name
+                    if access(destination, F_OK) == 0 {
+                        report.append("kept \(destination) (already there)")
+                        continue
+                    }
+                    try copyFile(source + "/" + name, destination)
+                    report.append("copied \(destination)")
+                }
+            }
+        } else {
+            report.append("note: shipped routines and sounds not found next to \(executable); folders left empty")
+        }
+        return report
+    }
+
+    /// Removes the unit file; routines, sounds, config and state are kept.
+    func uninstall() throws(CLIError) -> [String] {
+        guard isInstalled else { return ["not installed: \(unitPath) does not exist"] }
+        if unlink(unitPath) != 0 {
+            throw CLIError("cannot remove \(unitPath): \(String(cString: strerror(errno)))")
+        }
+        return ["removed \(unitPath)", "kept your routines, sounds, config and history"]
+    }
+}
+
+/// The running executable's absolute path.
+enum ExecutablePath {
+    static func current() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if count > 0 {
+            return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return CommandLine.arguments[0]
+    }
+}
+
+/// The shipped `Routines/` and `Audio/` folders: `$ROUTINES_SHARE`, else `PREFIX/share/routines`
+/// next to an installed binary, else the source checkout the binary was built in.
+enum ShippedFiles {
+    static func locate() -> (routines: String, audio: String)? {
+        var candidates: [String] = []
+        if let share = getenv("ROUTINES_SHARE") { candidates.append(String(cString: share)) }
+        var dir = parentOf(ExecutablePath.current())
+        candidates.append(parentOf(dir) + "/share/routines")
+        for _ in 0..<5 {
+            candidates.append(dir)
+            dir = parentOf(dir)
+        }
+        for base in candidates where isDirectoryPath(base + "/Routines") && isDirectoryPath(base + "/Audio") {
+            return (base + "/Routines", base + "/Audio")
+        }
+        return nil
+    }
+}
+
+func parentOf(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}
+
+func isDirectoryPath(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+}
+
+func makeDirectories(_ path: String, mode: mode_t) throws(CLIError) {
+    if isDirectoryPath(path) { return }
+    let parent = parentOf(path)
+    if parent != path { try makeDirectories(parent, mode: mode) }
+    if mkdir(path, mode) != 0 && errno != EEXIST {
+        throw CLIError("cannot create \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+func writeFile(_ path: String, _ text: String, mode: mode_t) throws(CLIError) {
+    let temporary = path + ".tmp"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0 {
+            if errno == EINTR { continue }
+            close(fd)
+            throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        offset += written
+    }
+    fsync(fd)
+    close(fd)
+    if rename(temporary, path) != 0 {
+        throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+func copyFile(_ source: String, _ destination: String) throws(CLIError) {
+    switch readFileBytes(source) {
+    case .success(let bytes):
+        // Exclusive create: never replace a file that appeared meanwhile.
+        let fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CLIError("cannot create \(destination): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("cannot write \(destination): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    case .failure(let problem):
+        throw CLIError("cannot read \(source): \(problem.message)")
+    }
+}
+
+func listFiles(_ folder: String) -> [String] {
+    guard let dir = opendir(folder) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+        if !name.hasPrefix(".") { names.append(name) }
+    }
+    return names.sorted()
+}
