@@ -12,7 +12,10 @@ struct Routines: AsyncParsableCommand {
             control socket, or work offline (validate, next --file/--trigger).
             """,
         version: "0.1.0",
-        subcommands: [Daemon.self, Validate.self, Next.self, Service.self]
+        subcommands: [
+            Daemon.self, TriggerCommand.self, EventCommand.self, List.self, Next.self, Validate.self, Status.self, Headphones.self,
+            History.self, Outputs.self, Say.self, Service.self,
+        ]
     )
 
     /// Runs the command; a `CLIError` prints as one line `routines: MESSAGE` and exits 1.

@@ -1,0 +1,335 @@
+import ArgumentParser
+import RoutineModel
+
+/// Options every daemon client command takes.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Control socket (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock).")
+    var socket: String?
+
+    var client: DaemonClient { DaemonClient(socket: socket) }
+}
+
+/// Calls the API; a non-2xx reply becomes a one-line error with the daemon's message.
+func call(_ client: DaemonClient, _ method: String, _ path: String, body: [UInt8]? = nil) throws(CLIError) -> JSONValue {
+    let reply = try client.request(method, path, body: body)
+    let parsed = try? JSONParser.parse(reply.body).value
+    guard (200..<300).contains(reply.status) else {
+        let message = parsed?["error"]?.stringValue ?? reply.text
+        throw CLIError(message.isEmpty ? "the daemon answered HTTP \(reply.status)" : message)
+    }
+    return parsed ?? .null
+}
+
+/// Percent-encodes a path segment or query value.
+func urlEncode(_ text: String) -> String {
+    var out = ""
+    for byte in text.utf8 {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            out.unicodeScalars.append(Unicode.Scalar(byte))
+        default:
+            let hex = String(byte, radix: 16, uppercase: true)
+            out += "%" + (hex.count == 1 ? "0" + hex : hex)
+        }
+    }
+    return out
+}
+
+/// Serializes a JSON value compactly.
+func jsonText(_ value: JSONValue) -> String {
+    switch value {
+    case .null: return "null"
+    case .bool(let b): return b ? "true" : "false"
+    case .number(let n): return n.rounded() == n && abs(n) < 1e15 ? String(Int(n)) : String(n)
+    case .string(let s): return jsonString(s)
+    case .array(let items): return "[" + items.map { jsonText($0.value) }.joined(separator: ",") + "]"
+    case .object(let members):
+        return "{" + members.map { jsonString($0.key) + ":" + jsonText($0.value.value) }.joined(separator: ",") + "}"
+    }
+}
+
+/// A cell for a table: strings as they are, null as "-".
+func cell(_ value: JSONValue?) -> String {
+    switch value {
+    case .none, .some(.null): return "-"
+    case .some(.string(let s)): return s
+    case .some(.bool(let b)): return b ? "yes" : "no"
+    case .some(let other): return jsonText(other)
+    }
+}
+
+/// Left-aligned columns separated by two spaces.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for row in rows {
+        for (index, value) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], value.count) }
+    }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { index, value in
+            index == cells.count - 1 ? value : value + String(repeating: " ", count: widths[index] - value.count)
+        }.joined(separator: "  ")
+    }
+    return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}
+
+extension Routines {
+    /// `routines trigger NAME [--wait]`.
+    struct TriggerCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "trigger",
+            abstract: "Start a routine now (its conditions are skipped).")
+
+        @Argument(help: "The routine's name (its file name without .json).")
+        var name: String
+
+        @Flag(help: "Wait until the run ends and exit non-zero when it fails.")
+        var wait = false
+
+        @OptionGroup var options: ClientOptions
+
+        func validate() throws {
+            guard RoutineFileName.isValidName(name) else {
+                throw ValidationError("'\(name)' is not a routine name (lower-case letters, digits, '.', '_', '-').")
+            }
+        }
+
+        func run() throws {
+            let reply = try call(
+                options.client, "POST", "/routines/\(urlEncode(name))/trigger", body: Array("{\"wait\":\(wait)}".utf8))
+            let outcome = reply["outcome"]?.stringValue ?? "started"
+            if wait {
+                if outcome != "success" {
+                    throw CLIError("\(name): \(outcome)" + (reply["error"]?.stringValue.map { ": \($0)" } ?? ""))
+                }
+                print("\(name): success")
+            } else {
+                print("\(name): \(outcome)")
+            }
+        }
+    }
+
+    /// `routines event NAME [KEY=VALUE]...`.
+    struct EventCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "event",
+            abstract: "Raise an event; routines with a matching event trigger start.")
+
+        @Argument(help: "The event's name, e.g. alarm.dismissed.")
+        var name: String
+
+        @Argument(help: "Event data as KEY=VALUE pairs.")
+        var data: [String] = []
+
+        @OptionGroup var options: ClientOptions
+
+        func validate() throws {
+            guard RoutineFileName.isValidName(name) else {
+                throw ValidationError("'\(name)' is not an event name (lower-case letters, digits, '.', '_', '-').")
+            }
+            for pair in data where !pair.contains("=") || pair.hasPrefix("=") {
+                throw ValidationError("'\(pair)' is not KEY=VALUE.")
+            }
+        }
+
+        func run() throws {
+            let members = data.map { pair -> String in
+                let key = String(pair.prefix(while: { $0 != "=" }))
+                let value = String(pair.dropFirst(key.count + 1))
+                return jsonString(key) + ":" + jsonString(value)
+            }
+            let reply = try call(
+                options.client, "POST", "/events/\(urlEncode(name))", body: Array(("{" + members.joined(separator: ",") + "}").utf8))
+            let started = reply["started"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            print(started.isEmpty ? "\(name): no routine started" : "\(name): started \(started.joined(separator: ", "))")
+        }
+    }
+
+    /// `routines list [--json]`.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List routines: enabled, valid, last run and next fire.")
+
+        @Flag(help: "Print the daemon's JSON.")
+        var json = false
+
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let reply = try call(options.client, "GET", "/routines")
+            if json {
+                print(jsonText(reply))
+                return
+            }
+            let rows = (reply.arrayValue ?? []).map { routine -> [String] in
+                let problems = routine["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                return [
+                    cell(routine["name"]), routine["enabled"] == .bool(false) ? "no" : "yes",
+                    problems.isEmpty ? "ok" : "INVALID", cell(routine["lastRun"]?["outcome"]),
+                    cell(routine["lastRun"]?["startedAt"]), cell(routine["nextFire"]),
+                ]
+            }
+            print(table(["ROUTINE", "ENABLED", "FILE", "LAST", "LAST RUN", "NEXT FIRE"], rows))
+            for routine in reply.arrayValue ?? [] {
+                for problem in routine["problems"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                    print(problem)
+                }
+            }
+        }
+    }
+
+    /// `routines status [--json]`.
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show headphone mode, outputs and their idle clocks, running routines.")
+
+        @Flag(help: "Print the daemon's JSON.")
+        var json = false
+
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let reply = try call(options.client, "GET", "/status")
+            if json {
+                print(jsonText(reply))
+                return
+            }
+            print("headphone mode: \(cell(reply["headphoneMode"]))")
+            let loaded = cell(reply["routines"]?["loaded"])
+            let invalid = reply["routines"]?["invalid"]?.arrayValue ?? []
+            print("routines: \(loaded) loaded, \(invalid.count) invalid")
+            for entry in invalid {
+                for problem in entry["problems"]?.arrayValue?.compactMap(\.stringValue) ?? [] { print("  \(problem)") }
+            }
+            let outputs = (reply["outputs"]?.arrayValue ?? []).map {
+                [
+                    cell($0["name"]), cell($0["pcm"]), $0["active"] == .bool(true) ? "active" : "inactive",
+                    cell($0["lastAudio"]), cell($0["nextKeepAlive"]), cell($0["burstsLastHour"]),
+                ]
+            }
+            print(table(["OUTPUT", "PCM", "STATE", "LAST AUDIO", "NEXT KEEP-ALIVE", "BURSTS/H"], outputs))
+            let running = reply["running"]?.arrayValue ?? []
+            print(running.isEmpty ? "running: none" : "running:")
+            for run in running {
+                print("  \(cell(run["routine"])) (run \(cell(run["run"])), \(cell(run["trigger"])), since \(cell(run["startedAt"])))")
+            }
+        }
+    }
+
+    /// `routines headphones on|off|toggle|status`.
+    struct Headphones: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Switch headphone mode (all implicit audio to the headphone output) or show it.")
+
+        enum Action: String, ExpressibleByArgument, CaseIterable {
+            case on, off, toggle, status
+        }
+
+        @Argument(help: "on, off, toggle or status.")
+        var action: Action
+
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let reply: JSONValue
+            if action == .status {
+                reply = try call(options.client, "GET", "/headphones")
+            } else {
+                reply = try call(options.client, "PUT", "/headphones", body: Array("{\"mode\":\"\(action.rawValue)\"}".utf8))
+            }
+            print("headphone mode: \(cell(reply["mode"]))")
+        }
+    }
+
+    /// `routines history [NAME] [--limit N] [--json]`.
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show past runs, newest first.")
+
+        @Argument(help: "Only this routine.")
+        var name: String?
+
+        @Option(help: "How many runs (1–10000).")
+        var limit: Int = 20
+
+        @Flag(help: "Print the daemon's JSON.")
+        var json = false
+
+        @OptionGroup var options: ClientOptions
+
+        func validate() throws {
+            guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000.") }
+        }
+
+        func run() throws {
+            var path = "/history?limit=\(limit)"
+            if let name { path += "&routine=\(urlEncode(name))" }
+            let reply = try call(options.client, "GET", path)
+            if json {
+                print(jsonText(reply))
+                return
+            }
+            let rows = (reply.arrayValue ?? []).map {
+                [cell($0["startedAt"]), cell($0["routine"]), cell($0["trigger"]), cell($0["outcome"]), cell($0["error"])]
+            }
+            print(table(["STARTED", "ROUTINE", "TRIGGER", "OUTCOME", "ERROR"], rows))
+        }
+    }
+
+    /// `routines outputs`.
+    struct Outputs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show each output: PCM, whether it opens, whether it is active, last audio.")
+
+        @Flag(help: "Print the daemon's JSON.")
+        var json = false
+
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let reply = try call(options.client, "GET", "/outputs")
+            if json {
+                print(jsonText(reply))
+                return
+            }
+            let rows = (reply.arrayValue ?? []).map {
+                [
+                    cell($0["name"]), cell($0["pcm"]), cell($0["bluetooth"]), cell($0["opens"]),
+                    $0["active"] == .bool(true) ? "active" : "inactive", cell($0["lastAudio"]),
+                ]
+            }
+            print(table(["OUTPUT", "PCM", "BLUETOOTH", "OPENS", "STATE", "LAST AUDIO"], rows))
+            for output in reply.arrayValue ?? [] {
+                if let error = output["error"]?.stringValue { print("\(cell(output["name"])): \(error)") }
+                if let hint = output["hint"]?.stringValue { print("  \(hint)") }
+            }
+        }
+    }
+
+    /// `routines say TEXT [--output NAME] [--voice V]`.
+    struct Say: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Speak a text once through the daemon.")
+
+        @Argument(help: "What to say.")
+        var text: String
+
+        @Option(help: "Output name (default: the active output).")
+        var output: String?
+
+        @Option(help: "espeak-ng voice, e.g. en, en-us, de.")
+        var voice: String?
+
+        @OptionGroup var options: ClientOptions
+
+        func validate() throws {
+            guard !text.isEmpty else { throw ValidationError("Give a text to say.") }
+        }
+
+        func run() throws {
+            var members = ["\"text\":" + jsonString(text)]
+            if let output { members.append("\"output\":" + jsonString(output)) }
+            if let voice { members.append("\"voice\":" + jsonString(voice)) }
+            let reply = try call(options.client, "POST", "/say", body: Array(("{" + members.joined(separator: ",") + "}").utf8))
+            print("said on \(cell(reply["output"]))")
+        }
+    }
+}
