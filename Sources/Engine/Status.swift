@@ -1,0 +1,67 @@
+import Foundation
+import RoutineModel
+
+/// A snapshot for `routines status`, `routines list`, `routines outputs` and `/metrics`.
+public struct EngineStatus: Sendable, Equatable {
+    public var headphoneMode: Bool
+    public var outputs: [OutputStatus]
+    public var routines: [RoutineStatus]
+    public var running: [RunningRun]
+}
+
+/// One output's activity and idle clock.
+public struct OutputStatus: Sendable, Equatable {
+    public var name: String
+    /// No Bluetooth address, or its device connected, and its PCM opens.
+    public var active: Bool
+    /// Wall-clock instant of the last frame written, when known.
+    public var lastAudio: Date?
+    /// When the earliest idle trigger of this output fires, if armed.
+    public var nextIdleFire: Date?
+    /// Keep-alive bursts started in the last hour.
+    public var burstsLastHour: Int
+}
+
+/// One routine's schedule state.
+public struct RoutineStatus: Sendable, Equatable {
+    public var name: String
+    public var enabled: Bool
+    /// When its last run started (in this daemon's life).
+    public var lastRun: Date?
+    /// Its next wall-clock fire.
+    public var nextFire: Date?
+    public var running: Int
+    public var queued: Int
+}
+
+/// A run in progress.
+public struct RunningRun: Sendable, Equatable {
+    public var id: Int
+    public var routine: String
+    public var trigger: String
+}
+
+extension Engine {
+    /// The current state, with monotonic instants turned into wall-clock ones.
+    public func status() -> EngineStatus {
+        let wallNow = env.wallClock.now()
+        let monoNow = mono.now
+        func wall(_ instant: Duration?) -> Date? {
+            instant.map { wallNow.addingTimeInterval(($0 - monoNow).seconds) }
+        }
+        let outputs = idle.outputNames.map { name in
+            OutputStatus(
+                name: name, active: idle.isActive(name), lastAudio: wall(idle.outputs[name]?.lastWrite),
+                nextIdleFire: wall(idle.nextDeadline(of: name)),
+                burstsLastHour: idle.burstsInLastHour(name, at: monoNow))
+        }
+        let routineStatus = routines.keys.sorted().map { name in
+            RoutineStatus(
+                name: name, enabled: routines[name]?.enabled ?? false, lastRun: lastRuns[name],
+                nextFire: planner.nextFire(of: name), running: runs.activeIDs(of: name).count,
+                queued: runs.queuedIDs(of: name).count)
+        }
+        let running = runs.allActive.map { RunningRun(id: $0.id, routine: $0.routine.name, trigger: $0.trigger) }
+        return EngineStatus(headphoneMode: headphoneMode, outputs: outputs, routines: routineStatus, running: running)
+    }
+}
