@@ -16,6 +16,10 @@ public struct EngineEnvironment: Sendable {
     /// A random delay in `[0, bound]` for `jitter`.
     public var jitter: @Sendable (Duration) -> Duration
     public var log: @Sendable (EngineLogEntry) -> Void
+    /// Where the engine's code and tasks run. Nil (the daemon): the engine is an ordinary actor on the
+    /// global pool. Tests pass a single-threaded executor they can drain, so virtual-time tests are
+    /// deterministic.
+    public var executor: (any SerialExecutor & TaskExecutor)?
 
     /// Creates an environment; `jitter` defaults to a uniform random delay, `log` to nothing.
     public init(
@@ -23,7 +27,8 @@ public struct EngineEnvironment: Sendable {
         clock: any Clock<Duration>, fireCalculator: any FireCalculator, localTime: any LocalTimeProvider,
         audioFiles: any AudioFileLocator,
         jitter: @escaping @Sendable (Duration) -> Duration = EngineEnvironment.uniformJitter,
-        log: @escaping @Sendable (EngineLogEntry) -> Void = { _ in }
+        log: @escaping @Sendable (EngineLogEntry) -> Void = { _ in },
+        executor: (any SerialExecutor & TaskExecutor)? = nil
     ) {
         self.audio = audio
         self.speech = speech
@@ -35,6 +40,7 @@ public struct EngineEnvironment: Sendable {
         self.audioFiles = audioFiles
         self.jitter = jitter
         self.log = log
+        self.executor = executor
     }
 
     /// A uniformly random delay in `[0, bound]`.
@@ -84,8 +90,27 @@ public actor Engine {
     var idle = IdleClocks()
     var idleTimers: [String: IdleTimer] = [:]
 
+    private nonisolated let serialExecutor: UnownedSerialExecutor
+    /// The task executor preference of every task the engine starts (nil: the global pool).
+    nonisolated let taskExecutor: (any TaskExecutor)?
+    /// Keeps the default executor alive when none is injected.
+    private let executorHost: EngineExecutorHost?
+
+    /// The injected executor, or a private default actor's.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { serialExecutor }
+
     /// Creates an engine for `config`; nothing runs until `start()`.
     public init(config: Config, environment: EngineEnvironment) {
+        if let executor = environment.executor {
+            serialExecutor = executor.asUnownedSerialExecutor()
+            taskExecutor = executor
+            executorHost = nil
+        } else {
+            let host = EngineExecutorHost()
+            serialExecutor = host.unownedExecutor
+            taskExecutor = nil
+            executorHost = host
+        }
         self.env = environment
         self.mono = MonotonicTimeline(environment.clock)
         self.config = config
@@ -285,3 +310,6 @@ public actor Engine {
         rearmIdleTimer(output)
     }
 }
+
+/// An empty default actor whose executor the engine borrows when no executor is injected.
+actor EngineExecutorHost {}

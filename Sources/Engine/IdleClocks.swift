@@ -251,9 +251,9 @@ extension Engine {
         let id = nextDelayID
         nextDelayID += 1
         let mono = self.mono
-        let task = Task {
+        let task = Task(executorPreference: taskExecutor) {
             do { try await mono.sleep(until: deadline) } catch { return }
-            self.idleTimerFired(output, id: id)
+            await self.idleTimerFired(output, id: id)
         }
         idleTimers[output] = IdleTimer(id: id, deadline: deadline, task: task)
     }

@@ -183,7 +183,7 @@ extension Engine {
         guard let deadline else { return }
         let generation = plannerGeneration
         let wall = env.wallClock
-        plannerTask = Task {
+        plannerTask = Task(executorPreference: taskExecutor) {
             let wake: WallClockWake
             do { wake = try await wall.sleep(until: deadline) } catch { return }
             await self.plannerWoke(wake, generation: generation)
@@ -225,9 +225,9 @@ extension Engine {
         let id = nextDelayID
         nextDelayID += 1
         let mono = self.mono
-        delayedFires[id] = Task {
+        delayedFires[id] = Task(executorPreference: taskExecutor) {
             do { try await mono.sleep(for: delay) } catch { return }
-            self.delayedFireDue(id, routine: routine, trigger: trigger)
+            await self.delayedFireDue(id, routine: routine, trigger: trigger)
         }
     }
 
@@ -243,14 +243,14 @@ extension Engine {
         let mono = self.mono
         let start = mono.now
         let random = env.jitter
-        everyTasks[key] = Task {
+        everyTasks[key] = Task(executorPreference: taskExecutor) {
             var due = start + interval
             while true {
                 do {
                     try await mono.sleep(until: due)
                     if let jitter, jitter > .zero { try await mono.sleep(for: random(jitter)) }
                 } catch { return }
-                guard self.everyDue(key: key, routine: routine) else { return }
+                guard await self.everyDue(key: key, routine: routine) else { return }
                 due += interval
                 let now = mono.now
                 if due < now { due = now + interval }

@@ -42,7 +42,7 @@ extension Engine {
     }
 
     private func startTask(_ ticket: RunTicket) {
-        runTasks[ticket.id] = Task { await self.execute(ticket) }
+        runTasks[ticket.id] = Task(executorPreference: taskExecutor) { await self.execute(ticket) }
     }
 
     /// Waits for a run's end.

@@ -31,6 +31,7 @@ actor RecordingAudio: AudioOutput {
     private var seq = 0
 
     init(time: VirtualTime) { self.time = time }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { time.executor.asUnownedSerialExecutor() }
 
     func setFailing(_ outputs: Set<String>) { failing = outputs }
     func setOnWrite(_ f: (@Sendable (String) async -> Void)?) { onWrite = f }
@@ -125,7 +126,12 @@ actor MemoryStateStore: StateStore {
     var runs: [Int64: RunRecord] = [:]
     var nextID: Int64 = 1
 
-    init(time: VirtualTime? = nil) { self.time = time }
+    private let executor: SerialTestExecutor
+    init(time: VirtualTime) {
+        self.time = time
+        executor = time.executor
+    }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     func headphoneMode() async throws -> Bool { mode }
     func setHeadphoneMode(_ on: Bool) async throws {

@@ -33,7 +33,7 @@ struct Harness {
                 clock: TestClock(time: time), fireCalculator: UTCFireCalculator(), localTime: UTCLocalTime(),
                 audioFiles: FakeAudioFiles(),
                 jitter: { bound in .milliseconds(Int64(random.double() * bound.asSeconds * 1000)) },
-                log: { logs.record($0) }))
+                log: { logs.record($0) }, executor: time.executor))
     }
 
     /// Applies the routines, starts the engine and lets it settle.

@@ -28,6 +28,8 @@ final class VirtualTime: Sendable {
 
     let wallBase: Date
     let state = Mutex(State())
+    /// Runs the engine and the fakes; `settle()` waits until it is idle.
+    let executor = SerialTestExecutor()
 
     init(wallStart: Date = Date(timeIntervalSince1970: 1_767_571_200)) {  // Monday 2026-01-05 00:00 UTC
         wallBase = wallStart
@@ -126,14 +128,14 @@ final class VirtualTime: Sendable {
 
     /// Lets every runnable task run until nothing changes any more.
     func settle() async {
-        var last = -1
+        var last = (-1, -1)
         var stable = 0
         while stable < 3 {
-            for _ in 0..<4 {
-                await Task.detached(priority: .low) { await Task.yield() }.value
-            }
-            let now = state.withLock { $0.activity }
-            if now == last { stable += 1 } else { stable = 0; last = now }
+            await Task.detached { await Task.yield() }.value
+            let (idle, executed) = executor.snapshot
+            let now = (executed, state.withLock { $0.activity })
+            if idle && now == last { stable += 1 } else { stable = 0 }
+            last = now
         }
     }
 }
