@@ -34,6 +34,7 @@ actor RecordingAudio: AudioOutput {
     nonisolated var unownedExecutor: UnownedSerialExecutor { time.executor.asUnownedSerialExecutor() }
 
     func setFailing(_ outputs: Set<String>) { failing = outputs }
+    func setFileDuration(_ d: Duration) { fileDuration = d }
     func setOnWrite(_ f: (@Sendable (String) async -> Void)?) { onWrite = f }
 
     func play(_ items: [AudioItem], on output: String, priority: AudioPriority) async throws {
