@@ -85,7 +85,8 @@ public actor Engine {
     var plannerGeneration = 0
     var everyTasks: [String: Task<Void, Never>] = [:]
     var delayedFires: [Int: Task<Void, Never>] = [:]
-    var nextDelayID = 1
+    /// Ids of jitter delays and idle timers (a stale wake-up is recognised by its id).
+    var nextTimerID = 1
 
     var idle = IdleClocks()
     var idleTimers: [String: IdleTimer] = [:]
@@ -182,6 +183,11 @@ public actor Engine {
             if case .event(let event, _) = trigger.kind { eventIndex[event, default: []].insert(name) }
         }
         idle.setTriggers(of: name, from: routine, at: mono.now)
+        for trigger in routine.triggers {
+            if case .idle(let output, _) = trigger.kind, !idle.outputNames.contains(output) {
+                log(.warning, "routine \(name): idle trigger on unknown output \(output); it never fires")
+            }
+        }
         guard started, !stopping else { return }
         await planTriggers(of: name)
         considerPlannerDeadline(planner.nextFire(of: name))

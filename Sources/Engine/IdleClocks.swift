@@ -248,8 +248,8 @@ extension Engine {
         // A timer armed earlier wakes, finds the new deadline and sleeps again: no task churn per write.
         if let armed = idleTimers[output], armed.deadline <= deadline { return }
         cancelIdleTimer(output)
-        let id = nextDelayID
-        nextDelayID += 1
+        let id = nextTimerID
+        nextTimerID += 1
         let mono = self.mono
         let task = Task(executorPreference: taskExecutor) {
             do { try await mono.sleep(until: deadline) } catch { return }

@@ -66,7 +66,11 @@ struct WallPlanner {
     mutating func collectDue(now: Date, wake: WallClockWake) -> [WallDecision] {
         let tolerance = wake == .clockChanged ? Self.jumpTolerance : Self.dueTolerance
         var decisions: [WallDecision] = []
-        for key in plans.keys.sorted() {
+        // Only due plans are decided (sorted, so runs start in a stable order); after a jump, all are re-planned.
+        let keys =
+            wake == .clockChanged
+            ? plans.keys.sorted() : plans.filter { $0.value.next.map { $0 <= now } ?? false }.keys.sorted()
+        for key in keys {
             guard var plan = plans[key] else { continue }
             if let first = plan.next, first <= now {
                 let (latest, count) = Self.latestMissed(plan, first: first, now: now)
@@ -156,7 +160,11 @@ extension Engine {
             fire(plan.routine, trigger: "catchUp:\(key)", eventData: [:])
             try? await env.store.setLastFire(key, now)
         } else {
-            log(.notice, "routine \(plan.routine): \(count) fire(s) missed while down, the last at \(latest), more than catchUp late; skipped")
+            log(
+                .notice,
+                "routine \(plan.routine): \(count) fire(s) missed while down, the last at \(latest), "
+                    + "more than catchUp late; skipped"
+            )
         }
     }
 
@@ -206,7 +214,11 @@ extension Engine {
                 fireScheduled(routine, trigger: key, jitter: jitter)
                 marks.append(key)
             case .skip(_, let routine, let instant, let missed):
-                log(.notice, "routine \(routine): \(missed) fire(s) missed by a clock jump, the last at \(instant), more than catchUp late; skipped")
+                log(
+                    .notice,
+                    "routine \(routine): \(missed) fire(s) missed by a clock jump, the last at \(instant), "
+                        + "more than catchUp late; skipped"
+                )
             }
         }
         rearmPlanner()
@@ -222,8 +234,8 @@ extension Engine {
             return
         }
         let delay = env.jitter(jitter)
-        let id = nextDelayID
-        nextDelayID += 1
+        let id = nextTimerID
+        nextTimerID += 1
         let mono = self.mono
         delayedFires[id] = Task(executorPreference: taskExecutor) {
             do { try await mono.sleep(for: delay) } catch { return }

@@ -46,7 +46,8 @@ struct RunBook {
         case .queued:
             if running == 0 { return .start }
             return waiting < max
-                ? .queue : .ignore("routine \(routine.name) already has \(max) queued runs (mode queued); trigger dropped")
+                ? .queue
+                : .ignore("routine \(routine.name) already has \(max) queued runs (mode queued); trigger dropped")
         case .parallel:
             return running < max
                 ? .start : .ignore("routine \(routine.name) already runs \(max) times (mode parallel); trigger dropped")

@@ -116,7 +116,9 @@ extension Engine {
         record.outcome = outcome.rawValue
         record.error = failure ?? (outcome == .interrupted ? "interrupted" : nil)
         do { _ = try await env.store.saveRun(record) } catch { log(.error, "state store: history: \(error)") }
-        log(outcome == .error ? .error : .info, "routine \(name): \(outcome.rawValue)\(failure.map { ": \($0)" } ?? "")")
+        log(
+            outcome == .error ? .error : .info, "routine \(name): \(outcome.rawValue)\(failure.map { ": \($0)" } ?? "")"
+        )
         finish(ticket, outcome, failure)
     }
 
@@ -127,7 +129,9 @@ extension Engine {
             if stopping { dropQueuedRun(next.id) } else { startTask(next) }
         }
         if let key = ticket.idleKey { idleRunEnded(key) }
-        if !stopping { raise(Event("routine.finished", ["routine": ticket.routine.name, "outcome": outcome.rawValue])) }
+        if !stopping {
+            raise(Event("routine.finished", ["routine": ticket.routine.name, "outcome": outcome.rawValue]))
+        }
     }
 
     // MARK: Actions
@@ -202,10 +206,13 @@ extension Engine {
     /// re-enter a routine already in it fails.
     private func runNested(_ target: String, from ticket: RunTicket) async throws {
         if ticket.chain.contains(target) {
-            throw EngineError("run cycle: \((ticket.chain + [target]).joined(separator: " → ")) would run \(target) again")
+            throw EngineError(
+                "run cycle: \((ticket.chain + [target]).joined(separator: " → ")) would run \(target) again")
         }
         guard routines[target] != nil else { throw EngineError("no routine named \(target)") }
-        switch fire(target, trigger: "run:\(ticket.routine.name)", eventData: [:], checkConditions: false, chain: ticket.chain) {
+        switch fire(
+            target, trigger: "run:\(ticket.routine.name)", eventData: [:], checkConditions: false, chain: ticket.chain)
+        {
         case .failure(let error): throw error
         case .success(let id):
             let (outcome, error) = await waitForRun(id)

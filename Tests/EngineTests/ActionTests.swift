@@ -21,7 +21,8 @@ import Testing
         }
         #expect(results == [true, true, true, false, false, false, true, true])
         let day = Condition.time(after: TimeOfDay(hour: 9, minute: 0), before: TimeOfDay(hour: 17, minute: 0))
-        #expect([8, 9, 16, 17].map { ConditionEvaluator.holds(day, in: context($0, 0)) } == [false, true, true, false])
+        #expect(
+            [8, 9, 16, 17].map { ConditionEvaluator.holds(day, in: context($0, 0)) } == [false, true, true, false])
         let open = Condition.time(after: nil, before: TimeOfDay(hour: 7, minute: 0))
         #expect([6, 7].map { ConditionEvaluator.holds(open, in: context($0, 0)) } == [true, false])
     }
@@ -41,7 +42,8 @@ import Testing
 
     @Test func templatesRenderPerRun() {
         let local = LocalDateTime(year: 2026, month: 1, day: 5, hour: 19, minute: 5, second: 0, weekday: .mon)
-        var r = TemplateRenderer(local: local, clock: .h24, routine: "wake", headphoneMode: true, eventData: ["who": "Ann"])
+        var r = TemplateRenderer(
+            local: local, clock: .h24, routine: "wake", headphoneMode: true, eventData: ["who": "Ann"])
         #expect(
             r.render("It is {time} on {weekday}, {date}. {routine} {headphoneMode} {event.who}{event.none} {x}")
                 == "It is 19:05 on Monday, January 5, 2026. wake on Ann {x}")
@@ -54,7 +56,10 @@ import Testing
     @Test func conditionsAreCheckedWhenATriggerFires() async {
         let h = Harness()
         await h.start([
-            routine("night", conditions: [.time(after: TimeOfDay(hour: 22, minute: 0), before: TimeOfDay(hour: 6, minute: 0))], [tone()]),
+            routine(
+                "night",
+                conditions: [.time(after: TimeOfDay(hour: 22, minute: 0), before: TimeOfDay(hour: 6, minute: 0))],
+                [tone()]),
             routine("connected", conditions: [.connected("AA:BB:CC:DD:EE:FF")], [tone()]),
         ])
         await h.engine.raise(Event("go"))  // 00:00 Monday: night holds, not connected
@@ -114,7 +119,8 @@ import Testing
         let h = Harness()
         await h.start([
             routine("sender", [.emit(name: "hello", data: ["from": "{routine}", "mode": "{headphoneMode}"])]),
-            routine("receiver", triggers: [Trigger(kind: .event(name: "hello", match: ["from": ["sender"]]))],
+            routine(
+                "receiver", triggers: [Trigger(kind: .event(name: "hello", match: ["from": ["sender"]]))],
                 [.announce(AnnounceSpec(text: "From {event.from}, mode {event.mode}", output: "speakers"))]),
         ])
         await h.engine.raise(Event("go"))
@@ -127,8 +133,11 @@ import Testing
         let h = Harness()
         await h.start([
             routine("switch", [.headphoneMode(.toggle)]),
-            routine("onMode", triggers: [Trigger(kind: .event(name: "headphones.mode", match: ["state": ["on"]]))], [tone()]),
-            routine("beep", triggers: [Trigger(kind: .event(name: "beep", match: [:]))], [tone(), tone(output: "speakers")]),
+            routine(
+                "onMode", triggers: [Trigger(kind: .event(name: "headphones.mode", match: ["state": ["on"]]))], [tone()]
+            ),
+            routine(
+                "beep", triggers: [Trigger(kind: .event(name: "beep", match: [:]))], [tone(), tone(output: "speakers")]),
         ])
         await h.engine.raise(Event("beep"))
         await h.advance(.seconds(5))
@@ -151,8 +160,11 @@ import Testing
     @Test func announceIsOnePlayWithLeadInChimeAndSpeech() async throws {
         let h = Harness()
         await h.start([
-            routine("say", [.headphoneMode(.on), .announce(AnnounceSpec(text: "Hi at {time}", chime: .file("chime.wav")))]),
-            routine("keep", triggers: [Trigger(kind: .event(name: "k", match: [:]))], [.keepAlive(KeepAliveSpec(output: "speakers")), .volume(output: nil, level: 40)]),
+            routine(
+                "say", [.headphoneMode(.on), .announce(AnnounceSpec(text: "Hi at {time}", chime: .file("chime.wav")))]),
+            routine(
+                "keep", triggers: [Trigger(kind: .event(name: "k", match: [:]))],
+                [.keepAlive(KeepAliveSpec(output: "speakers")), .volume(output: nil, level: 40)]),
         ])
         await h.engine.raise(Event("go"))
         await h.engine.raise(Event("k"))

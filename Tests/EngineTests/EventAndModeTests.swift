@@ -83,8 +83,12 @@ import Testing
         await h.start([
             routine("boot", triggers: [Trigger(kind: .startup)], [tone()]),
             routine("hello", triggers: [Trigger(kind: .event(name: "daemon.started", match: [:]))], [tone()]),
-            routine("finished", mode: .parallel,
-                triggers: [Trigger(kind: .event(name: "routine.finished", match: ["routine": ["boot"], "outcome": ["success"]]))],
+            routine(
+                "finished", mode: .parallel,
+                triggers: [
+                    Trigger(
+                        kind: .event(name: "routine.finished", match: ["routine": ["boot"], "outcome": ["success"]]))
+                ],
                 [.wait(.seconds(1))]),
         ])
         await h.advance(.seconds(10))

@@ -14,11 +14,17 @@ import Testing
     static let routines: [Routine] = [
         keepAlive("headphones", every: idleFor),
         keepAlive("speakers", every: idleFor),
-        routine("music-short", mode: .parallel, triggers: [Trigger(kind: .event(name: "music", match: ["len": ["short"]]))], [tone(20)]),
-        routine("music-long", mode: .parallel, triggers: [Trigger(kind: .event(name: "music", match: ["len": ["long"]]))], [tone(900)]),
-        routine("music-hp", mode: .queued, triggers: [Trigger(kind: .event(name: "music", match: ["len": ["hp"]]))],
+        routine(
+            "music-short", mode: .parallel, triggers: [Trigger(kind: .event(name: "music", match: ["len": ["short"]]))],
+            [tone(20)]),
+        routine(
+            "music-long", mode: .parallel, triggers: [Trigger(kind: .event(name: "music", match: ["len": ["long"]]))],
+            [tone(900)]),
+        routine(
+            "music-hp", mode: .queued, triggers: [Trigger(kind: .event(name: "music", match: ["len": ["hp"]]))],
             [.play(PlaySpec(file: "song.ogg", output: "headphones"))]),
-        routine("say", mode: .queued, triggers: [Trigger(kind: .event(name: "say", match: [:]))],
+        routine(
+            "say", mode: .queued, triggers: [Trigger(kind: .event(name: "say", match: [:]))],
             [.announce(AnnounceSpec(text: "It is {time} on {weekday}", chime: .file("chime.wav")))]),
         routine("hp", triggers: [Trigger(kind: .event(name: "hp", match: [:]))], [.headphoneMode(.toggle)]),
     ]

@@ -57,9 +57,16 @@ import Testing
         await h.start([
             routine("daily", triggers: [at(8, 0, catchUp: .seconds(3600))], [tone()]),
             routine("strict", triggers: [at(8, 0)], [tone()]),
-            routine("minutely", mode: .parallel, triggers: [Trigger(kind: .cron(CronExpression(
-                source: "* * * * *", seconds: 1, minutes: ~0, hours: ~0, daysOfMonth: ~0, months: ~0, daysOfWeek: ~0,
-                dayOfMonthRestricted: false, dayOfWeekRestricted: false, hourIsFixed: false)))], [.wait(.seconds(1))]),
+            routine(
+                "minutely", mode: .parallel,
+                triggers: [
+                    Trigger(
+                        kind: .cron(
+                            CronExpression(
+                                source: "* * * * *", seconds: 1, minutes: ~0, hours: ~0, daysOfMonth: ~0, months: ~0,
+                                daysOfWeek: ~0,
+                                dayOfMonthRestricted: false, dayOfWeekRestricted: false, hourIsFixed: false)))
+                ], [.wait(.seconds(1))]),
         ])
         await h.time.advance(toWall: date("2026-01-05T07:59:50Z"))
         let minutelyBefore = await h.records("minutely").count
@@ -88,8 +95,10 @@ import Testing
     @Test func everyFiresOnTheMonotonicClockWithJitter() async throws {
         let h = Harness(jitterSeed: 42)
         await h.start([
-            routine("tick", mode: .parallel, triggers: [Trigger(kind: .every(.seconds(10)))], [tone(1, output: "speakers")]),
-            routine("jittery", mode: .parallel, triggers: [Trigger(kind: .every(.seconds(60)), jitter: .seconds(5))],
+            routine(
+                "tick", mode: .parallel, triggers: [Trigger(kind: .every(.seconds(10)))], [tone(1, output: "speakers")]),
+            routine(
+                "jittery", mode: .parallel, triggers: [Trigger(kind: .every(.seconds(60)), jitter: .seconds(5))],
                 [tone(1, output: "headphones")]),
         ])
         await h.advance(.seconds(35))
@@ -109,7 +118,8 @@ import Testing
         let h = Harness()
         let routines = (0..<10_000).map { i in
             routine(
-                "r\(i)", triggers: [at((i * 7) % 24, (i * 13) % 60), Trigger(kind: .event(name: "e\(i % 100)", match: [:]))],
+                "r\(i)",
+                triggers: [at((i * 7) % 24, (i * 13) % 60), Trigger(kind: .event(name: "e\(i % 100)", match: [:]))],
                 [tone(1, output: "speakers")])
         }
         let clock = ContinuousClock()

@@ -57,7 +57,8 @@ struct Harness {
 
 /// Builders for short test routines.
 func routine(
-    _ name: String, mode: RunMode = .single, max: Int = 10, triggers: [Trigger] = [Trigger(kind: .event(name: "go", match: [:]))],
+    _ name: String, mode: RunMode = .single, max: Int = 10,
+    triggers: [Trigger] = [Trigger(kind: .event(name: "go", match: [:]))],
     conditions: [Condition] = [], _ actions: [ActionKind], continueOnError: Bool = false
 ) -> Routine {
     Routine(

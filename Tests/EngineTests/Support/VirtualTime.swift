@@ -72,7 +72,9 @@ final class VirtualTime: Sendable {
         } onCancel: {
             let c = state.withLock { s -> CheckedContinuation<WallClockWake, any Error>? in
                 s.activity += 1
-                if let i = s.sleepers.firstIndex(where: { $0.id == id }) { return s.sleepers.remove(at: i).continuation }
+                if let i = s.sleepers.firstIndex(where: { $0.id == id }) {
+                    return s.sleepers.remove(at: i).continuation
+                }
                 s.cancelled.insert(id)
                 return nil
             }
