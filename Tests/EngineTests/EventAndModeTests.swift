@@ -97,3 +97,45 @@ import Testing
         #expect(await h.records("finished").count == 1)
     }
 }
+
+@Suite struct LifecycleTests {
+    @Test func removeStopsSchedulesAndRuns() async throws {
+        let h = Harness()
+        await h.start([
+            routine("long", triggers: [Trigger(kind: .every(.seconds(10)))], [.wait(.seconds(100))]),
+            routine("other", triggers: [Trigger(kind: .every(.seconds(10)))], [.wait(.seconds(1))]),
+        ])
+        await h.advance(.seconds(15))
+        #expect(await h.records("long").map(\.outcome) == ["running"])
+        await h.engine.remove("long")
+        await h.advance(.seconds(100))
+        #expect(await h.records("long").map(\.outcome) == ["interrupted"])
+        #expect(await h.records("other").count == 11)
+        #expect(await h.engine.routineNames() == ["other"])
+    }
+
+    @Test func runIntoABusySingleRoutineFailsAndShutdownDropsQueuedRuns() async throws {
+        let h = Harness()
+        await h.start([
+            routine("busy", triggers: [], [.wait(.seconds(50))]),
+            routine("caller", triggers: [], [.run("busy")]),
+            routine("line", mode: .queued, [.wait(.seconds(50))]),
+        ])
+        _ = try await h.engine.trigger("busy")
+        let result = try await h.engine.trigger("caller", wait: false)
+        await h.advance(.seconds(1))
+        guard case .started = result else {
+            Issue.record("caller not started: \(result)")
+            return
+        }
+        let caller = await h.records("caller")
+        #expect(caller.map(\.outcome) == ["error"])
+        #expect(caller[0].error?.contains("routine busy is already running (mode single)") == true)
+        for _ in 0..<3 { await h.engine.raise(Event("go")) }
+        await h.advance(.seconds(1))
+        #expect(await h.engine.status().routines.first { $0.name == "line" }?.queued == 2)
+        await h.engine.shutdown()
+        #expect(await h.records("line").map(\.outcome) == ["interrupted"])
+        #expect(await h.records("busy").map(\.outcome) == ["interrupted"])
+    }
+}

@@ -140,3 +140,23 @@ import Testing
         #expect(await h.store.records().count == 100 + expected)
     }
 }
+
+@Suite struct WallJitterTests {
+    @Test func jitterDelaysAWallClockFireWithinItsBound() async throws {
+        let h = Harness(jitterSeed: 9)
+        await h.start([
+            routine(
+                "alarm",
+                triggers: [Trigger(kind: .at(TimeOfDay(hour: 7, minute: 0), days: nil), jitter: .seconds(30))],
+                [tone()])
+        ])
+        await h.time.advance(toWall: date("2026-01-10T08:00:00Z"))
+        let starts = await h.records("alarm").map(\.startedAt)
+        #expect(starts.count == 6)
+        for (day, start) in starts.enumerated() {
+            let due = date("2026-01-05T07:00:00Z").addingTimeInterval(Double(day) * 86_400)
+            #expect(start >= due && start <= due.addingTimeInterval(30))
+        }
+        #expect(Set(starts.map { Int($0.timeIntervalSince1970) % 86_400 }).count > 1)
+    }
+}

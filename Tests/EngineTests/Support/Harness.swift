@@ -18,8 +18,12 @@ struct Harness {
         ])
 
     /// A fresh harness, or a restarted engine sharing `time`, `audio` and `store` with `previous`.
-    init(config: Config = Harness.testConfig, sharing previous: Harness? = nil, jitterSeed: UInt64 = 1) {
-        time = previous?.time ?? VirtualTime()
+    init(
+        config: Config = Harness.testConfig, sharing previous: Harness? = nil, jitterSeed: UInt64 = 1,
+        time fresh: VirtualTime? = nil, fireCalculator: any FireCalculator = UTCFireCalculator(),
+        localTime: any LocalTimeProvider = UTCLocalTime()
+    ) {
+        time = previous?.time ?? fresh ?? VirtualTime()
         audio = previous?.audio ?? RecordingAudio(time: time)
         speech = previous?.speech ?? FakeSpeech()
         store = previous?.store ?? MemoryStateStore(time: time)
@@ -30,7 +34,7 @@ struct Harness {
             config: config,
             environment: EngineEnvironment(
                 audio: audio, speech: speech, store: store, wallClock: VirtualWallClock(time: time),
-                clock: TestClock(time: time), fireCalculator: UTCFireCalculator(), localTime: UTCLocalTime(),
+                clock: TestClock(time: time), fireCalculator: fireCalculator, localTime: localTime,
                 audioFiles: FakeAudioFiles(),
                 jitter: { bound in .milliseconds(Int64(random.double() * bound.asSeconds * 1000)) },
                 log: { logs.record($0) }, executor: time.executor))
