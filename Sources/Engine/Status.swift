@@ -2,7 +2,7 @@ import Foundation
 import RoutineModel
 
 /// A snapshot for `routines status`, `routines list`, `routines outputs` and `/metrics`.
-public struct EngineStatus: Sendable, Equatable {
+public struct EngineStatus: Sendable, Equatable, Codable {
     public var headphoneMode: Bool
     public var outputs: [OutputStatus]
     public var routines: [RoutineStatus]
@@ -10,7 +10,7 @@ public struct EngineStatus: Sendable, Equatable {
 }
 
 /// One output's activity and idle clock.
-public struct OutputStatus: Sendable, Equatable {
+public struct OutputStatus: Sendable, Equatable, Codable {
     public var name: String
     /// No Bluetooth address, or its device connected, and its PCM opens.
     public var active: Bool
@@ -23,7 +23,7 @@ public struct OutputStatus: Sendable, Equatable {
 }
 
 /// One routine's schedule state.
-public struct RoutineStatus: Sendable, Equatable {
+public struct RoutineStatus: Sendable, Equatable, Codable {
     public var name: String
     public var enabled: Bool
     /// When its last run started (in this daemon's life).
@@ -35,13 +35,39 @@ public struct RoutineStatus: Sendable, Equatable {
 }
 
 /// A run in progress.
-public struct RunningRun: Sendable, Equatable {
+public struct RunningRun: Sendable, Equatable, Codable {
     public var id: Int
     public var routine: String
     public var trigger: String
 }
 
+/// One upcoming wall-clock fire, for `routines next` and `GET /next`.
+public struct UpcomingFire: Sendable, Equatable, Codable {
+    public var routine: String
+    /// The trigger's key: `routine#id` or `routine#index`.
+    public var trigger: String
+    public var time: Date
+}
+
 extension Engine {
+    /// The next `count` wall-clock fires of one routine (or of all), in time order. `every` and event
+    /// triggers have no wall-clock fires and are not listed.
+    public func upcomingFires(routine name: String? = nil, count: Int) -> [UpcomingFire] {
+        guard count > 0 else { return [] }
+        var fires: [UpcomingFire] = []
+        for plan in planner.plans.values where name == nil || plan.routine == name {
+            var next = plan.next
+            var taken = 0
+            while let time = next, taken < count {
+                fires.append(UpcomingFire(routine: plan.routine, trigger: plan.key, time: time))
+                taken += 1
+                next = plan.nextFire(time)
+            }
+        }
+        fires.sort { ($0.time, $0.routine, $0.trigger) < ($1.time, $1.routine, $1.trigger) }
+        return Array(fires.prefix(count))
+    }
+
     /// The current state, with monotonic instants turned into wall-clock ones.
     public func status() -> EngineStatus {
         let wallNow = env.wallClock.now()

@@ -160,3 +160,27 @@ import Testing
         #expect(Set(starts.map { Int($0.timeIntervalSince1970) % 86_400 }).count > 1)
     }
 }
+
+@Suite struct UpcomingFireTests {
+    @Test func upcomingFiresAreMergedInTimeOrder() async throws {
+        let h = Harness()
+        await h.start([
+            routine("a", triggers: [Trigger(kind: .at(TimeOfDay(hour: 7, minute: 0), days: nil))], [tone()]),
+            routine(
+                "b", triggers: [Trigger(id: "noon", kind: .at(TimeOfDay(hour: 12, minute: 0), days: [.tue]))], [tone()]),
+            routine("c", triggers: [Trigger(kind: .every(.seconds(5)))], [tone()]),
+        ])
+        let all = await h.engine.upcomingFires(count: 4)
+        #expect(all.map(\.trigger) == ["a#0", "a#0", "b#noon", "a#0"])
+        #expect(
+            all.map(\.time) == [
+                date("2026-01-05T07:00:00Z"), date("2026-01-06T07:00:00Z"), date("2026-01-06T12:00:00Z"),
+                date("2026-01-07T07:00:00Z"),
+            ])
+        #expect(
+            await h.engine.upcomingFires(routine: "b", count: 2).map(\.time) == [
+                date("2026-01-06T12:00:00Z"), date("2026-01-13T12:00:00Z"),
+            ])
+        #expect(await h.engine.upcomingFires(routine: "c", count: 2).isEmpty)
+    }
+}
