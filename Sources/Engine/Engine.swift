@@ -53,8 +53,9 @@ public struct EngineEnvironment: Sendable {
 /// The engine: decides what runs. Sources (scheduler, routine store, device watcher, control API)
 /// only report to it; it matches triggers, checks conditions, applies run modes and runs actions.
 ///
-/// Lifecycle: `init` → `apply` the routines → `start()` → … → `shutdown()`. Routines applied before
-/// `start()` are planned at start; routines applied later are planned at once.
+/// Lifecycle: `init` → `apply` every routine → `start()` → … → `shutdown()`. Routines applied before
+/// `start()` are planned at start, where missed fires are caught up (`catchUp`) and `startup` triggers
+/// fire; routines applied later (hot reload) are planned at once, without catch-up or `startup`.
 ///
 /// Scheduling is event-driven, never polled: one planner task sleeps on `WallClock.sleep(until:)`
 /// until the earliest wall-clock fire of all routines; one task per `every` trigger sleeps on the
@@ -142,7 +143,7 @@ public actor Engine {
         }
         started = true
         idle.startClocks(at: mono.now)
-        for name in routines.keys.sorted() { await planTriggers(of: name) }
+        for name in routines.keys.sorted() { await planTriggers(of: name, catchingUp: true) }
         rearmPlanner()
         for name in idle.outputNames { rearmIdleTimer(name) }
         raise(Event("daemon.started"))
@@ -189,7 +190,7 @@ public actor Engine {
             }
         }
         guard started, !stopping else { return }
-        await planTriggers(of: name)
+        await planTriggers(of: name, catchingUp: false)
         considerPlannerDeadline(planner.nextFire(of: name))
         for output in idle.outputNames(of: name) { rearmIdleTimer(output) }
     }
@@ -245,6 +246,8 @@ public actor Engine {
         guard !stopping, let names = eventIndex[event.name] else { return }
         for name in names.sorted() {
             guard let routine = routines[name], routine.enabled else { continue }
+            // A routine never restarts itself from its own `routine.finished` (an endless loop otherwise).
+            if event.name == "routine.finished", event.data["routine"] == name { continue }
             for trigger in routine.triggers {
                 guard case .event(let expected, let match) = trigger.kind,
                     event.matches(name: expected, match: match)
@@ -253,6 +256,12 @@ public actor Engine {
                 break
             }
         }
+    }
+
+    /// Speaks `text` once (`routines say`): routed like an announcement without `output`, with the
+    /// output's lead-in, no chime; placeholders are not expanded.
+    public func say(_ text: String, output: String? = nil, voice: String = "en", rate: Int = 175) async throws {
+        try await announce(AnnounceSpec(text: text, voice: voice, rate: rate, chime: .none, output: output), text: text)
     }
 
     // MARK: Headphone mode and devices

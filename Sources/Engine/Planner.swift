@@ -111,8 +111,9 @@ extension Engine {
         "\(routine)#\(trigger.id ?? String(index))"
     }
 
-    /// Plans a routine's wall-clock and `every` triggers; runs a missed fire under its `catchUp`.
-    func planTriggers(of name: String) async {
+    /// Plans a routine's wall-clock and `every` triggers. At start (`catchingUp`), a fire missed while
+    /// the daemon was down runs once under its `catchUp`; a routine applied later only gets its mark.
+    func planTriggers(of name: String, catchingUp: Bool) async {
         guard let routine = routines[name], routine.enabled else { return }
         let now = env.wallClock.now()
         var catchUps: [(key: String, plan: WallPlan, catchUp: Duration)] = []
@@ -136,12 +137,12 @@ extension Engine {
             }
         }
         for (key, plan, catchUp) in catchUps {
-            await catchUpIfMissed(key: key, plan: plan, catchUp: catchUp, now: now)
+            await catchUpIfMissed(key: key, plan: plan, catchUp: catchUp, now: now, fireMissed: catchingUp)
         }
     }
 
     /// At plan time: a fire missed since the persisted mark runs once when at most `catchUp` late.
-    private func catchUpIfMissed(key: String, plan: WallPlan, catchUp: Duration, now: Date) async {
+    private func catchUpIfMissed(key: String, plan: WallPlan, catchUp: Duration, now: Date, fireMissed: Bool) async {
         let mark: Date?
         do { mark = try await env.store.lastFire(key) } catch {
             log(.error, "state store: catch-up mark \(key): \(error)")
@@ -152,7 +153,7 @@ extension Engine {
             try? await env.store.setLastFire(key, now)
             return
         }
-        guard let first = plan.nextFire(mark), first <= now, routines[plan.routine] != nil else { return }
+        guard fireMissed, let first = plan.nextFire(mark), first <= now, routines[plan.routine] != nil else { return }
         let (latest, count) = WallPlanner.latestMissed(plan, first: first, now: now)
         let late = Duration.seconds(now.timeIntervalSince(latest))
         if late <= catchUp {

@@ -166,8 +166,11 @@ extension Engine {
     /// Lead-in (the output's `leadIn` of keep-alive signal, so a waking Bluetooth device does not clip
     /// the start), then the chime, then the speech: one play call at announcement priority.
     private func announce(_ spec: AnnounceSpec, in ticket: RunTicket) async throws {
+        try await announce(spec, text: templates(for: ticket).render(spec.text))
+    }
+
+    func announce(_ spec: AnnounceSpec, text: String) async throws {
         let output = router.output(explicit: spec.output, headphoneMode: headphoneMode)
-        let text = templates(for: ticket).render(spec.text)
         let speech = try await env.speech.synthesize(text, voice: spec.voice, rate: spec.rate)
         var items: [AudioItem] = []
         if let lead = router.leadIn(of: output) {

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Engine
 
-@Suite struct ConditionAndTemplateTests {
+@Suite(.timeLimit(.minutes(1))) struct ConditionAndTemplateTests {
     func context(_ hour: Int, _ minute: Int, _ weekday: Weekday = .mon, hp: Bool = false, connected: Set<String> = [])
         -> ConditionContext
     {
@@ -73,7 +73,7 @@ import Testing
     }
 }
 
-@Suite struct ActionTests {
+@Suite(.timeLimit(.minutes(1))) struct ActionTests {
     @Test func continueOnErrorGoesOnAndAFailureEndsTheRun() async {
         let h = Harness()
         await h.start([
@@ -185,5 +185,34 @@ import Testing
         #expect(plays.contains { $0.priority == .keepAlive && $0.output == "speakers" })
         let volumes = await h.audio.volumes
         #expect(volumes.map(\.level) == [40])
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct SayAndLoopGuardTests {
+    @Test func sayIsAnAnnouncementOnTheActiveOutput() async throws {
+        let h = Harness()
+        await h.start([])
+        try await h.engine.setHeadphoneMode(.on)
+        let engine = h.engine
+        async let said: Void = engine.say("Hello {time}")
+        await h.advance(.seconds(5))
+        try await said
+        let plays = await h.plays()
+        #expect(plays.map(\.output) == ["headphones"])
+        #expect(plays.map(\.priority) == [.announcement])
+        #expect(plays[0].items.count == 2)  // lead-in + speech, no chime
+        #expect(h.speech.texts == ["Hello {time}"])
+    }
+
+    @Test func aRoutineDoesNotRetriggerItselfFromItsOwnFinish() async throws {
+        let h = Harness()
+        await h.start([
+            routine(
+                "loop", triggers: [Trigger(kind: .event(name: "routine.finished", match: [:]))], [tone()]),
+            routine("once", [tone()]),
+        ])
+        await h.engine.raise(Event("go"))
+        await h.advance(.seconds(30))
+        #expect(await h.records("loop").count == 1)  // from once's finish, not from its own
     }
 }

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Engine
 
-@Suite struct EventAndModeTests {
+@Suite(.timeLimit(.minutes(1))) struct EventAndModeTests {
     @Test func eventMatchNeedsEveryKeyToEqualOneOfItsValues() async throws {
         let h = Harness()
         let trigger = Trigger(kind: .event(name: "door", match: ["room": ["kitchen", "hall"], "state": ["open"]]))
@@ -98,7 +98,7 @@ import Testing
     }
 }
 
-@Suite struct LifecycleTests {
+@Suite(.timeLimit(.minutes(1))) struct LifecycleTests {
     @Test func removeStopsSchedulesAndRuns() async throws {
         let h = Harness()
         await h.start([

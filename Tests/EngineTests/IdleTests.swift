@@ -12,7 +12,7 @@ func keepAlive(_ output: String, every seconds: Int) -> Routine {
         actions: [Action(.keepAlive(KeepAliveSpec(output: output)))])
 }
 
-@Suite struct IdleTests {
+@Suite(.timeLimit(.minutes(1))) struct IdleTests {
     @Test func idleFiresOnlyWhileTheDeviceIsConnected() async throws {
         let h = Harness()
         await h.start([keepAlive("headphones", every: 300)])

@@ -7,7 +7,7 @@ import Testing
 /// The keep-alive guarantee (issue 5), shown in virtual time: a seeded-random day of other audio,
 /// announcements, headphone-mode changes, reloads of the keep-alive routines, device reconnects and
 /// engine restarts (same state store), per seed.
-@Suite struct KeepAliveGuaranteeTests {
+@Suite(.timeLimit(.minutes(1))) struct KeepAliveGuaranteeTests {
     static let idleFor = 300
     static let day = Duration.seconds(86_400)
 

@@ -13,7 +13,7 @@ let scheduleModuleWorks: Bool = {
 }()
 
 /// The engine with the real `TriggerSchedule` and zone rules, across daylight-saving days (SPEC §3).
-@Suite(.enabled(if: scheduleModuleWorks, "the Schedule module is still a stub"))
+@Suite(.enabled(if: scheduleModuleWorks, "the Schedule module is still a stub"), .timeLimit(.minutes(1)))
 struct RealScheduleTests {
     func harness(start: String) throws -> Harness {
         let zone = try ZoneRules.named("Europe/Berlin")

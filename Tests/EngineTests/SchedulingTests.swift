@@ -4,7 +4,7 @@ import Testing
 
 @testable import Engine
 
-@Suite struct SchedulingTests {
+@Suite(.timeLimit(.minutes(1))) struct SchedulingTests {
     func at(_ h: Int, _ m: Int, catchUp: Duration? = nil, jitter: Duration? = nil) -> Trigger {
         Trigger(kind: .at(TimeOfDay(hour: h, minute: m), days: nil), jitter: jitter, catchUp: catchUp)
     }
@@ -141,7 +141,7 @@ import Testing
     }
 }
 
-@Suite struct WallJitterTests {
+@Suite(.timeLimit(.minutes(1))) struct WallJitterTests {
     @Test func jitterDelaysAWallClockFireWithinItsBound() async throws {
         let h = Harness(jitterSeed: 9)
         await h.start([
@@ -161,7 +161,7 @@ import Testing
     }
 }
 
-@Suite struct UpcomingFireTests {
+@Suite(.timeLimit(.minutes(1))) struct UpcomingFireTests {
     @Test func upcomingFiresAreMergedInTimeOrder() async throws {
         let h = Harness()
         await h.start([
@@ -182,5 +182,24 @@ import Testing
                 date("2026-01-06T12:00:00Z"), date("2026-01-13T12:00:00Z"),
             ])
         #expect(await h.engine.upcomingFires(routine: "c", count: 2).isEmpty)
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct HotReloadCatchUpTests {
+    @Test func aReloadAfterStartDoesNotCatchUp() async throws {
+        let h = Harness()
+        let early = routine(
+            "r", triggers: [Trigger(kind: .at(TimeOfDay(hour: 7, minute: 0), days: nil), catchUp: .seconds(7200))],
+            [tone()])
+        await h.start([early])
+        await h.time.advance(toWall: date("2026-01-05T07:30:00Z"))
+        #expect(await h.records("r").count == 1)
+        // Edited to 07:15: already past today; a reload is not a restart, so it does not run now.
+        var edited = early
+        edited.triggers[0].kind = .at(TimeOfDay(hour: 7, minute: 15), days: nil)
+        await h.engine.apply(edited)
+        await h.advance(.seconds(60))
+        #expect(await h.records("r").count == 1)
+        #expect(await h.engine.upcomingFires(routine: "r", count: 1).map(\.time) == [date("2026-01-06T07:15:00Z")])
     }
 }
