@@ -4,17 +4,25 @@ import RoutineModel
 /// Everything the engine talks to. The daemon passes the real implementations; tests pass recording
 /// fakes and virtual clocks.
 public struct EngineEnvironment: Sendable {
+    /// Plays audio on named outputs.
     public var audio: any AudioOutput
+    /// Synthesizes announcements.
     public var speech: any SpeechSynthesizer
+    /// Headphone mode, catch-up marks, last audio per output, run history.
     public var store: any StateStore
+    /// Wall time for schedules, history and status.
     public var wallClock: any WallClock
     /// Monotonic clock for `every`, `idle`, `wait` and `jitter` (`ContinuousClock()` in the daemon).
     public var clock: any Clock<Duration>
+    /// Next-fire math of `at`, `cron` and `sun` triggers.
     public var fireCalculator: any FireCalculator
+    /// Local time for conditions and templates.
     public var localTime: any LocalTimeProvider
+    /// Resolves `play` and `chime` files inside the audio folders.
     public var audioFiles: any AudioFileLocator
     /// A random delay in `[0, bound]` for `jitter`.
     public var jitter: @Sendable (Duration) -> Duration
+    /// Receives one entry per thing worth logging.
     public var log: @Sendable (EngineLogEntry) -> Void
     /// Where the engine's code and tasks run. Nil (the daemon): the engine is an ordinary actor on the
     /// global pool. Tests pass a single-threaded executor they can drain, so virtual-time tests are

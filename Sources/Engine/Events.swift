@@ -34,7 +34,9 @@ public enum DeviceKind: String, Sendable, Equatable, CaseIterable {
 public struct DeviceInfo: Sendable, Equatable {
     /// `AA:BB:CC:DD:EE:FF`; compared case-insensitively.
     public var address: String
+    /// The device's alias.
     public var name: String
+    /// What BlueZ says it is.
     public var kind: DeviceKind
 
     /// Creates a device description.
@@ -52,7 +54,9 @@ public struct DeviceInfo: Sendable, Equatable {
 public struct EngineLogEntry: Sendable, Equatable {
     /// Severity, in journald's terms.
     public enum Level: String, Sendable, Equatable { case debug, info, notice, warning, error }
+    /// How serious.
     public var level: Level
+    /// One line, naming the routine, output or device.
     public var message: String
     /// Creates a log entry.
     public init(_ level: Level, _ message: String) {
@@ -78,7 +82,9 @@ public enum TriggerResult: Sendable, Equatable {
 
 /// An error of the engine, fit for a user: names the routine, output or action.
 public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, for the user.
     public var message: String
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }

@@ -39,6 +39,8 @@ struct OutputClock: Sendable {
     var playing = 0
     /// Keep-alive bursts started, for "bursts in the last hour".
     var bursts: [Duration] = []
+    /// Keep-alive bursts started since the engine started (for `/metrics`).
+    var burstsTotal = 0
 
     var isActive: Bool { available && (bluetooth == nil || connected) }
 }
@@ -169,6 +171,7 @@ struct IdleClocks {
     mutating func playStarted(_ output: String, keepAlive: Bool, at now: Duration) {
         outputs[output]?.playing += 1
         if keepAlive {
+            outputs[output]?.burstsTotal += 1
             outputs[output]?.bursts.append(now)
             outputs[output]?.bursts.removeAll { now - $0 > .seconds(3600) }
         }

@@ -13,6 +13,7 @@ public struct ScheduleFireCalculator: FireCalculator {
         self.location = location
     }
 
+    /// Builds a `TriggerSchedule`; throws its `ScheduleError` (unknown zone, `sun` without location).
     public func prepare(_ trigger: Trigger) throws -> @Sendable (Date) -> Date? {
         let schedule = try TriggerSchedule(trigger: trigger, defaultTimeZone: defaultTimeZone, location: location)
         return { schedule.nextFire(after: $0) }
@@ -26,6 +27,7 @@ public struct ZoneLocalTimeProvider: LocalTimeProvider {
     /// Local time in `zone`.
     public init(zone: ZoneRules) { self.zone = zone }
 
+    /// Local fields of `instant` in the zone.
     public func localTime(_ instant: Date) -> LocalDateTime {
         let t = zone.localTime(instant)
         return LocalDateTime(

@@ -3,14 +3,19 @@ import RoutineModel
 
 /// A snapshot for `routines status`, `routines list`, `routines outputs` and `/metrics`.
 public struct EngineStatus: Sendable, Equatable, Codable {
+    /// Whether implicit audio goes to the headphone output.
     public var headphoneMode: Bool
+    /// Every configured output, by name.
     public var outputs: [OutputStatus]
+    /// Every loaded routine, by name.
     public var routines: [RoutineStatus]
+    /// Runs in progress, oldest first.
     public var running: [RunningRun]
 }
 
 /// One output's activity and idle clock.
 public struct OutputStatus: Sendable, Equatable, Codable {
+    /// The output's name in the config.
     public var name: String
     /// No Bluetooth address, or its device connected, and its PCM opens.
     public var active: Bool
@@ -20,32 +25,43 @@ public struct OutputStatus: Sendable, Equatable, Codable {
     public var nextIdleFire: Date?
     /// Keep-alive bursts started in the last hour.
     public var burstsLastHour: Int
+    /// Keep-alive bursts started since the daemon started (a Prometheus counter).
+    public var burstsTotal: Int
 }
 
 /// One routine's schedule state.
 public struct RoutineStatus: Sendable, Equatable, Codable {
+    /// The routine's name.
     public var name: String
+    /// Whether its triggers start it.
     public var enabled: Bool
     /// When its last run started (in this daemon's life).
     public var lastRun: Date?
     /// Its next wall-clock fire.
     public var nextFire: Date?
+    /// Runs in progress.
     public var running: Int
+    /// Runs waiting (mode `queued`).
     public var queued: Int
 }
 
 /// A run in progress.
 public struct RunningRun: Sendable, Equatable, Codable {
+    /// The run's id in this daemon's life.
     public var id: Int
+    /// The routine it runs.
     public var routine: String
+    /// What started it (`manual`, `event:NAME`, `routine#0`, …).
     public var trigger: String
 }
 
 /// One upcoming wall-clock fire, for `routines next` and `GET /next`.
 public struct UpcomingFire: Sendable, Equatable, Codable {
+    /// The routine that fires.
     public var routine: String
     /// The trigger's key: `routine#id` or `routine#index`.
     public var trigger: String
+    /// When it fires.
     public var time: Date
 }
 
@@ -79,7 +95,8 @@ extension Engine {
             OutputStatus(
                 name: name, active: idle.isActive(name), lastAudio: wall(idle.outputs[name]?.lastWrite),
                 nextIdleFire: wall(idle.nextDeadline(of: name)),
-                burstsLastHour: idle.burstsInLastHour(name, at: monoNow))
+                burstsLastHour: idle.burstsInLastHour(name, at: monoNow),
+                burstsTotal: idle.outputs[name]?.burstsTotal ?? 0)
         }
         let routineStatus = routines.keys.sorted().map { name in
             RoutineStatus(

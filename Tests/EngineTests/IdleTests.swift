@@ -26,6 +26,7 @@ func keepAlive(_ output: String, every seconds: Int) -> Routine {
         let status = try #require(await h.engine.status().outputs.first { $0.name == "headphones" })
         #expect(status.active)
         #expect(status.burstsLastHour == 3)
+        #expect(status.burstsTotal == 3)
         #expect(status.lastAudio == h.time.wallBase.addingTimeInterval(1906))
         #expect(status.nextIdleFire == h.time.wallBase.addingTimeInterval(2206))
         await h.engine.deviceDisconnected(buds)

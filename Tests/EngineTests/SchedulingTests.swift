@@ -203,3 +203,32 @@ import Testing
         #expect(await h.engine.upcomingFires(routine: "r", count: 1).map(\.time) == [date("2026-01-06T07:15:00Z")])
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct SuspendResumeTests {
+    @Test func resumeFromSuspendRunsAMissedFireOnceWithinCatchUp() async throws {
+        let h = Harness()
+        await h.start([
+            routine(
+                "backup",
+                triggers: [Trigger(kind: .at(TimeOfDay(hour: 3, minute: 0), days: nil), catchUp: .seconds(3600))],
+                [tone()]),
+            routine(
+                "report", triggers: [Trigger(kind: .at(TimeOfDay(hour: 3, minute: 10), days: nil))], [tone()]),
+            routine(
+                "tick", mode: .parallel, triggers: [Trigger(kind: .every(.seconds(600)))],
+                [tone(1, output: "headphones")]),
+        ])
+        await h.time.advance(toWall: date("2026-01-05T02:30:00Z"))
+        let ticks = await h.plays(on: "headphones").count
+        // Suspended from 02:30 to 04:00: the wall clock jumps; the monotonic clock (suspending) does not move.
+        await h.time.jumpWall(by: 90 * 60)
+        #expect(await h.records("backup").map(\.startedAt) == [date("2026-01-05T04:00:00Z")])
+        #expect(await h.records("report").isEmpty)
+        #expect(h.logs.contains("routine report: 1 fire(s) missed by a clock jump"))
+        await h.advance(.seconds(600))
+        #expect(await h.plays(on: "headphones").count == ticks + 1)
+        await h.time.advance(toWall: date("2026-01-06T03:10:00Z"))
+        #expect(await h.records("backup").count == 2)
+        #expect(await h.records("report").count == 1)
+    }
+}
