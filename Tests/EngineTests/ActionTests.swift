@@ -137,7 +137,8 @@ import Testing
                 "onMode", triggers: [Trigger(kind: .event(name: "headphones.mode", match: ["state": ["on"]]))], [tone()]
             ),
             routine(
-                "beep", triggers: [Trigger(kind: .event(name: "beep", match: [:]))], [tone(), tone(output: "speakers")]),
+                "beep", triggers: [Trigger(kind: .event(name: "beep", match: [:]))],
+                [tone(), tone(output: "speakers")]),
         ])
         await h.engine.raise(Event("beep"))
         await h.advance(.seconds(5))

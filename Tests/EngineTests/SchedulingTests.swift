@@ -96,7 +96,8 @@ import Testing
         let h = Harness(jitterSeed: 42)
         await h.start([
             routine(
-                "tick", mode: .parallel, triggers: [Trigger(kind: .every(.seconds(10)))], [tone(1, output: "speakers")]),
+                "tick", mode: .parallel, triggers: [Trigger(kind: .every(.seconds(10)))],
+                [tone(1, output: "speakers")]),
             routine(
                 "jittery", mode: .parallel, triggers: [Trigger(kind: .every(.seconds(60)), jitter: .seconds(5))],
                 [tone(1, output: "headphones")]),
@@ -167,7 +168,8 @@ import Testing
         await h.start([
             routine("a", triggers: [Trigger(kind: .at(TimeOfDay(hour: 7, minute: 0), days: nil))], [tone()]),
             routine(
-                "b", triggers: [Trigger(id: "noon", kind: .at(TimeOfDay(hour: 12, minute: 0), days: [.tue]))], [tone()]),
+                "b", triggers: [Trigger(id: "noon", kind: .at(TimeOfDay(hour: 12, minute: 0), days: [.tue]))],
+                [tone()]),
             routine("c", triggers: [Trigger(kind: .every(.seconds(5)))], [tone()]),
         ])
         let all = await h.engine.upcomingFires(count: 4)
