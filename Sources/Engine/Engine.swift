@@ -87,6 +87,8 @@ public actor Engine {
     var runTasks: [Int: Task<Void, Never>] = [:]
     var nextRunID = 1
     var lastRuns: [String: Date] = [:]
+    /// When each active run started executing.
+    var runStarts: [Int: Date] = [:]
 
     var planner = WallPlanner()
     var plannerTask: Task<Void, Never>?

@@ -80,6 +80,7 @@ extension Engine {
         let name = ticket.routine.name
         let startedAt = env.wallClock.now()
         lastRuns[name] = startedAt
+        runStarts[ticket.id] = startedAt
         var record = RunRecord(routine: name, trigger: ticket.trigger, startedAt: startedAt, outcome: "running")
         do { record.id = try await env.store.saveRun(record) } catch { log(.error, "state store: history: \(error)") }
         log(.info, "routine \(name): started (\(ticket.trigger))")
@@ -124,6 +125,7 @@ extension Engine {
 
     private func finish(_ ticket: RunTicket, _ outcome: RunOutcome, _ error: String?) {
         runTasks[ticket.id] = nil
+        runStarts[ticket.id] = nil
         completeWaiters(ticket.id, outcome, error)
         if let next = runs.finish(ticket.id) {
             if stopping { dropQueuedRun(next.id) } else { startTask(next) }

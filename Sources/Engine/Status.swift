@@ -53,6 +53,8 @@ public struct RunningRun: Sendable, Equatable, Codable {
     public var routine: String
     /// What started it (`manual`, `event:NAME`, `routine#0`, …).
     public var trigger: String
+    /// When it started executing (nil for a run about to start).
+    public var startedAt: Date?
 }
 
 /// One upcoming wall-clock fire, for `routines next` and `GET /next`.
@@ -104,7 +106,7 @@ extension Engine {
                 nextFire: planner.nextFire(of: name), running: runs.activeIDs(of: name).count,
                 queued: runs.queuedIDs(of: name).count)
         }
-        let running = runs.allActive.map { RunningRun(id: $0.id, routine: $0.routine.name, trigger: $0.trigger) }
+        let running = runs.allActive.map { RunningRun(id: $0.id, routine: $0.routine.name, trigger: $0.trigger, startedAt: runStarts[$0.id]) }
         return EngineStatus(headphoneMode: headphoneMode, outputs: outputs, routines: routineStatus, running: running)
     }
 }

@@ -69,6 +69,7 @@ import Testing
         let running = await h.records("r")
         #expect(running.map(\.outcome) == ["running"])
         #expect(await h.engine.status().running.map(\.routine) == ["r"])
+        #expect(await h.engine.status().running.map(\.startedAt) == [h.time.wallBase])
         await h.engine.shutdown()
         let done = await h.records("r")
         #expect(done.map(\.outcome) == ["interrupted"])
