@@ -106,7 +106,9 @@ extension Engine {
                 nextFire: planner.nextFire(of: name), running: runs.activeIDs(of: name).count,
                 queued: runs.queuedIDs(of: name).count)
         }
-        let running = runs.allActive.map { RunningRun(id: $0.id, routine: $0.routine.name, trigger: $0.trigger, startedAt: runStarts[$0.id]) }
+        let running = runs.allActive.map {
+            RunningRun(id: $0.id, routine: $0.routine.name, trigger: $0.trigger, startedAt: runStarts[$0.id])
+        }
         return EngineStatus(headphoneMode: headphoneMode, outputs: outputs, routines: routineStatus, running: running)
     }
 }
