@@ -124,3 +124,41 @@ public protocol StateStore: Sendable {
     /// Marks runs left `running` by a crash as `interrupted` (called at start).
     func closeDanglingRuns(at instant: Date) async throws
 }
+
+// MARK: - Additions by the engine work (new protocols only; the signatures above are unchanged)
+
+/// Resolves a file named in a routine (`chime.wav`, `alarms/soft.ogg`) to an absolute path inside the
+/// audio folders. The real one lives with the daemon; it throws a user-facing error for missing files and
+/// for paths that would leave the folders.
+public protocol AudioFileLocator: Sendable {
+    func resolve(_ name: String) throws -> String
+}
+
+/// Next-fire math for wall-clock triggers, injected so engine tests can use a fake schedule.
+public protocol FireCalculator: Sendable {
+    /// Prepares a trigger (`at`, `cron`, `sun`); the returned function gives the first fire strictly
+    /// after an instant, or nil when there is none. Throws a user-facing error (unknown zone, no location).
+    func prepare(_ trigger: Trigger) throws -> @Sendable (Date) -> Date?
+}
+
+/// Local calendar fields of an instant, for conditions (`time`, `days`) and templates (`{time}`, …).
+public struct LocalDateTime: Sendable, Equatable {
+    public var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
+    public var weekday: Weekday
+    public init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, weekday: Weekday) {
+        self.year = year
+        self.month = month
+        self.day = day
+        self.hour = hour
+        self.minute = minute
+        self.second = second
+        self.weekday = weekday
+    }
+    /// Seconds since local midnight.
+    public var secondsOfDay: Int { hour * 3600 + minute * 60 + second }
+}
+
+/// Turns wall-clock instants into local time in the configured zone.
+public protocol LocalTimeProvider: Sendable {
+    func localTime(_ instant: Date) -> LocalDateTime
+}

@@ -1,0 +1,340 @@
+import Foundation
+import RoutineModel
+
+/// Everything the engine talks to. The daemon passes the real implementations; tests pass recording
+/// fakes and virtual clocks.
+public struct EngineEnvironment: Sendable {
+    /// Plays audio on named outputs.
+    public var audio: any AudioOutput
+    /// Synthesizes announcements.
+    public var speech: any SpeechSynthesizer
+    /// Headphone mode, catch-up marks, last audio per output, run history.
+    public var store: any StateStore
+    /// Wall time for schedules, history and status.
+    public var wallClock: any WallClock
+    /// Monotonic clock for `every`, `idle`, `wait` and `jitter` (`ContinuousClock()` in the daemon).
+    public var clock: any Clock<Duration>
+    /// Next-fire math of `at`, `cron` and `sun` triggers.
+    public var fireCalculator: any FireCalculator
+    /// Local time for conditions and templates.
+    public var localTime: any LocalTimeProvider
+    /// Resolves `play` and `chime` files inside the audio folders.
+    public var audioFiles: any AudioFileLocator
+    /// A random delay in `[0, bound]` for `jitter`.
+    public var jitter: @Sendable (Duration) -> Duration
+    /// Receives one entry per thing worth logging.
+    public var log: @Sendable (EngineLogEntry) -> Void
+    /// Where the engine's code and tasks run. Nil (the daemon): the engine is an ordinary actor on the
+    /// global pool. Tests pass a single-threaded executor they can drain, so virtual-time tests are
+    /// deterministic.
+    public var executor: (any SerialExecutor & TaskExecutor)?
+
+    /// Creates an environment; `jitter` defaults to a uniform random delay, `log` to nothing.
+    public init(
+        audio: any AudioOutput, speech: any SpeechSynthesizer, store: any StateStore, wallClock: any WallClock,
+        clock: any Clock<Duration>, fireCalculator: any FireCalculator, localTime: any LocalTimeProvider,
+        audioFiles: any AudioFileLocator,
+        jitter: @escaping @Sendable (Duration) -> Duration = EngineEnvironment.uniformJitter,
+        log: @escaping @Sendable (EngineLogEntry) -> Void = { _ in },
+        executor: (any SerialExecutor & TaskExecutor)? = nil
+    ) {
+        self.audio = audio
+        self.speech = speech
+        self.store = store
+        self.wallClock = wallClock
+        self.clock = clock
+        self.fireCalculator = fireCalculator
+        self.localTime = localTime
+        self.audioFiles = audioFiles
+        self.jitter = jitter
+        self.log = log
+        self.executor = executor
+    }
+
+    /// A uniformly random delay in `[0, bound]`.
+    public static func uniformJitter(_ bound: Duration) -> Duration {
+        let nanos = bound.components.seconds * 1_000_000_000 + bound.components.attoseconds / 1_000_000_000
+        return .nanoseconds(Int64.random(in: 0...max(0, nanos)))
+    }
+}
+
+/// The engine: decides what runs. Sources (scheduler, routine store, device watcher, control API)
+/// only report to it; it matches triggers, checks conditions, applies run modes and runs actions.
+///
+/// Lifecycle: `init` → `apply` every routine → `start()` → … → `shutdown()`. Routines applied before
+/// `start()` are planned at start, where missed fires are caught up (`catchUp`) and `startup` triggers
+/// fire; routines applied later (hot reload) are planned at once, without catch-up or `startup`.
+///
+/// Scheduling is event-driven, never polled: one planner task sleeps on `WallClock.sleep(until:)`
+/// until the earliest wall-clock fire of all routines; one task per `every` trigger sleeps on the
+/// monotonic clock; one idle timer per output sleeps until its earliest idle deadline.
+public actor Engine {
+    let env: EngineEnvironment
+    let mono: MonotonicTimeline
+    var config: Config
+    var router: OutputRouter
+
+    var routines: [String: Routine] = [:]
+    /// Event name → routines with an `event` trigger on it.
+    var eventIndex: [String: Set<String>] = [:]
+    var headphoneMode = false
+    /// Upper-cased address → device.
+    var connectedDevices: [String: DeviceInfo] = [:]
+    var started = false
+    var stopping = false
+
+    var runs = RunBook()
+    var runTasks: [Int: Task<Void, Never>] = [:]
+    var nextRunID = 1
+    var lastRuns: [String: Date] = [:]
+    /// When each active run started executing.
+    var runStarts: [Int: Date] = [:]
+
+    var planner = WallPlanner()
+    var plannerTask: Task<Void, Never>?
+    var plannerDeadline: Date?
+    var plannerGeneration = 0
+    var everyTasks: [String: Task<Void, Never>] = [:]
+    var delayedFires: [Int: Task<Void, Never>] = [:]
+    /// Ids of jitter delays and idle timers (a stale wake-up is recognised by its id).
+    var nextTimerID = 1
+
+    var idle = IdleClocks()
+    var idleTimers: [String: IdleTimer] = [:]
+
+    private nonisolated let serialExecutor: UnownedSerialExecutor
+    /// The task executor preference of every task the engine starts (nil: the global pool).
+    nonisolated let taskExecutor: (any TaskExecutor)?
+    /// Keeps the default executor alive when none is injected.
+    private let executorHost: EngineExecutorHost?
+
+    /// The injected executor, or a private default actor's.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { serialExecutor }
+
+    /// Creates an engine for `config`; nothing runs until `start()`.
+    public init(config: Config, environment: EngineEnvironment) {
+        if let executor = environment.executor {
+            serialExecutor = executor.asUnownedSerialExecutor()
+            taskExecutor = executor
+            executorHost = nil
+        } else {
+            let host = EngineExecutorHost()
+            serialExecutor = host.unownedExecutor
+            taskExecutor = nil
+            executorHost = host
+        }
+        self.env = environment
+        self.mono = MonotonicTimeline(environment.clock)
+        self.config = config
+        self.router = OutputRouter(config: config)
+        self.idle = IdleClocks(outputs: config.outputs)
+    }
+
+    func log(_ level: EngineLogEntry.Level, _ message: String) { env.log(EngineLogEntry(level, message)) }
+
+    // MARK: Lifecycle
+
+    /// Loads persisted state, plans every schedule (with catch-up), arms idle clocks, raises
+    /// `daemon.started` and fires `startup` triggers.
+    public func start() async {
+        guard !started else { return }
+        let now = env.wallClock.now()
+        do {
+            headphoneMode = try await env.store.headphoneMode()
+            try await env.store.closeDanglingRuns(at: now)
+        } catch {
+            log(.error, "state store: \(error)")
+        }
+        for name in idle.outputNames {
+            if let mark = try? await env.store.lastFire(IdleClocks.storeKey(name)) {
+                let ago = Duration.seconds(max(0, now.timeIntervalSince(mark)))
+                idle.setPersistedLastWrite(name, mono.now - ago)
+            }
+        }
+        started = true
+        idle.startClocks(at: mono.now)
+        for name in routines.keys.sorted() { await planTriggers(of: name, catchingUp: true) }
+        rearmPlanner()
+        for name in idle.outputNames { rearmIdleTimer(name) }
+        raise(Event("daemon.started"))
+        for name in routines.keys.sorted() {
+            guard let routine = routines[name], routine.enabled else { continue }
+            for trigger in routine.triggers where trigger.kind == .startup {
+                fire(name, trigger: "startup", eventData: [:])
+            }
+        }
+    }
+
+    /// Stops everything: timers, queued and running runs (their history rows end as `interrupted`).
+    /// Returns when every run has ended.
+    public func shutdown() async {
+        stopping = true
+        plannerTask?.cancel()
+        plannerTask = nil
+        for task in everyTasks.values { task.cancel() }
+        everyTasks = [:]
+        for task in delayedFires.values { task.cancel() }
+        delayedFires = [:]
+        for name in Array(idleTimers.keys) { cancelIdleTimer(name) }
+        for id in runs.allQueuedIDs { dropQueuedRun(id) }
+        let tasks = Array(runTasks.values)
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    // MARK: Routines
+
+    /// Adds or replaces a routine (the routine store sends the last valid version). Running runs of
+    /// the old version go on; its schedules are re-planned.
+    public func apply(_ routine: Routine) async {
+        let name = routine.name
+        unindex(name)
+        routines[name] = routine
+        for trigger in routine.triggers {
+            if case .event(let event, _) = trigger.kind { eventIndex[event, default: []].insert(name) }
+        }
+        idle.setTriggers(of: name, from: routine, at: mono.now)
+        for trigger in routine.triggers {
+            if case .idle(let output, _) = trigger.kind, !idle.outputNames.contains(output) {
+                log(.warning, "routine \(name): idle trigger on unknown output \(output); it never fires")
+            }
+        }
+        guard started, !stopping else { return }
+        await planTriggers(of: name, catchingUp: false)
+        considerPlannerDeadline(planner.nextFire(of: name))
+        for output in idle.outputNames(of: name) { rearmIdleTimer(output) }
+    }
+
+    /// Removes a routine: its schedules stop, queued runs are dropped and running runs are cancelled.
+    public func remove(_ name: String) async {
+        guard routines[name] != nil else { return }
+        let outputs = idle.outputNames(of: name)
+        unindex(name)
+        routines[name] = nil
+        idle.removeTriggers(of: name)
+        for output in outputs { rearmIdleTimer(output) }
+        for id in runs.queuedIDs(of: name) { dropQueuedRun(id) }
+        for id in runs.activeIDs(of: name) { runTasks[id]?.cancel() }
+        rearmPlanner()
+    }
+
+    /// Names of the loaded routines.
+    public func routineNames() -> [String] { routines.keys.sorted() }
+
+    private func unindex(_ name: String) {
+        if let old = routines[name] {
+            for trigger in old.triggers {
+                if case .event(let event, _) = trigger.kind {
+                    eventIndex[event]?.remove(name)
+                    if eventIndex[event]?.isEmpty == true { eventIndex[event] = nil }
+                }
+            }
+        }
+        for key in everyTasks.keys where key.hasPrefix(name + "#") {
+            everyTasks.removeValue(forKey: key)?.cancel()
+        }
+        planner.remove(routine: name)
+    }
+
+    // MARK: Triggers from outside
+
+    /// Starts a routine now, skipping its conditions (SPEC §7). With `wait`, returns when the run ends.
+    public func trigger(_ name: String, wait: Bool = false) async throws -> TriggerResult {
+        guard routines[name] != nil else { throw EngineError("no routine named \(name)") }
+        let admitted = fire(name, trigger: "manual", eventData: [:], checkConditions: false)
+        switch admitted {
+        case .failure(let reason): return .ignored(reason.message)
+        case .success(let id):
+            guard wait else { return .started(runID: id) }
+            let (outcome, error) = await waitForRun(id)
+            return .finished(runID: id, outcome: outcome, error: error)
+        }
+    }
+
+    /// Raises an event: every enabled routine with a matching `event` trigger fires.
+    public func raise(_ event: Event) {
+        guard !stopping, let names = eventIndex[event.name] else { return }
+        for name in names.sorted() {
+            guard let routine = routines[name], routine.enabled else { continue }
+            // A routine never restarts itself from its own `routine.finished` (an endless loop otherwise).
+            if event.name == "routine.finished", event.data["routine"] == name { continue }
+            for trigger in routine.triggers {
+                guard case .event(let expected, let match) = trigger.kind,
+                    event.matches(name: expected, match: match)
+                else { continue }
+                fire(name, trigger: "event:\(event.name)", eventData: event.data)
+                break
+            }
+        }
+    }
+
+    /// Speaks `text` once (`routines say`): routed like an announcement without `output`, with the
+    /// output's lead-in, no chime; placeholders are not expanded.
+    public func say(_ text: String, output: String? = nil, voice: String = "en", rate: Int = 175) async throws {
+        try await announce(AnnounceSpec(text: text, voice: voice, rate: rate, chime: .none, output: output), text: text)
+    }
+
+    // MARK: Headphone mode and devices
+
+    /// Switches headphone mode, persists it and raises `headphones.mode {state}` when it changed.
+    @discardableResult
+    public func setHeadphoneMode(_ change: HeadphoneModeChange) async throws -> Bool {
+        let on: Bool
+        switch change {
+        case .on: on = true
+        case .off: on = false
+        case .toggle: on = !headphoneMode
+        }
+        guard on != headphoneMode else { return on }
+        try await env.store.setHeadphoneMode(on)
+        headphoneMode = on
+        log(.info, "headphone mode \(on ? "on" : "off")")
+        raise(Event("headphones.mode", ["state": on ? "on" : "off"]))
+        return on
+    }
+
+    /// Whether headphone mode is on.
+    public func isHeadphoneModeOn() -> Bool { headphoneMode }
+
+    /// BlueZ reports a device connected: raises `device.connected`, activates its outputs.
+    public func deviceConnected(_ device: DeviceInfo) {
+        let address = device.address.uppercased()
+        connectedDevices[address] = device
+        updateActivity(bluetooth: address, connected: true)
+        raise(Event("device.connected", device.eventData))
+    }
+
+    /// BlueZ reports a device disconnected: raises `device.disconnected`, deactivates its outputs.
+    public func deviceDisconnected(_ device: DeviceInfo) {
+        let address = device.address.uppercased()
+        connectedDevices[address] = nil
+        updateActivity(bluetooth: address, connected: false)
+        raise(Event("device.disconnected", device.eventData))
+    }
+
+    /// The audio layer reports whether an output's PCM can be opened (a missing PCM is inactive).
+    public func setOutputAvailable(_ output: String, _ available: Bool) {
+        guard idle.setAvailable(output, available, at: mono.now) else { return }
+        activityChanged(output)
+    }
+
+    private func updateActivity(bluetooth address: String, connected: Bool) {
+        for output in idle.outputs(withBluetooth: address) {
+            guard idle.setConnected(output, connected, at: mono.now) else { continue }
+            activityChanged(output)
+        }
+    }
+
+    private func activityChanged(_ output: String) {
+        let active = idle.isActive(output)
+        log(.info, "output \(output) is now \(active ? "active" : "inactive")")
+        if !active {
+            // An inactive output needs no keep-alive: stop the pending fire and the burst in flight.
+            for id in idle.inFlightRuns(of: output) { runTasks[id]?.cancel() }
+        }
+        rearmIdleTimer(output)
+    }
+}
+
+/// An empty default actor whose executor the engine borrows when no executor is injected.
+actor EngineExecutorHost {}

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct EnginePlaceholderTests {
-    @Test func builds() { #expect(Bool(true)) }
-}
