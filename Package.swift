@@ -8,7 +8,11 @@ let package = Package(
         .executable(name: "routines", targets: ["routines"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure Swift: the routine format, decoding, validation, durations, cron expressions.
@@ -19,6 +23,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["RoutineModel", "Schedule"]),
 
         // System libraries: module map + shim header only.
+        .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
@@ -32,10 +37,24 @@ let package = Package(
         // Benchmarks (bench/): synthesis latency against the espeak-ng command line.
         .executableTarget(name: "SpeechBench", dependencies: ["Speech", "Engine"], path: "bench/SpeechBench"),
 
+        // The daemon: services, control API, routine store, SQLite state, timerfd wall clock.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "RoutineModel", "Schedule", "Engine", "Speech", "CLinux",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+
         .executableTarget(
             name: "routines",
             dependencies: [
-                "RoutineModel", "Schedule",
+                "RoutineModel", "Schedule", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +68,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "RoutineModel"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Engine", "RoutineModel"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "RoutineModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel"]),
     ]
 )

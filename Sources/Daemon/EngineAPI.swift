@@ -1,0 +1,368 @@
+import Engine
+import Foundation
+import RoutineModel
+import Schedule
+
+/// The control API's routes (SPEC §8) answered from the engine, the routine library and the store.
+public struct EngineAPI: ControlAPIHandler {
+    let engine: Engine
+    let library: RoutineLibrary
+    let store: any StateStore
+    let config: Config
+    let zone: ZoneRules
+    let outputsInfo: @Sendable () async -> [[String: Any?]]
+    let version: String
+
+    public init(
+        engine: Engine, library: RoutineLibrary, store: any StateStore, config: Config, zone: ZoneRules,
+        version: String, outputsInfo: @escaping @Sendable () async -> [[String: Any?]]
+    ) {
+        self.engine = engine
+        self.library = library
+        self.store = store
+        self.config = config
+        self.zone = zone
+        self.version = version
+        self.outputsInfo = outputsInfo
+    }
+
+    public func handle(_ request: APIRequest) async -> APIResponse {
+        let s = request.segments
+        switch (request.method, s.count) {
+        case ("GET", 1) where s[0] == "status": return await status()
+        case ("GET", 1) where s[0] == "routines": return await routines()
+        case ("GET", 2) where s[0] == "routines": return await routine(s[1])
+        case ("POST", 3) where s[0] == "routines" && s[2] == "trigger": return await trigger(s[1], body: request.body)
+        case ("POST", 2) where s[0] == "events": return await event(s[1], body: request.body)
+        case ("GET", 1) where s[0] == "headphones": return await headphones()
+        case ("PUT", 1) where s[0] == "headphones": return await setHeadphones(request.body)
+        case ("GET", 1) where s[0] == "next": return await next(request.query)
+        case ("GET", 1) where s[0] == "history": return await history(request.query)
+        case ("GET", 1) where s[0] == "outputs": return await outputs()
+        case ("POST", 1) where s[0] == "say": return await say(request.body)
+        case ("GET", 1) where s[0] == "metrics": return await metrics()
+        default:
+            let known = [
+                "GET /status", "GET /routines", "GET /routines/{name}", "POST /routines/{name}/trigger",
+                "POST /events/{name}", "GET|PUT /headphones", "GET /next", "GET /history", "GET /outputs",
+                "POST /say", "GET /metrics",
+            ]
+            let path = "/" + s.joined(separator: "/")
+            if Self.pathExists(s) {
+                return .error(405, "\(request.method) is not allowed on \(path)")
+            }
+            return .error(404, "no route \(path); routes: \(known.joined(separator: ", "))")
+        }
+    }
+
+    static func pathExists(_ s: [String]) -> Bool {
+        switch s.count {
+        case 1: return ["status", "routines", "headphones", "next", "history", "outputs", "say", "metrics"].contains(s[0])
+        case 2: return s[0] == "routines" || s[0] == "events"
+        case 3: return s[0] == "routines" && s[2] == "trigger"
+        default: return false
+        }
+    }
+
+    // MARK: - Routes
+
+    func status() async -> APIResponse {
+        let status = await engine.status()
+        let problems = await library.problems()
+        let invalid = problems.filter { $0.value.contains { $0.severity == .error } }.sorted { $0.key < $1.key }.map {
+            ["file": $0.key, "problems": $0.value.map(\.description)] as [String: Any]
+        }
+        let upcoming = await engine.upcomingFires(count: 5).map(fireJSON)
+        let outputs = await outputsInfo()
+        return json(200, [
+            "version": version,
+            "headphoneMode": status.headphoneMode ? "on" : "off",
+            "routines": ["loaded": status.routines.count, "invalid": invalid] as [String: Any],
+            "outputs": outputs,
+            "running": status.running.map {
+                ["routine": $0.routine, "run": $0.id, "trigger": $0.trigger, "startedAt": iso($0.startedAt)] as [String: Any?]
+            },
+            "next": upcoming,
+        ])
+    }
+
+    func routineJSON(_ routine: RoutineStatus, problems: [Diagnostic], description: String?) -> [String: Any?] {
+        [
+            "name": routine.name, "description": description, "enabled": routine.enabled,
+            "valid": !problems.contains { $0.severity == .error }, "problems": problems.map(\.description),
+            "lastRun": routine.lastRun.map { ["startedAt": iso($0)] }, "nextFire": iso(routine.nextFire),
+            "running": routine.running, "queued": routine.queued,
+        ]
+    }
+
+    func routines() async -> APIResponse {
+        let status = await engine.status()
+        let problems = await library.problems()
+        var rows: [[String: Any?]] = []
+        var seen: Set<String> = []
+        for routine in status.routines {
+            seen.insert(routine.name)
+            let description = await library.routine(routine.name)?.description
+            var row = routineJSON(routine, problems: problems[routine.name + ".json"] ?? [], description: description)
+            row["lastRun"] = await lastRun(routine.name)
+            rows.append(row)
+        }
+        // Files that never had a valid version.
+        for (file, diagnostics) in problems where !seen.contains(String(file.dropLast(5))) {
+            rows.append([
+                "name": String(file.dropLast(5)), "description": nil, "enabled": false, "valid": false,
+                "problems": diagnostics.map(\.description), "lastRun": nil, "nextFire": nil, "running": 0, "queued": 0,
+            ])
+        }
+        rows.sort { ($0["name"] as? String ?? "") < ($1["name"] as? String ?? "") }
+        return json(200, rows)
+    }
+
+    func lastRun(_ name: String) async -> [String: Any?]? {
+        guard let run = try? await store.history(routine: name, limit: 1).first else { return nil }
+        return ["startedAt": iso(run.startedAt), "outcome": run.outcome]
+    }
+
+    func routine(_ name: String) async -> APIResponse {
+        let status = await engine.status()
+        let problems = await library.problems()[name + ".json"] ?? []
+        guard let routine = status.routines.first(where: { $0.name == name }) else {
+            if !problems.isEmpty {
+                return json(200, [
+                    "name": name, "valid": false, "problems": problems.map(\.description), "enabled": false,
+                ])
+            }
+            return .error(404, "no routine named '\(name)'")
+        }
+        var row = routineJSON(routine, problems: problems, description: await library.routine(name)?.description)
+        row["lastRun"] = await lastRun(name)
+        row["next"] = await engine.upcomingFires(routine: name, count: 5).map(fireJSON)
+        return json(200, row)
+    }
+
+    func trigger(_ name: String, body: [UInt8]) async -> APIResponse {
+        var wait = false
+        if !body.isEmpty {
+            guard let object = parseObject(body) else {
+                return .error(400, "the body must be a JSON object such as {\"wait\": true}")
+            }
+            for key in object.keys where key != "wait" {
+                return .error(400, "unknown key '\(key)' in the body; only 'wait' is allowed")
+            }
+            if let value = object["wait"] {
+                guard let flag = value as? Bool, !(value is NSNumber && (value as? NSNumber).map(isNumberNotBool) == true) else {
+                    return .error(400, "'wait' must be true or false")
+                }
+                wait = flag
+            }
+        }
+        do {
+            switch try await engine.trigger(name, wait: wait) {
+            case .started(let id):
+                return json(202, ["routine": name, "run": id, "outcome": "started"])
+            case .finished(let id, let outcome, let error):
+                return json(200, ["routine": name, "run": id, "outcome": outcome.rawValue, "error": error as Any])
+            case .ignored(let reason):
+                return .error(409, reason)
+            }
+        } catch {
+            let message = "\(error)"
+            return .error(message.hasPrefix("no routine named") ? 404 : 500, message)
+        }
+    }
+
+    func event(_ name: String, body: [UInt8]) async -> APIResponse {
+        guard RoutineFileName.isValidName(name) else {
+            return .error(400, "'\(name)' is not an event name (lower-case letters, digits, '.', '_', '-')")
+        }
+        var data: [String: String] = [:]
+        if !body.isEmpty {
+            guard let object = parseObject(body) else {
+                return .error(400, "the body must be a JSON object of string values, e.g. {\"room\": \"kitchen\"}")
+            }
+            for (key, value) in object {
+                switch value {
+                case let text as String: data[key] = text
+                case let number as NSNumber:
+                    data[key] = isNumberNotBool(number) ? number.stringValue : (number.boolValue ? "true" : "false")
+                default:
+                    return .error(400, "event data '\(key)' must be a string, number or boolean")
+                }
+            }
+        }
+        await engine.raise(Event(name, data))
+        return json(202, ["event": name, "data": data])
+    }
+
+    func headphones() async -> APIResponse {
+        json(200, ["mode": await engine.isHeadphoneModeOn() ? "on" : "off"])
+    }
+
+    func setHeadphones(_ body: [UInt8]) async -> APIResponse {
+        guard let object = parseObject(body), let mode = object["mode"] as? String,
+            let change = HeadphoneModeChange(rawValue: mode), object.count == 1
+        else {
+            return .error(400, "the body must be {\"mode\": \"on\"|\"off\"|\"toggle\"}")
+        }
+        do {
+            let on = try await engine.setHeadphoneMode(change)
+            return json(200, ["mode": on ? "on" : "off"])
+        } catch {
+            return .error(500, "cannot switch headphone mode: \(error)")
+        }
+    }
+
+    func next(_ query: [String: String]) async -> APIResponse {
+        var count = 10
+        if let text = query["count"] {
+            guard let value = Int(text), (1...10_000).contains(value) else {
+                return .error(400, "count must be a whole number from 1 to 10000, got '\(text)'")
+            }
+            count = value
+        }
+        let routine = query["routine"]
+        if let routine, await library.routine(routine) == nil {
+            return .error(404, "no routine named '\(routine)'")
+        }
+        return json(200, await engine.upcomingFires(routine: routine, count: count).map(fireJSON))
+    }
+
+    func history(_ query: [String: String]) async -> APIResponse {
+        var limit = 20
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...10_000).contains(value) else {
+                return .error(400, "limit must be a whole number from 1 to 10000, got '\(text)'")
+            }
+            limit = value
+        }
+        do {
+            let runs = try await store.history(routine: query["routine"], limit: limit)
+            return json(200, runs.map { run -> [String: Any?] in
+                [
+                    "id": run.id, "routine": run.routine, "trigger": run.trigger, "startedAt": iso(run.startedAt),
+                    "endedAt": iso(run.endedAt), "outcome": run.outcome, "error": run.error,
+                    "steps": run.steps.map {
+                        ["index": $0.index, "kind": $0.kind, "startedAt": iso($0.startedAt), "endedAt": iso($0.endedAt), "error": $0.error]
+                            as [String: Any?]
+                    },
+                ]
+            })
+        } catch {
+            return .error(500, "cannot read the history: \(error)")
+        }
+    }
+
+    func outputs() async -> APIResponse {
+        json(200, await outputsInfo())
+    }
+
+    func say(_ body: [UInt8]) async -> APIResponse {
+        guard let object = parseObject(body), let text = object["text"] as? String, !text.isEmpty else {
+            return .error(400, "the body must be {\"text\": \"…\", \"output\": NAME (optional), \"voice\": V (optional)}")
+        }
+        for key in object.keys where !["text", "output", "voice"].contains(key) {
+            return .error(400, "unknown key '\(key)'; allowed: text, output, voice")
+        }
+        let output = object["output"] as? String
+        if let output, config.outputs[output] == nil {
+            return .error(400, "unknown output '\(output)'; outputs: \(config.outputs.keys.sorted().joined(separator: ", "))")
+        }
+        do {
+            try await engine.say(text, output: output, voice: object["voice"] as? String ?? "en")
+            let on = await engine.isHeadphoneModeOn()
+            return json(200, ["output": output ?? (on ? config.headphoneOutput : config.defaultOutput)])
+        } catch {
+            return .error(500, "\(error)")
+        }
+    }
+
+    func metrics() async -> APIResponse {
+        let status = await engine.status()
+        var lines: [String] = []
+        lines.append("# HELP routines_headphone_mode Whether headphone mode is on.")
+        lines.append("# TYPE routines_headphone_mode gauge")
+        lines.append("routines_headphone_mode \(status.headphoneMode ? 1 : 0)")
+        lines.append("# HELP routines_routines_loaded Routines with a valid version.")
+        lines.append("# TYPE routines_routines_loaded gauge")
+        lines.append("routines_routines_loaded \(status.routines.count)")
+        let invalid = await library.problems().values.filter { $0.contains { $0.severity == .error } }.count
+        lines.append("# HELP routines_invalid_files Routine files that do not validate.")
+        lines.append("# TYPE routines_invalid_files gauge")
+        lines.append("routines_invalid_files \(invalid)")
+        lines.append("# HELP routines_running_runs Runs in progress.")
+        lines.append("# TYPE routines_running_runs gauge")
+        lines.append("routines_running_runs \(status.running.count)")
+        lines.append("# HELP routines_keepalive_bursts_total Keep-alive bursts started, per output.")
+        lines.append("# TYPE routines_keepalive_bursts_total counter")
+        for output in status.outputs {
+            lines.append("routines_keepalive_bursts_total{output=\"\(output.name)\"} \(output.burstsTotal)")
+        }
+        lines.append("# HELP routines_output_active Whether an output is active.")
+        lines.append("# TYPE routines_output_active gauge")
+        for output in status.outputs {
+            lines.append("routines_output_active{output=\"\(output.name)\"} \(output.active ? 1 : 0)")
+        }
+        return APIResponse(status: 200, contentType: "text/plain; version=0.0.4", body: Array((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    // MARK: - JSON helpers
+
+    func iso(_ date: Date?) -> String? { date.map { zone.iso8601($0) } }
+
+    func fireJSON(_ fire: UpcomingFire) -> [String: Any?] {
+        let trigger = fire.trigger.split(separator: "#", maxSplits: 1).last.map(String.init) ?? fire.trigger
+        return ["routine": fire.routine, "trigger": trigger, "time": zone.iso8601(fire.time)]
+    }
+
+    func parseObject(_ body: [UInt8]) -> [String: Any]? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+        return object
+    }
+
+    func json(_ status: Int, _ value: Any) -> APIResponse {
+        let cleaned = Self.clean(value)
+        guard let data = try? JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys]) else {
+            return .error(500, "could not encode the response")
+        }
+        return APIResponse(status: status, body: Array(data) + [10])
+    }
+
+    /// Optionals → NSNull so JSONSerialization accepts them.
+    static func clean(_ value: Any) -> Any {
+        if let dictionary = value as? [String: Any?] {
+            return dictionary.mapValues { $0.map(clean) ?? NSNull() }
+        }
+        if let dictionary = value as? [String: Any] {
+            return dictionary.mapValues(clean)
+        }
+        if let array = value as? [Any?] {
+            return array.map { $0.map(clean) ?? NSNull() }
+        }
+        if let array = value as? [Any] {
+            return array.map(clean)
+        }
+        if let optional = value as? OptionalProtocol {
+            return optional.unwrapped.map(clean) ?? NSNull()
+        }
+        return value
+    }
+}
+
+/// Lets `clean` see through `Any` that holds an Optional.
+protocol OptionalProtocol {
+    var unwrapped: Any? { get }
+}
+
+extension Optional: OptionalProtocol {
+    var unwrapped: Any? {
+        switch self {
+        case .some(let value): return value
+        case .none: return nil
+        }
+    }
+}
+
+/// A JSON number (not a boolean) as Foundation decodes it.
+func isNumberNotBool(_ number: NSNumber) -> Bool {
+    String(cString: number.objCType) != "c"
+}

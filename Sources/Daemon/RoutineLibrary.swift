@@ -1,0 +1,77 @@
+import Engine
+import Logging
+import RoutineModel
+
+/// Owns the `RoutineStore` and feeds its changes to the engine; the control API reads problems from it.
+public actor RoutineLibrary {
+    private var store: RoutineStore
+    private let engine: Engine
+    private let logger: Logger
+
+    public init(folder: String, config: Config, engine: Engine, logger: Logger) {
+        store = RoutineStore(folder: folder, config: config)
+        self.engine = engine
+        self.logger = logger
+    }
+
+    /// Loads the whole folder into the engine (before `engine.start()`).
+    public func loadAll() async -> Int {
+        let results = await store.readAll()
+        let changes = store.record(results)
+        for change in changes { await apply(change) }
+        for (_, diagnostics) in store.problems.sorted(by: { $0.key < $1.key }) {
+            for diagnostic in diagnostics { log(diagnostic) }
+        }
+        return store.routines.count
+    }
+
+    /// Applies one changed file (from the folder watcher); `nil` re-scans everything.
+    public func changed(_ fileName: String?) async {
+        guard let fileName else {
+            let present = Set(store.scan())
+            for name in Set(store.routines.keys.map { $0 + ".json" }).union(store.problems.keys).union(present) {
+                await changed(name)
+            }
+            return
+        }
+        let before = store.problems[fileName]
+        let change = store.reload(fileName: fileName)
+        await apply(change)
+        if let problems = store.problems[fileName], problems != before {
+            for diagnostic in problems { log(diagnostic) }
+            if store.routines[String(fileName.dropLast(5))] != nil {
+                logger.warning("\(fileName): keeping the last valid version of the routine until the file is fixed")
+            }
+        }
+    }
+
+    private func apply(_ change: RoutineStore.Change) async {
+        switch change {
+        case .apply(let routine):
+            await engine.apply(routine)
+            logger.info("loaded routine \(routine.name)")
+        case .remove(let name):
+            await engine.remove(name)
+            logger.info("removed routine \(name)")
+        case .keep:
+            break
+        }
+    }
+
+    private func log(_ diagnostic: Diagnostic) {
+        if diagnostic.severity == .warning {
+            logger.warning("\(diagnostic.description)")
+        } else {
+            logger.error("\(diagnostic.description)")
+        }
+    }
+
+    /// Problems per file name (only files that have some).
+    public func problems() -> [String: [Diagnostic]] { store.problems }
+
+    /// Names of the routines with a valid version.
+    public func names() -> [String] { store.routines.keys.sorted() }
+
+    /// One routine's last valid version.
+    public func routine(_ name: String) -> Routine? { store.routines[name] }
+}

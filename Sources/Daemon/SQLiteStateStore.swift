@@ -1,0 +1,166 @@
+import Engine
+import Foundation
+import GRDB
+
+/// The daemon's persisted state in SQLite (WAL mode): headphone mode, catch-up marks and the
+/// run history. Every write is a committed transaction when the call returns, so a `kill -9` at
+/// any moment loses nothing that was acknowledged.
+public final class SQLiteStateStore: StateStore {
+    private let pool: DatabasePool
+    private let keepPerRoutine: Int
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating when needed) `routines.sqlite` in `folder` and applies pending migrations.
+    public init(folder: String, keepPerRoutine: Int = 200) throws {
+        path = folder.hasSuffix("/") ? folder + "routines.sqlite" : folder + "/routines.sqlite"
+        self.keepPerRoutine = max(1, keepPerRoutine)
+        var configuration = Configuration()
+        configuration.label = "routines.state"
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // WAL (DatabasePool's default) with full sync: committed means on disk.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StateStoreError("cannot open the state database \(path): \(error)")
+        }
+    }
+
+    /// Schema changes, numbered; a shipped migration is never edited.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "settings") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+            try db.create(table: "fire_marks") { t in
+                t.primaryKey("key", .text)
+                t.column("instant", .double).notNull()
+            }
+            try db.create(table: "runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("routine", .text).notNull()
+                t.column("trigger", .text).notNull()
+                t.column("started_at", .double).notNull()
+                t.column("ended_at", .double)
+                t.column("outcome", .text).notNull()
+                t.column("error", .text)
+                t.column("steps", .text).notNull().defaults(to: "[]")
+            }
+            try db.create(index: "runs_by_routine", on: "runs", columns: ["routine", "id"])
+        }
+        return migrator
+    }
+
+    public func headphoneMode() async throws -> Bool {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'headphoneMode'") == "on"
+        }
+    }
+
+    public func setHeadphoneMode(_ on: Bool) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO settings(key, value) VALUES ('headphoneMode', ?) "
+                    + "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [on ? "on" : "off"])
+        }
+    }
+
+    public func lastFire(_ key: String) async throws -> Date? {
+        try await pool.read { db in
+            try Double.fetchOne(db, sql: "SELECT instant FROM fire_marks WHERE key = ?", arguments: [key])
+                .map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
+    public func setLastFire(_ key: String, _ instant: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO fire_marks(key, instant) VALUES (?, ?) "
+                    + "ON CONFLICT(key) DO UPDATE SET instant = excluded.instant",
+                arguments: [key, instant.timeIntervalSince1970])
+        }
+    }
+
+    public func saveRun(_ record: RunRecord) async throws -> Int64 {
+        let steps = String(decoding: try JSONEncoder().encode(record.steps), as: UTF8.self)
+        let keep = keepPerRoutine
+        return try await pool.write { db in
+            if let id = record.id {
+                try db.execute(
+                    sql: "UPDATE runs SET trigger = ?, started_at = ?, ended_at = ?, outcome = ?, error = ?, steps = ? "
+                        + "WHERE id = ?",
+                    arguments: [
+                        record.trigger, record.startedAt.timeIntervalSince1970, record.endedAt?.timeIntervalSince1970,
+                        record.outcome, record.error, steps, id,
+                    ])
+                return id
+            }
+            try db.execute(
+                sql: "INSERT INTO runs(routine, trigger, started_at, ended_at, outcome, error, steps) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    record.routine, record.trigger, record.startedAt.timeIntervalSince1970,
+                    record.endedAt?.timeIntervalSince1970, record.outcome, record.error, steps,
+                ])
+            let id = db.lastInsertedRowID
+            // Keep the newest `keep` runs of this routine.
+            try db.execute(
+                sql: "DELETE FROM runs WHERE routine = ? AND id <= ("
+                    + "SELECT id FROM runs WHERE routine = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                arguments: [record.routine, record.routine, keep])
+            return id
+        }
+    }
+
+    public func history(routine: String?, limit: Int) async throws -> [RunRecord] {
+        try await pool.read { db in
+            let rows: [Row]
+            if let routine {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM runs WHERE routine = ? ORDER BY id DESC LIMIT ?", arguments: [routine, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit])
+            }
+            return rows.map(Self.record)
+        }
+    }
+
+    public func closeDanglingRuns(at instant: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE runs SET outcome = 'interrupted', ended_at = ?, "
+                    + "error = coalesce(error, 'the daemon stopped during the run') WHERE outcome = 'running'",
+                arguments: [instant.timeIntervalSince1970])
+        }
+    }
+
+    /// Checks the database file (`PRAGMA integrity_check`); "ok" when sound.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+    }
+
+    private static func record(_ row: Row) -> RunRecord {
+        let stepsText: String = row["steps"] ?? "[]"
+        let steps = (try? JSONDecoder().decode([RunStep].self, from: Data(stepsText.utf8))) ?? []
+        let ended: Double? = row["ended_at"]
+        return RunRecord(
+            id: row["id"], routine: row["routine"], trigger: row["trigger"],
+            startedAt: Date(timeIntervalSince1970: row["started_at"]),
+            endedAt: ended.map { Date(timeIntervalSince1970: $0) },
+            outcome: row["outcome"], error: row["error"], steps: steps)
+    }
+}
+
+/// A state database problem, with the file and what failed.
+public struct StateStoreError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,2 @@
+import Testing
+@Suite struct DaemonPlaceholder { @Test func ok() { #expect(Bool(true)) } }
