@@ -79,7 +79,7 @@ public struct ControlServer: Service {
         let group = MultiThreadedEventLoopGroup.singleton
         // The socket is created 0600: no moment where another user could connect.
         let previousMask = umask(0o177)
-        let unixServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>, Never>
+        let unixServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             unixServer = try await Self.bootstrap(group).bind(unixDomainSocketPath: socketPath) { channel in
                 Self.configure(channel)
@@ -90,7 +90,7 @@ public struct ControlServer: Service {
             throw ControlServerError("cannot listen on \(socketPath): \(error)")
         }
         defer { unlink(socketPath) }
-        let tcpServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>, Never>?
+        let tcpServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>?
         if let tcp {
             do {
                 tcpServer = try await Self.bootstrap(group).bind(host: tcp.host, port: tcp.port) { channel in
@@ -129,17 +129,17 @@ public struct ControlServer: Service {
     }
 
     private static func configure(_ channel: any Channel) -> EventLoopFuture<
-        NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>
+        NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
     > {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-            return try NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>(
+            return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                 wrappingChannelSynchronously: channel)
         }
     }
 
     private static func accept(
-        _ server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>, Never>,
+        _ server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>,
         handler: any ControlAPIHandler, token: String?, logger: Logger
     ) async throws {
         try await withThrowingDiscardingTaskGroup { group in
@@ -159,7 +159,7 @@ public struct ControlServer: Service {
 
     /// Reads requests from one connection (keep-alive) and answers each in order.
     private static func serve(
-        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>,
+        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
         handler: any ControlAPIHandler, token: String?
     ) async throws {
         try await connection.executeThenClose { inbound, outbound in
@@ -202,7 +202,7 @@ public struct ControlServer: Service {
                     headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
                     let status = HTTPResponseStatus(statusCode: response.status)
                     try await outbound.write(.head(HTTPResponseHead(version: requestHead.version, status: status, headers: headers)))
-                    try await outbound.write(.body(ByteBuffer(bytes: response.body)))
+                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
                     try await outbound.write(.end(nil))
                     head = nil
                     if !keepAlive { return }

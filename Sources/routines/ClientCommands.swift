@@ -140,8 +140,8 @@ extension Routines {
             }
             let reply = try call(
                 options.client, "POST", "/events/\(urlEncode(name))", body: Array(("{" + members.joined(separator: ",") + "}").utf8))
-            let started = reply["started"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            print(started.isEmpty ? "\(name): no routine started" : "\(name): started \(started.joined(separator: ", "))")
+            _ = reply
+            print("raised \(name)")
         }
     }
 

@@ -39,6 +39,9 @@ extension Routines {
         @Flag(help: "Print a JSON array of {routine, trigger, time}.")
         var json = false
 
+        @Option(help: "Control socket, when asking the daemon (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock).")
+        var socket: String?
+
         func validate() throws {
             guard (1...10_000).contains(count) else {
                 throw ValidationError("--count must be between 1 and 10000, got \(count).")
@@ -53,9 +56,8 @@ extension Routines {
 
         func run() throws {
             guard file != nil || trigger != nil else {
-                throw CLIError(
-                    "routines next without --file or --trigger asks the daemon, which this build cannot reach yet; use --file or --trigger"
-                )
+                try askDaemon()
+                return
             }
             var loadedConfig: Config?
             if let config {
@@ -144,6 +146,21 @@ extension Routines {
                 print(NextOutput.table(fires, zone: zone, reference: start), terminator: "")
             }
         }
+    }
+}
+
+extension Routines.Next {
+    /// `routines next [NAME]`: the daemon's upcoming fires.
+    func askDaemon() throws {
+        var path = "/next?count=\(count)"
+        if let name { path += "&routine=\(urlEncode(name))" }
+        let reply = try call(DaemonClient(socket: socket), "GET", path)
+        if json {
+            print(jsonText(reply))
+            return
+        }
+        let rows = (reply.arrayValue ?? []).map { [cell($0["routine"]), cell($0["trigger"]), cell($0["time"])] }
+        print(rows.isEmpty ? "no upcoming fires" : table(["ROUTINE", "TRIGGER", "TIME"], rows))
     }
 }
 

@@ -1,0 +1,252 @@
+import Engine
+import Foundation
+import Logging
+import RoutineModel
+import Schedule
+import ServiceLifecycle
+import Speech
+
+/// Everything `routines daemon` needs to start.
+public struct DaemonOptions: Sendable {
+    public var paths: DaemonPaths
+    public var logLevel: Logger.Level
+    public var version: String
+    /// The audio output; the ALSA players when built, else an output that reports why it cannot play.
+    public var audio: (@Sendable (Config, @escaping @Sendable (String) -> Void) -> any AudioOutput)?
+
+    public init(paths: DaemonPaths, logLevel: Logger.Level, version: String) {
+        self.paths = paths
+        self.logLevel = logLevel
+        self.version = version
+    }
+}
+
+/// A start-up problem, one line for the user.
+public struct DaemonStartError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Composes the daemon: config, state, engine, routine folder, control API, systemd notifications,
+/// run as one ServiceGroup that stops gracefully on SIGTERM/SIGINT.
+public enum DaemonRuntime {
+    public static func run(_ options: DaemonOptions) async throws {
+        let level = options.logLevel
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+        let logger = Logger(label: "routines")
+        let paths = options.paths
+        let notifier = SystemdNotifier()
+
+        let config = try loadConfig(paths)
+        let zone: ZoneRules
+        do {
+            zone = try config.timezone.map { name throws(ScheduleError) in try ZoneRules.named(name) } ?? ZoneRules.system()
+        } catch {
+            throw DaemonStartError("\(paths.config): timezone: \(error.message)")
+        }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: paths.state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw DaemonStartError("cannot create the state folder \(paths.state): \(error.localizedDescription)")
+        }
+        guard FileManager.default.fileExists(atPath: paths.routines) else {
+            throw DaemonStartError(
+                "the routines folder \(paths.routines) does not exist; create it (mkdir -p \(paths.routines)) or pass --routines DIR")
+        }
+        let store = try SQLiteStateStore(folder: paths.state, keepPerRoutine: config.keepPerRoutine)
+        try await store.closeDanglingRuns(at: Date())
+
+        let speech = EspeakSynthesizer()
+        do {
+            try await speech.prepare()
+        } catch {
+            logger.warning("speech is not available: \(error); announcements will fail until this is fixed")
+        }
+        let engineBox = EngineBox()
+        let audio: any AudioOutput =
+            options.audio?(config, { output in Task { await engineBox.engine?.audioWritten(output: output) } })
+            ?? UnavailableAudioOutput()
+        let engine = Engine(
+            config: config,
+            environment: EngineEnvironment(
+                audio: audio, speech: speech, store: store, wallClock: TimerfdWallClock(), clock: ContinuousClock(),
+                fireCalculator: ScheduleFireCalculator(defaultTimeZone: config.timezone, location: config.location),
+                localTime: ZoneLocalTimeProvider(zone: zone), audioFiles: AudioFolders(folders: paths.audio),
+                log: { entry in
+                    switch entry.level {
+                    case .debug: logger.debug("\(entry.message)")
+                    case .info: logger.info("\(entry.message)")
+                    case .notice: logger.notice("\(entry.message)")
+                    case .warning: logger.warning("\(entry.message)")
+                    case .error: logger.error("\(entry.message)")
+                    }
+                }))
+        await engineBox.set(engine)
+
+        let library = RoutineLibrary(folder: paths.routines, config: config, engine: engine, logger: logger)
+        let watcher: RoutineFolderWatcher
+        do {
+            watcher = try RoutineFolderWatcher(folder: paths.routines)
+        } catch {
+            throw DaemonStartError("\(error)")
+        }
+        let loaded = await library.loadAll()
+        await engine.start()
+        logger.info("loaded \(loaded) routines from \(paths.routines); state in \(store.path)")
+
+        var tcp: (host: String, port: Int, token: String)?
+        if let http = config.http {
+            tcp = try tcpListener(http, configFile: paths.config)
+        }
+        let api = EngineAPI(
+            engine: engine, library: library, store: store, config: config, zone: zone, version: options.version,
+            outputsInfo: {
+                let status = await engine.status()
+                return config.outputs.keys.sorted().map { name -> [String: Any?] in
+                    let output = config.outputs[name]!
+                    let engineOutput = status.outputs.first { $0.name == name }
+                    return [
+                        "name": name, "pcm": output.pcm, "bluetooth": output.bluetooth,
+                        "active": engineOutput?.active ?? false,
+                        "lastAudio": engineOutput?.lastAudio.map { zone.iso8601($0) },
+                        "nextKeepAlive": engineOutput?.nextIdleFire.map { zone.iso8601($0) },
+                        "burstsLastHour": engineOutput?.burstsLastHour ?? 0,
+                        "opens": nil,
+                        "default": name == config.defaultOutput, "headphone": name == config.headphoneOutput,
+                    ]
+                }
+            })
+        let statusLine: @Sendable () async -> String = {
+            let status = await engine.status()
+            var line = "\(status.routines.count) routines, headphone mode \(status.headphoneMode ? "on" : "off")"
+            if let next = await engine.upcomingFires(count: 1).first {
+                line += ", next: \(next.routine) at \(zone.iso8601(next.time))"
+            }
+            return line
+        }
+        let server = ControlServer(
+            socketPath: paths.socket, tcp: tcp, handler: api, logger: logger,
+            ready: {
+                Task {
+                    notifier.notify("READY=1\nSTATUS=\(await statusLine())")
+                }
+            })
+        let services: [any Service] = [
+            EngineService(engine: engine, notifier: notifier),
+            FolderWatchService(watcher: watcher, library: library),
+            WatchdogService(engine: engine, notifier: notifier, statusLine: statusLine),
+            server,
+        ]
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    static func loadConfig(_ paths: DaemonPaths) throws -> Config {
+        guard let data = FileManager.default.contents(atPath: paths.config) else {
+            if paths.configExplicit {
+                throw DaemonStartError("cannot read the config file \(paths.config)")
+            }
+            return Config.defaults
+        }
+        let result = ConfigDecoder.decode(Array(data), file: paths.config)
+        guard let config = result.value else {
+            throw DaemonStartError(
+                "the config file is invalid:\n" + result.errors.map(\.description).joined(separator: "\n"))
+        }
+        return config
+    }
+
+    static func tcpListener(_ http: HTTPConfig, configFile: String) throws -> (host: String, port: Int, token: String) {
+        guard let colon = http.listen.lastIndex(of: ":"), let port = Int(http.listen[http.listen.index(after: colon)...])
+        else { throw DaemonStartError("\(configFile): http.listen: '\(http.listen)' is not HOST:PORT") }
+        let host = String(http.listen[..<colon])
+        var tokenPath = http.tokenFile
+        if tokenPath.hasPrefix("~/") { tokenPath = NSHomeDirectory() + tokenPath.dropFirst() }
+        guard let data = FileManager.default.contents(atPath: tokenPath) else {
+            throw DaemonStartError(
+                "\(configFile): http.tokenFile: cannot read \(tokenPath); the TCP listener needs a token (e.g. head -c 32 /dev/urandom | base64 > \(tokenPath))")
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard token.count >= 16 else {
+            throw DaemonStartError("\(configFile): http.tokenFile: the token in \(tokenPath) is shorter than 16 characters")
+        }
+        return (host, port, token)
+    }
+}
+
+/// Lets the audio layer reach the engine that is created after it.
+actor EngineBox {
+    var engine: Engine?
+    func set(_ engine: Engine) { self.engine = engine }
+}
+
+/// Runs until shutdown, then stops the engine (running routines end as `interrupted`).
+struct EngineService: Service {
+    let engine: Engine
+    let notifier: SystemdNotifier
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        notifier.notify("STOPPING=1")
+        await engine.shutdown()
+    }
+}
+
+/// Applies routine file changes as they happen.
+struct FolderWatchService: Service {
+    let watcher: RoutineFolderWatcher
+    let library: RoutineLibrary
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            for await change in watcher.changes {
+                await library.changed(change)
+            }
+        } onGracefulShutdown: {
+            watcher.stop()
+        }
+    }
+}
+
+/// Pings the systemd watchdog at half its interval, but only after the engine answered, so a stuck
+/// engine gets the daemon restarted; updates the STATUS= line at the same time.
+struct WatchdogService: Service {
+    let engine: Engine
+    let notifier: SystemdNotifier
+    let statusLine: @Sendable () async -> String
+
+    func run() async throws {
+        guard let interval = notifier.watchdogInterval else {
+            try? await gracefulShutdown()
+            return
+        }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            let line = await statusLine()
+            notifier.notify("WATCHDOG=1\nSTATUS=\(line)")
+        }
+    }
+}
+
+/// The audio output used while the ALSA players are not part of this build: every play fails with
+/// an error that says so, and the daemon keeps running.
+struct UnavailableAudioOutput: AudioOutput {
+    func play(_ items: [AudioItem], on output: String, priority: AudioPriority) async throws {
+        throw EngineError("output '\(output)': audio playback is not available in this build of routines")
+    }
+
+    func setVolume(_ level: Int, on output: String) async throws {
+        throw EngineError("output '\(output)': mixer control is not available in this build of routines")
+    }
+}
