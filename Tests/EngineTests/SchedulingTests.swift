@@ -115,7 +115,8 @@ import Testing
         #expect(Set(jittered.map { $0 - .seconds(60 * (jittered.firstIndex(of: $0)! + 1)) }).count > 1)
     }
 
-    @Test func tenThousandRoutinesLoadQuickly() async throws {
+    /// Loading speed is measured by the benchmarks; this checks 10,000 routines load, plan and fire.
+    @Test func tenThousandRoutinesLoadAndFire() async throws {
         let h = Harness()
         let routines = (0..<10_000).map { i in
             routine(
@@ -123,13 +124,9 @@ import Testing
                 triggers: [at((i * 7) % 24, (i * 13) % 60), Trigger(kind: .event(name: "e\(i % 100)", match: [:]))],
                 [tone(1, output: "speakers")])
         }
-        let clock = ContinuousClock()
-        let began = clock.now
         for r in routines[..<5000] { await h.engine.apply(r) }
         await h.engine.start()
         for r in routines[5000...] { await h.engine.apply(r) }
-        let elapsed = began.duration(to: clock.now)
-        #expect(elapsed < .seconds(5), "10,000 routines took \(elapsed)")
         #expect(await h.engine.routineNames().count == 10_000)
         await h.time.settle()
         await h.engine.raise(Event("e7"))
