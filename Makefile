@@ -21,7 +21,7 @@ GENERATED = .build/generated
 all: build
 
 build:
-	bash -c 'source scripts/setup.sh && swift build -c release --product routines'
+	bash -c 'source scripts/setup.sh && swift build -c release --product routines && swift build -c release --product routines-daemon'
 
 test:
 	bash scripts/test.sh
@@ -41,7 +41,7 @@ manual: build
 
 install: build completions manual
 	install -d $(BINDIR) $(SHAREDIR)/Routines $(SHAREDIR)/Audio $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
-	install -m 0755 $(BUILD)/routines $(BINDIR)/routines
+	install -m 0755 $(BUILD)/routines $(BUILD)/routines-daemon $(BINDIR)/
 	install -m 0644 Routines/*.json $(SHAREDIR)/Routines/
 	if ls Audio/*.wav >/dev/null 2>&1; then install -m 0644 Audio/*.wav $(SHAREDIR)/Audio/; fi
 	install -m 0644 $(GENERATED)/man/routines.1 $(MANDIR)/routines.1
@@ -50,7 +50,7 @@ install: build completions manual
 	install -m 0644 $(GENERATED)/routines.fish $(FISHDIR)/routines.fish
 
 uninstall:
-	rm -f $(BINDIR)/routines $(MANDIR)/routines.1 $(BASHDIR)/routines $(ZSHDIR)/_routines $(FISHDIR)/routines.fish
+	rm -f $(BINDIR)/routines $(BINDIR)/routines-daemon $(MANDIR)/routines.1 $(BASHDIR)/routines $(ZSHDIR)/_routines $(FISHDIR)/routines.fish
 	rm -rf $(SHAREDIR)
 
 clean:

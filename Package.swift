@@ -5,7 +5,8 @@ let package = Package(
     name: "routines",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "routines", targets: ["routines"])
+        .executable(name: "routines", targets: ["routines"]),
+        .executable(name: "routines-daemon", targets: ["routines-daemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,10 +52,25 @@ let package = Package(
             ]
         ),
 
+        // Shared by the two executables: the daemon's options and where the shipped files are.
+        .target(
+            name: "CommandSupport",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // The daemon executable (`routines daemon` execs it), so the client stays lean.
+        .executableTarget(
+            name: "routines-daemon",
+            dependencies: [
+                "Daemon", "CommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         .executableTarget(
             name: "routines",
             dependencies: [
-                "RoutineModel", "Schedule", "Daemon",
+                "RoutineModel", "Schedule", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

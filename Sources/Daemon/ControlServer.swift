@@ -107,19 +107,24 @@ public struct ControlServer: Service {
         let handler = self.handler
         let logger = self.logger
         let token = tcp?.token
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                if let tcpServer {
-                    group.addTask {
-                        try await Self.accept(tcpServer, handler: handler, token: token, logger: logger)
+        // Graceful shutdown cancels the accept loops and every open connection (a client keeping a
+        // connection open must not hold the daemon up).
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingDiscardingTaskGroup { group in
+                    if let tcpServer {
+                        group.addTask {
+                            try await Self.accept(tcpServer, handler: handler, token: token, logger: logger)
+                        }
                     }
+                    try await Self.accept(unixServer, handler: handler, token: nil, logger: logger)
                 }
-                try await Self.accept(unixServer, handler: handler, token: nil, logger: logger)
             }
-        } onGracefulShutdown: {
-            unixServer.channel.close(promise: nil)
-            tcpServer?.channel.close(promise: nil)
+        } catch is CancellationError {
+            // Shutting down.
         }
+        unixServer.channel.close(promise: nil)
+        tcpServer?.channel.close(promise: nil)
     }
 
     private static func bootstrap(_ group: MultiThreadedEventLoopGroup) -> ServerBootstrap {

@@ -1,9 +1,17 @@
 import ArgumentParser
-import Daemon
+import CommandSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Routines {
     /// `routines daemon`: runs the routine engine in the foreground.
-    struct DaemonCommand: AsyncParsableCommand {
+    ///
+    /// The engine lives in its own executable, `routines-daemon`, installed next to `routines`, so
+    /// the client commands (`routines trigger` …) stay small and start fast; this command replaces
+    /// itself with it (`execv`), keeping the process id systemd watches.
+    struct DaemonCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "daemon",
             abstract: "Run the routine engine in the foreground (for systemd or a terminal).",
@@ -14,42 +22,20 @@ extension Routines {
                 """
         )
 
-        @Option(help: "Folder of routine files (default: $ROUTINES_DIR, else $XDG_CONFIG_HOME/routines/routines).")
-        var routines: String?
+        @OptionGroup var arguments: DaemonArguments
 
-        @Option(help: "Folder of audio files routines may play; repeatable, searched in order before the shipped sounds.")
-        var audio: [String] = []
-
-        @Option(help: "Configuration file (default: $XDG_CONFIG_HOME/routines/config.json; optional).")
-        var config: String?
-
-        @Option(help: "Folder for state and history (default: $XDG_STATE_HOME/routines).")
-        var state: String?
-
-        @Option(help: "Control socket path (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock).")
-        var socket: String?
-
-        @Option(help: "Log level: debug, info, notice, warning or error.")
-        var logLevel: String = "info"
-
-        func validate() throws {
-            guard JournalLogHandler.level(logLevel) != nil else {
-                throw ValidationError("--log-level must be one of debug, info, notice, warning, error; got '\(logLevel)'.")
+        func run() throws {
+            let executable = CommandPaths.parent(ExecutablePath.current()) + "/routines-daemon"
+            guard access(executable, X_OK) == 0 else {
+                throw CLIError("cannot find \(executable), which runs the daemon; reinstall routines (make install)")
             }
-        }
-
-        func run() async throws {
-            let paths = DaemonPaths.resolve(
-                routines: routines, audio: audio, config: config, state: state, socket: socket,
-                shippedAudio: ShippedFiles.locate()?.audio)
-            var options = DaemonOptions(
-                paths: paths, logLevel: JournalLogHandler.level(logLevel) ?? .info, version: Routines.configuration.version)
-            options.audio = nil
-            do {
-                try await DaemonRuntime.run(options)
-            } catch let error as DaemonStartError {
-                throw CLIError(error.message)
-            }
+            // Everything after "daemon" goes through unchanged.
+            let all = CommandLine.arguments
+            let rest = all.firstIndex(of: "daemon").map { Array(all[(all.index(after: $0))...]) } ?? []
+            var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + rest).map { strdup($0) }
+            argv.append(nil)
+            execv(executable, argv)
+            throw CLIError("cannot run \(executable): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import CommandSupport
 
 /// Where `routines service` installs things: the real system, or a root folder for packaging/tests.
 struct InstallEnvironment {
@@ -111,37 +112,6 @@ struct ServiceInstaller {
             throw CLIError("cannot remove \(unitPath): \(String(cString: strerror(errno)))")
         }
         return ["removed \(unitPath)", "kept your routines, sounds, config and history"]
-    }
-}
-
-/// The running executable's absolute path.
-enum ExecutablePath {
-    static func current() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if count > 0 {
-            return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        }
-        return CommandLine.arguments[0]
-    }
-}
-
-/// The shipped `Routines/` and `Audio/` folders: `$ROUTINES_SHARE`, else `PREFIX/share/routines`
-/// next to an installed binary, else the source checkout the binary was built in.
-enum ShippedFiles {
-    static func locate() -> (routines: String, audio: String)? {
-        var candidates: [String] = []
-        if let share = getenv("ROUTINES_SHARE") { candidates.append(String(cString: share)) }
-        var dir = parentOf(ExecutablePath.current())
-        candidates.append(parentOf(dir) + "/share/routines")
-        for _ in 0..<5 {
-            candidates.append(dir)
-            dir = parentOf(dir)
-        }
-        for base in candidates where isDirectoryPath(base + "/Routines") && isDirectoryPath(base + "/Audio") {
-            return (base + "/Routines", base + "/Audio")
-        }
-        return nil
     }
 }
 
