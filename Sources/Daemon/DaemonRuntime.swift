@@ -58,12 +58,9 @@ public enum DaemonRuntime {
         let store = try SQLiteStateStore(folder: paths.state, keepPerRoutine: config.keepPerRoutine)
         try await store.closeDanglingRuns(at: Date())
 
+        // The speech library starts on the first announcement (about 9 ms once) rather than here:
+        // its voice data would otherwise stay resident in a daemon that may never speak.
         let speech = EspeakSynthesizer()
-        do {
-            try await speech.prepare()
-        } catch {
-            logger.warning("speech is not available: \(error); announcements will fail until this is fixed")
-        }
         let engineBox = EngineBox()
         let audio: any AudioOutput =
             options.audio?(config, { output in Task { await engineBox.engine?.audioWritten(output: output) } })

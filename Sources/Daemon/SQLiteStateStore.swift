@@ -19,9 +19,15 @@ public final class SQLiteStateStore: StateStore {
         configuration.label = "routines.state"
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
-            // WAL (DatabasePool's default) with full sync: committed means on disk.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // WAL (DatabasePool's default) with synchronous=NORMAL: a committed transaction survives a
+            // crash or kill -9 of the daemon (it is in the WAL file); only a power loss or kernel crash
+            // can roll back the last commits, never corrupt the database.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A small page cache: the daemon's working set is tiny.
+            try db.execute(sql: "PRAGMA cache_size = -256")
         }
+        // One reader is plenty for the control API.
+        configuration.maximumReaderCount = 2
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
