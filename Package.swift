@@ -31,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "CEspeakNG", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
 
         // ALSA players, decoding, resampling, synthesis.
-        .target(name: "Audio", dependencies: ["CALSA", "CSndFile", "CSampleRate", "RoutineModel"]),
+        .target(name: "Audio", dependencies: ["CALSA", "CSndFile", "CSampleRate", "RoutineModel", "Engine"]),
         // The espeak-ng synthesizer, voice list and voice validation.
         .target(name: "Speech", dependencies: ["CEspeakNG", "Engine", "RoutineModel"]),
 
@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "RoutineModelTests", dependencies: ["RoutineModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio", "RoutineModel"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Engine", "RoutineModel"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Engine", "RoutineModel"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "RoutineModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel"]),

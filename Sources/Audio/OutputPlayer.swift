@@ -1,0 +1,200 @@
+import Engine
+import Foundation
+import RoutineModel
+
+/// Plays one output's audio on a dedicated thread (real devices block at the real-time rate, so
+/// writes never run on Swift's cooperative pool). Jobs are serialized with a priority queue:
+/// announcements, then normal audio, then keep-alive bursts; a job's items play back to back. The
+/// PCM opens on demand and closes after `linger` without work, so back-to-back jobs reuse it.
+public final class OutputPlayer: @unchecked Sendable {
+    // @unchecked: all mutable state is guarded by `condition`; the PCM is touched only by the thread.
+    public let output: String
+    public let pcm: String
+    let rate: Int
+    let channels: Int
+    let configFile: String?
+    let linger: Double
+    let onWrite: @Sendable (String) -> Void
+    let onAvailability: @Sendable (String, Bool, String?) -> Void
+
+    private struct Job {
+        var items: [AudioItem]
+        var priority: AudioPriority
+        var sequence: Int
+        var done: CheckedContinuation<Void, Error>
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Job] = []
+    private var sequence = 0
+    private var started = false
+    private var held = false
+    /// Keep-alive bursts started (for status and metrics).
+    public private(set) var bursts = 0
+
+    public init(
+        output: String, pcm: String, rate: Int = 48_000, channels: Int = 2, configFile: String? = nil,
+        linger: Double = 2, onWrite: @escaping @Sendable (String) -> Void = { _ in },
+        onAvailability: @escaping @Sendable (String, Bool, String?) -> Void = { _, _, _ in }
+    ) {
+        self.output = output
+        self.pcm = pcm
+        self.rate = rate
+        self.channels = channels
+        self.configFile = configFile
+        self.linger = linger
+        self.onWrite = onWrite
+        self.onAvailability = onAvailability
+    }
+
+    /// Plays `items` back to back; returns when the last frame was written.
+    public func play(_ items: [AudioItem], priority: AudioPriority) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            condition.lock()
+            sequence += 1
+            queue.append(Job(items: items, priority: priority, sequence: sequence, done: continuation))
+            if !started {
+                started = true
+                let thread = Thread { [self] in run() }
+                thread.name = "routines-audio-\(output)"
+                thread.start()
+            }
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Holds the queue (jobs wait) until `release()`; lets tests queue several jobs deterministically.
+    func hold() {
+        condition.lock()
+        held = true
+        condition.unlock()
+    }
+
+    /// Lets queued jobs play again.
+    func release() {
+        condition.lock()
+        held = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Jobs waiting.
+    var queuedJobs: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count
+    }
+
+    /// Whether the PCM opens now (for `routines outputs`); closes it again at once.
+    public func testOpen() -> String? {
+        do {
+            let device = try PCMDevice(output: output, pcm: pcm, rate: rate, channels: channels, configFile: configFile)
+            device.close()
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    private func nextJob(wait: Double?) -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = wait.map { Date().addingTimeInterval($0) }
+        while queue.isEmpty || held {
+            if let deadline {
+                if !condition.wait(until: deadline) && (queue.isEmpty || held) { return nil }
+            } else {
+                condition.wait()
+            }
+        }
+        // Highest priority first; first come first served within a priority.
+        let index = queue.indices.max { a, b in
+            (queue[a].priority, -queue[a].sequence) < (queue[b].priority, -queue[b].sequence)
+        }!
+        return queue.remove(at: index)
+    }
+
+    private func run() {
+        var device: PCMDevice?
+        var lastOpenError: String?
+        while true {
+            guard let job = nextJob(wait: device == nil ? nil : linger) else {
+                // Lingered long enough without work.
+                device?.drain()
+                device?.close()
+                device = nil
+                continue
+            }
+            do {
+                if device == nil {
+                    do {
+                        device = try PCMDevice(output: output, pcm: pcm, rate: rate, channels: channels, configFile: configFile)
+                        if lastOpenError != nil { onAvailability(output, true, nil) }
+                        lastOpenError = nil
+                    } catch {
+                        if lastOpenError == nil { onAvailability(output, false, error.description) }
+                        lastOpenError = error.description
+                        throw error
+                    }
+                }
+                if job.priority == .keepAlive { bursts += 1 }
+                for item in job.items {
+                    let samples = try render(item)
+                    try write(samples, to: device!)
+                }
+                if linger <= 0 {
+                    // No linger: the PCM is closed before the caller hears the job is done.
+                    device?.drain()
+                    device?.close()
+                    device = nil
+                }
+                job.done.resume()
+            } catch {
+                device?.close()
+                device = nil
+                job.done.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Writes in blocks of 50 ms so the idle clock moves as audio goes out.
+    private func write(_ samples: [Int16], to device: PCMDevice) throws(AudioError) {
+        let block = rate / 20 * channels
+        var offset = 0
+        while offset < samples.count {
+            let end = min(samples.count, offset + block)
+            var failure: AudioError?
+            samples.withUnsafeBufferPointer { buffer in
+                do throws(AudioError) {
+                    try device.write(UnsafeBufferPointer(rebasing: buffer[offset..<end]))
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+            onWrite(output)
+            offset = end
+        }
+    }
+
+    /// Renders one item to interleaved Int16 at the output's rate and channel count.
+    func render(_ item: AudioItem) throws(AudioError) -> [Int16] {
+        switch item {
+        case .tone(let spec):
+            return try Converter.convert(DecodedAudio(samples: Synthesis.tone(spec, rate: rate), rate: rate, channels: 1), rate: rate, channels: channels)
+        case .keepAlive(let spec):
+            return try Converter.convert(DecodedAudio(samples: Synthesis.keepAlive(spec, rate: rate), rate: rate, channels: 1), rate: rate, channels: channels)
+        case .silence(let duration):
+            return [Int16](repeating: 0, count: Synthesis.frames(duration, rate: rate) * channels)
+        case .file(let path, let gain):
+            let decoded = try SoundFile.read(path, output: output, pcm: pcm)
+            return try Converter.convert(decoded, rate: rate, channels: channels, gain: gain)
+        case .samples(let pcmSamples):
+            let floats = pcmSamples.samples.map { Float($0) / 32767 }
+            return try Converter.convert(
+                DecodedAudio(samples: floats, rate: pcmSamples.sampleRate, channels: max(1, pcmSamples.channels)), rate: rate,
+                channels: channels)
+        }
+    }
+}

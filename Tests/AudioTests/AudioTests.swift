@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct AudioPlaceholderTests {
-    @Test func builds() { #expect(Bool(true)) }
-}
