@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "routines-daemon",
             dependencies: [
-                "Daemon", "CommandSupport",
+                "Daemon", "Audio", "Engine", "RoutineModel", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

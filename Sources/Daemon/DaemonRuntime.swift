@@ -12,7 +12,9 @@ public struct DaemonOptions: Sendable {
     public var logLevel: Logger.Level
     public var version: String
     /// The audio output; the ALSA players when built, else an output that reports why it cannot play.
-    public var audio: (@Sendable (Config, @escaping @Sendable (String) -> Void) -> any AudioOutput)?
+    public var audio: (@Sendable (Config, AudioCallbacks) -> any AudioOutput)?
+    /// Test-opens an output's PCM for `routines outputs`: nil when it opens, else the error.
+    public var testOpen: (@Sendable (String) -> String?)?
 
     public init(paths: DaemonPaths, logLevel: Logger.Level, version: String) {
         self.paths = paths
@@ -62,9 +64,15 @@ public enum DaemonRuntime {
         // its voice data would otherwise stay resident in a daemon that may never speak.
         let speech = EspeakSynthesizer()
         let engineBox = EngineBox()
-        let audio: any AudioOutput =
-            options.audio?(config, { output in Task { await engineBox.engine?.audioWritten(output: output) } })
-            ?? UnavailableAudioOutput()
+        let callbacks = AudioCallbacks(
+            written: { output in Task { await engineBox.engine?.audioWritten(output: output) } },
+            availability: { output, available, error in
+                if let error { logger.error("\(error); the output counts as inactive until it opens again") }
+                if available { logger.info("output '\(output)' opens again") }
+                Task { await engineBox.engine?.setOutputAvailable(output, available) }
+            })
+        let audio: any AudioOutput = options.audio?(config, callbacks) ?? UnavailableAudioOutput()
+        let testOpen = options.testOpen
         let engine = Engine(
             config: config,
             environment: EngineEnvironment(
@@ -110,7 +118,8 @@ public enum DaemonRuntime {
                         "lastAudio": engineOutput?.lastAudio.map { zone.iso8601($0) },
                         "nextKeepAlive": engineOutput?.nextIdleFire.map { zone.iso8601($0) },
                         "burstsLastHour": engineOutput?.burstsLastHour ?? 0,
-                        "opens": nil,
+                        "opens": testOpen.map { $0(name) == nil },
+                        "error": testOpen.flatMap { $0(name) },
                         "default": name == config.defaultOutput, "headphone": name == config.headphoneOutput,
                     ]
                 }
@@ -179,6 +188,13 @@ public enum DaemonRuntime {
         }
         return (host, port, token)
     }
+}
+
+/// What the audio layer reports back: frames written (idle clocks) and outputs that stop or start
+/// opening (activity).
+public struct AudioCallbacks: Sendable {
+    public var written: @Sendable (String) -> Void
+    public var availability: @Sendable (String, Bool, String?) -> Void
 }
 
 /// Lets the audio layer reach the engine that is created after it.

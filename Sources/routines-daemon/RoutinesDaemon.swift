@@ -1,6 +1,8 @@
 import ArgumentParser
+import Audio
 import CommandSupport
 import Daemon
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -21,9 +23,16 @@ struct RoutinesDaemon: AsyncParsableCommand {
         let paths = DaemonPaths.resolve(
             routines: arguments.routines, audio: arguments.audio, config: arguments.config, state: arguments.state,
             socket: arguments.socket, shippedAudio: ShippedFiles.locate()?.audio)
-        let options = DaemonOptions(
+        var options = DaemonOptions(
             paths: paths, logLevel: JournalLogHandler.level(arguments.logLevel) ?? .info,
             version: Self.configuration.version)
+        let routers = RouterBox()
+        options.audio = { config, callbacks in
+            let router = AudioRouter(config: config, onWrite: callbacks.written, onAvailability: callbacks.availability)
+            routers.set(router)
+            return router
+        }
+        options.testOpen = { output in routers.router?.players[output]?.testOpen() ?? "output not configured" }
         do {
             try await DaemonRuntime.run(options)
         } catch let error as DaemonStartError {
@@ -38,5 +47,22 @@ struct RoutinesDaemon: AsyncParsableCommand {
         let line = Array("routines: \(message)\n".utf8)
         _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         Glibc.exit(1)
+    }
+}
+
+/// Holds the router once the daemon made it (for `routines outputs` test opens).
+final class RouterBox: @unchecked Sendable {
+    // @unchecked: written once at start-up under the lock, read afterwards.
+    private let lock = NSLock()
+    private var value: AudioRouter?
+    func set(_ router: AudioRouter) {
+        lock.lock()
+        value = router
+        lock.unlock()
+    }
+    var router: AudioRouter? {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }

@@ -10,6 +10,7 @@ final class DaemonProcess {
     let logPath: String
     var process: Process?
     var extraArguments: [String]
+    var environment: [String: String] = [:]
 
     init(routines files: [String: String] = [:], extraArguments: [String] = []) throws {
         dir = try TempDir()
@@ -37,6 +38,7 @@ final class DaemonProcess {
             + extraArguments
         var env = ProcessInfo.processInfo.environment
         env["XDG_CONFIG_HOME"] = dir.path + "/config"
+        for (key, value) in environment { env[key] = value }
         process.environment = env
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// The built daemon playing through real ALSA into the `file` plugin (no sound card needed).
+@Suite(.timeLimit(.minutes(2))) struct AudioEndToEndTests {
+    /// A daemon whose outputs capture into raw files, with the shipped routines.
+    static func daemon() throws -> DaemonProcess {
+        let shipped = try FileManager.default.contentsOfDirectory(atPath: CLI.repositoryRoot + "/Routines")
+            .filter { $0.hasSuffix(".json") }
+        var files: [String: String] = [:]
+        for name in shipped {
+            files[name] = try String(contentsOfFile: CLI.repositoryRoot + "/Routines/" + name, encoding: .utf8)
+        }
+        let daemon = try DaemonProcess(routines: files)
+        let dir = daemon.dir.path
+        let asound = """
+            pcm.cap_speakers { type file slave.pcm "null" file "\(dir)/speakers.raw" format "raw" truncate false }
+            pcm.cap_headphones { type file slave.pcm "null" file "\(dir)/headphones.raw" format "raw" truncate false }
+            """
+        _ = try daemon.dir.write("asound.conf", asound)
+        let config = try daemon.dir.write(
+            "config.json",
+            #"{"outputs": {"speakers": {"pcm": "cap_speakers"}, "headphones": {"pcm": "cap_headphones"}}, "timezone": "UTC"}"#)
+        daemon.extraArguments = ["--config", config]
+        daemon.environment = ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(dir)/asound.conf"]
+        return daemon
+    }
+
+    static func captured(_ daemon: DaemonProcess, _ output: String) -> [Int16] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: daemon.dir.path)) ?? [])
+            .filter { $0.hasPrefix("\(output).raw") }.sorted()
+        var all: [Int16] = []
+        for name in names {
+            if let data = FileManager.default.contents(atPath: daemon.dir.path + "/" + name) {
+                all += data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+            }
+        }
+        return all
+    }
+
+    @Test func goodMorningWithHeadphoneModeOnPlaysOnlyInTheHeadphones() throws {
+        let daemon = try Self.daemon()
+        try daemon.start()
+        #expect(try daemon.cli(["headphones", "on"]).status == 0)
+        let result = try daemon.cli(["trigger", "good-morning", "--wait"])
+        #expect(result.status == 0, "\(result.stderr)\n\(daemon.log)")
+        let headphones = Self.captured(daemon, "headphones")
+        #expect(Self.captured(daemon, "speakers").isEmpty, "the speakers get nothing with headphone mode on")
+        // 48 kHz stereo: the chime (1.05 s) and then the spoken sentence (about 2.5 s).
+        let seconds = Double(headphones.count) / 2 / 48_000
+        #expect(seconds > 2.5, "captured \(seconds) s")
+        // The chime comes first: its first 0.3 s match the shipped file at -3 dB.
+        let chime = try #require(FileManager.default.contents(atPath: CLI.repositoryRoot + "/Audio/chime.wav"))
+        let chimeSamples = chime.suffix(from: 44).withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+        let head = stride(from: 0, to: 2 * 14_400, by: 2).map { Double(headphones[$0]) }
+        let expected = chimeSamples.prefix(14_400).map { Double($0) * pow(10, -3.0 / 20) }
+        let error = zip(head, expected).map { abs($0 - $1) }.max() ?? 99
+        #expect(error <= 2, "the chime leads the capture (max difference \(error))")
+        // After the chime: speech, with audible energy.
+        let speech = stride(from: 2 * 52_000, to: headphones.count, by: 2).map { Double(headphones[$0]) }
+        let rms = sqrt(speech.reduce(0) { $0 + $1 * $1 } / Double(max(1, speech.count)))
+        #expect(rms > 300, "speech after the chime (RMS \(rms))")
+    }
+
+    @Test func headphoneModeOffPlaysOnTheSpeakers() throws {
+        let daemon = try Self.daemon()
+        try daemon.start()
+        let result = try daemon.cli(["say", "Hello there."])
+        #expect(result.status == 0, "\(result.stderr)\n\(daemon.log)")
+        #expect(result.stdout.contains("speakers"))
+        #expect(!Self.captured(daemon, "speakers").isEmpty)
+        #expect(Self.captured(daemon, "headphones").isEmpty)
+    }
+
+    @Test func missingDeviceFailsTheActionAndTheDaemonKeepsRunning() throws {
+        let daemon = try Self.daemon()
+        let config = try daemon.dir.write("config.json", #"{"outputs": {"speakers": {"pcm": "no_such_device"}, "headphones": {"pcm": "cap_headphones"}}}"#)
+        daemon.extraArguments = ["--config", config]
+        daemon.environment = ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(daemon.dir.path)/asound.conf"]
+        try daemon.start()
+        let result = try daemon.cli(["say", "Hello."])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("output 'speakers'") && result.stderr.contains("no_such_device"), "\(result.stderr)")
+        #expect(try daemon.cli(["status"]).status == 0)
+        let outputs = try jsonArray(try daemon.cli(["outputs", "--json"]).stdout)
+        let speakers = try #require(outputs.first { $0["name"] as? String == "speakers" })
+        #expect(speakers["opens"] as? Bool == false)
+    }
+}
