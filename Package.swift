@@ -75,6 +75,7 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(name: "AudioBench", dependencies: ["Audio", "Engine", "RoutineModel"], path: "bench/AudioBench"),
         .executableTarget(name: "ModelBench", dependencies: ["RoutineModel"], path: "bench/ModelBench"),
         // Next-fire benchmark (bench/schedule/run.sh compares it with Python's croniter).
         .executableTarget(name: "ScheduleBench", dependencies: ["Schedule", "RoutineModel"], path: "bench/ScheduleBench"),

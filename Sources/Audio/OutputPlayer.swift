@@ -29,6 +29,8 @@ public final class OutputPlayer: @unchecked Sendable {
     private var sequence = 0
     private var started = false
     private var held = false
+    /// The last keep-alive burst rendered (bursts repeat identically; render once). Player thread only.
+    private var burstCache: (spec: KeepAliveSpec, samples: [Int16])?
     /// Keep-alive bursts started (for status and metrics).
     public private(set) var bursts = 0
 
@@ -184,7 +186,12 @@ public final class OutputPlayer: @unchecked Sendable {
         case .tone(let spec):
             return try Converter.convert(DecodedAudio(samples: Synthesis.tone(spec, rate: rate), rate: rate, channels: 1), rate: rate, channels: channels)
         case .keepAlive(let spec):
-            return try Converter.convert(DecodedAudio(samples: Synthesis.keepAlive(spec, rate: rate), rate: rate, channels: 1), rate: rate, channels: channels)
+            if let cached = burstCache, cached.spec == spec { return cached.samples }
+            let samples = try Converter.convert(
+                DecodedAudio(samples: Synthesis.keepAlive(spec, rate: rate), rate: rate, channels: 1), rate: rate,
+                channels: channels)
+            burstCache = (spec, samples)
+            return samples
         case .silence(let duration):
             return [Int16](repeating: 0, count: Synthesis.frames(duration, rate: rate) * channels)
         case .file(let path, let gain):

@@ -37,7 +37,8 @@ enum SoundFile {
     }
 }
 
-/// Converts rate (libsamplerate, sinc) and channel count to the output's.
+/// Converts rate (libsamplerate band-limited sinc, its fastest setting: 97 dB SNR, 80 % bandwidth) and
+/// channel count to the output's.
 enum Converter {
     static func convert(_ audio: DecodedAudio, rate: Int, channels: Int, gain: Double = 0) throws(AudioError) -> [Int16] {
         var source = audio
@@ -55,7 +56,7 @@ enum Converter {
                     data.output_frames = outputFrames
                     data.src_ratio = ratio
                     data.end_of_input = 1
-                    return src_simple(&data, Int32(SRC_SINC_MEDIUM_QUALITY), Int32(source.channels))
+                    return src_simple(&data, Int32(SRC_SINC_FASTEST), Int32(source.channels))
                 }
             }
             guard error == 0 else {

@@ -1,0 +1,39 @@
+// Audio CPU benchmark (issues 4 and 5): CPU time per second of audio played at 48 kHz stereo with
+// resampling from a 22,050 Hz mono file, and per 2 s keep-alive burst, through real ALSA into the
+// `file` plugin (writing to /dev/null). Usage: AudioBench ASOUND_CONF PCM FILE22050
+import Audio
+import Engine
+import Foundation
+import RoutineModel
+
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 4 else {
+    print("usage: AudioBench ASOUND_CONF PCM FILE22050")
+    exit(2)
+}
+let player = OutputPlayer(output: "bench", pcm: arguments[2], configFile: arguments[1], linger: 5)
+let file = arguments[3]
+let seconds = 10.0
+
+// Warm up (opens the PCM, loads libraries).
+try await player.play([.silence(.milliseconds(100))], priority: .normal)
+
+var start = cpuSeconds()
+try await player.play([.file(path: file, gain: 0)], priority: .normal)
+let perSecond = (cpuSeconds() - start) / seconds
+print(String(format: "file 22,050 Hz mono -> 48 kHz stereo (sinc resampling): %.2f ms CPU per second of audio", perSecond * 1000))
+
+let bursts = 50
+start = cpuSeconds()
+for _ in 0..<bursts {
+    try await player.play([.keepAlive(KeepAliveSpec())], priority: .keepAlive)
+}
+let perBurst = (cpuSeconds() - start) / Double(bursts)
+print(String(format: "keep-alive burst (20 Hz, -42 dBFS, 2 s): %.3f ms CPU per burst (%d bursts)", perBurst * 1000, bursts))
