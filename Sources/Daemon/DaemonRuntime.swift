@@ -90,7 +90,17 @@ public enum DaemonRuntime {
                 }))
         await engineBox.set(engine)
 
-        let library = RoutineLibrary(folder: paths.routines, config: config, engine: engine, logger: logger)
+        // Voices are checked against espeak-ng's own list; only routines that name a voice other
+        // than the default start the speech library for that.
+        let library = RoutineLibrary(
+            folder: paths.routines, config: config, engine: engine, logger: logger,
+            extraChecks: { routine, file in
+                let namesVoice = routine.actions.contains {
+                    if case .announce(let spec) = $0.kind { return spec.voice != "en" }
+                    return false
+                }
+                return namesVoice ? await speech.voiceDiagnostics(for: routine, file: file) : []
+            })
         let watcher: RoutineFolderWatcher
         do {
             watcher = try RoutineFolderWatcher(folder: paths.routines)

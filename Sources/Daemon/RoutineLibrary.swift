@@ -7,16 +7,35 @@ public actor RoutineLibrary {
     private var store: RoutineStore
     private let engine: Engine
     private let logger: Logger
+    /// Checks beyond the file format (voices known to espeak-ng); errors make the file invalid.
+    private let extraChecks: @Sendable (Routine, String) async -> [Diagnostic]
 
-    public init(folder: String, config: Config, engine: Engine, logger: Logger) {
+    public init(
+        folder: String, config: Config, engine: Engine, logger: Logger,
+        extraChecks: @escaping @Sendable (Routine, String) async -> [Diagnostic] = { _, _ in [] }
+    ) {
         store = RoutineStore(folder: folder, config: config)
         self.engine = engine
         self.logger = logger
+        self.extraChecks = extraChecks
+    }
+
+    /// Adds the extra checks' diagnostics; an error among them withdraws the routine value.
+    private func checked(_ result: DecodeResult<Routine>?, file: String) async -> DecodeResult<Routine>? {
+        guard var result, let routine = result.value else { return result }
+        let more = await extraChecks(routine, file)
+        guard !more.isEmpty else { return result }
+        result.diagnostics += more
+        if more.contains(where: { $0.severity == .error }) { result.value = nil }
+        return result
     }
 
     /// Loads the whole folder into the engine (before `engine.start()`).
     public func loadAll() async -> Int {
-        let results = await store.readAll()
+        var results = await store.readAll()
+        for index in results.indices {
+            results[index].1 = await checked(results[index].1, file: store.path(of: results[index].0))
+        }
         let changes = store.record(results)
         for change in changes { await apply(change) }
         for (_, diagnostics) in store.problems.sorted(by: { $0.key < $1.key }) {
@@ -35,7 +54,8 @@ public actor RoutineLibrary {
             return
         }
         let before = store.problems[fileName]
-        let change = store.reload(fileName: fileName)
+        let result = await checked(RoutineStore.read(store.path(of: fileName), config: store.config), file: store.path(of: fileName))
+        let change = store.record([(fileName, result)]).first ?? .keep
         await apply(change)
         if let problems = store.problems[fileName], problems != before {
             for diagnostic in problems { log(diagnostic) }

@@ -86,6 +86,9 @@ public struct RoutineStore: Sendable {
         record(fileName, Self.read(base + fileName, config: config))
     }
 
+    /// The path of a file in the folder.
+    public func path(of fileName: String) -> String { base + fileName }
+
     private mutating func record(_ fileName: String, _ result: DecodeResult<Routine>?) -> Change {
         let routineName = String(fileName.dropLast(5))
         guard let result else {
@@ -102,7 +105,7 @@ public struct RoutineStore: Sendable {
     }
 
     /// Decodes a file; nil when it does not exist (deleted or renamed away).
-    static func read(_ path: String, config: Config) -> DecodeResult<Routine>? {
+    public static func read(_ path: String, config: Config) -> DecodeResult<Routine>? {
         guard let data = FileManager.default.contents(atPath: path) else {
             if FileManager.default.fileExists(atPath: path) {
                 return DecodeResult(value: nil, diagnostics: [Diagnostic(file: path, message: "cannot read the file")])

@@ -100,6 +100,18 @@ import Testing
         #expect(try routineNames(daemon).count == 1)
     }
 
+    @Test func unknownVoiceMakesTheRoutineInvalidWithSuggestions() throws {
+        let daemon = try DaemonProcess(routines: [
+            "talk.json": #"{"triggers":[{"event":"go"}],"actions":[{"announce":"Hallo","voice":"germn"}]}"#
+        ])
+        try daemon.start()
+        let row = try #require(try routineNames(daemon)["talk"])
+        #expect(row["valid"] as? Bool == false)
+        let problems = (row["problems"] as? [String]) ?? []
+        #expect(problems.contains { $0.contains("actions[0].voice") && $0.contains("unknown voice 'germn'") && $0.contains("did you mean") }, "\(problems)")
+        #expect(try daemon.cli(["trigger", "talk"]).status != 0)
+    }
+
     @Test func singleModeIgnoresASecondTriggerWhileRunning() throws {
         let daemon = try DaemonProcess(routines: [
             "slow.json": #"{"mode":"single","triggers":[{"event":"go"}],"actions":[{"wait":"2s"}]}"#
