@@ -13,7 +13,8 @@ public final class AudioRouter: AudioOutput {
     public init(
         config: Config, configFile: String? = nil, linger: Double = 2,
         onWrite: @escaping @Sendable (String) -> Void = { _ in },
-        onAvailability: @escaping @Sendable (String, Bool, String?) -> Void = { _, _, _ in }
+        onAvailability: @escaping @Sendable (String, Bool, String?) -> Void = { _, _, _ in },
+        onFirstFrame: (@Sendable (String) -> Void)? = nil
     ) {
         self.config = config
         var players: [String: OutputPlayer] = [:]
@@ -21,6 +22,7 @@ public final class AudioRouter: AudioOutput {
             players[name] = OutputPlayer(
                 output: name, pcm: output.pcm, configFile: configFile, linger: linger, onWrite: onWrite,
                 onAvailability: onAvailability)
+            players[name]?.onFirstFrame = onFirstFrame
         }
         self.players = players
     }

@@ -16,6 +16,8 @@ public final class OutputPlayer: @unchecked Sendable {
     let linger: Double
     let onWrite: @Sendable (String) -> Void
     let onAvailability: @Sendable (String, Bool, String?) -> Void
+    /// Called on the player thread when a job's first block has been written (for latency logs).
+    var onFirstFrame: (@Sendable (String) -> Void)?
 
     private struct Job {
         var items: [AudioItem]
@@ -141,9 +143,10 @@ public final class OutputPlayer: @unchecked Sendable {
                     }
                 }
                 if job.priority == .keepAlive { bursts += 1 }
+                var first = true
                 for item in job.items {
                     let samples = try render(item)
-                    try write(samples, to: device!)
+                    try write(samples, to: device!, first: &first)
                 }
                 if linger <= 0 {
                     // No linger: the PCM is closed before the caller hears the job is done.
@@ -161,7 +164,7 @@ public final class OutputPlayer: @unchecked Sendable {
     }
 
     /// Writes in blocks of 50 ms so the idle clock moves as audio goes out.
-    private func write(_ samples: [Int16], to device: PCMDevice) throws(AudioError) {
+    private func write(_ samples: [Int16], to device: PCMDevice, first: inout Bool) throws(AudioError) {
         let block = rate / 20 * channels
         var offset = 0
         while offset < samples.count {
@@ -175,6 +178,10 @@ public final class OutputPlayer: @unchecked Sendable {
                 }
             }
             if let failure { throw failure }
+            if first {
+                first = false
+                onFirstFrame?(output)
+            }
             onWrite(output)
             offset = end
         }

@@ -70,6 +70,13 @@ public enum DaemonRuntime {
                 if let error { logger.error("\(error); the output counts as inactive until it opens again") }
                 if available { logger.info("output '\(output)' opens again") }
                 Task { await engineBox.engine?.setOutputAvailable(output, available) }
+            },
+            firstFrame: { output in
+                if logger.logLevel <= .debug {
+                    var now = timespec()
+                    clock_gettime(CLOCK_REALTIME, &now)
+                    logger.debug("output '\(output)': first frame written at \(now.tv_sec).\(String(now.tv_nsec / 1000).leftPadded(6))")
+                }
             })
         let audio: any AudioOutput = options.audio?(config, callbacks) ?? UnavailableAudioOutput()
         let testOpen = options.testOpen
@@ -205,6 +212,8 @@ public enum DaemonRuntime {
 public struct AudioCallbacks: Sendable {
     public var written: @Sendable (String) -> Void
     public var availability: @Sendable (String, Bool, String?) -> Void
+    /// Debug log of when a playback's first frame was written (wall clock, µs), for latency checks.
+    public var firstFrame: @Sendable (String) -> Void
 }
 
 /// Lets the audio layer reach the engine that is created after it.
@@ -274,5 +283,12 @@ struct UnavailableAudioOutput: AudioOutput {
 
     func setVolume(_ level: Int, on output: String) async throws {
         throw EngineError("output '\(output)': mixer control is not available in this build of routines")
+    }
+}
+
+extension String {
+    /// Pads with leading zeros to `width`.
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

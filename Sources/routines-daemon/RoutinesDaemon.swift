@@ -28,7 +28,9 @@ struct RoutinesDaemon: AsyncParsableCommand {
             version: Self.configuration.version)
         let routers = RouterBox()
         options.audio = { config, callbacks in
-            let router = AudioRouter(config: config, onWrite: callbacks.written, onAvailability: callbacks.availability)
+            let router = AudioRouter(
+                config: config, onWrite: callbacks.written, onAvailability: callbacks.availability,
+                onFirstFrame: callbacks.firstFrame)
             routers.set(router)
             return router
         }
