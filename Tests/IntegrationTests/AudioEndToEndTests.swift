@@ -62,6 +62,49 @@ import Testing
         #expect(rms > 300, "speech after the chime (RMS \(rms))")
     }
 
+    /// The announcement in the capture is speech: as long as espeak-ng's own rendering (±10 %), with
+    /// most of its energy between 300 and 3,400 Hz.
+    @Test func announcementCaptureIsSpeech() throws {
+        let sentence = "The washing machine has finished its programme."
+        let daemon = try Self.daemon()
+        try daemon.write(
+            "speak.json", #"{"triggers":[{"event":"x"}],"actions":[{"announce":"\#(sentence)","chime":false}]}"#)
+        try daemon.start()
+        #expect(try daemon.cli(["trigger", "speak", "--wait"]).status == 0)
+        let captured = Self.captured(daemon, "speakers")
+        let seconds = Double(captured.count) / 2 / 48_000
+        // espeak-ng's own rendering of the same text (22,050 Hz mono, 16-bit, after a 44-byte header).
+        let espeak = Process()
+        espeak.executableURL = URL(fileURLWithPath: "/usr/bin/espeak-ng")
+        espeak.arguments = ["--stdout", sentence]
+        let pipe = Pipe()
+        espeak.standardOutput = pipe
+        try espeak.run()
+        let wav = pipe.fileHandleForReading.readDataToEndOfFile()
+        espeak.waitUntilExit()
+        let reference = Double(wav.count - 44) / 2 / 22_050
+        #expect(abs(seconds - reference) / reference < 0.10, "captured \(seconds) s, espeak-ng \(reference) s")
+        // Band energy from a coarse spectrum (Goertzel every 50 Hz up to 8 kHz) over the left channel.
+        let left = stride(from: 0, to: captured.count, by: 2).map { Double(captured[$0]) }
+        var inBand = 0.0
+        var total = 0.0
+        for frequency in stride(from: 50.0, through: 8000, by: 50) {
+            let w = 2 * Double.pi * frequency / 48_000
+            let c = 2 * cos(w)
+            var s1 = 0.0
+            var s2 = 0.0
+            for v in left {
+                let s0 = v + c * s1 - s2
+                s2 = s1
+                s1 = s0
+            }
+            let power = s1 * s1 + s2 * s2 - c * s1 * s2
+            total += power
+            if frequency >= 300 && frequency <= 3400 { inBand += power }
+        }
+        #expect(inBand / total > 0.5, "\(Int(100 * inBand / total)) % of the energy in 300-3400 Hz")
+    }
+
     @Test func headphoneModeOffPlaysOnTheSpeakers() throws {
         let daemon = try Self.daemon()
         try daemon.start()
