@@ -1,2 +1,0 @@
-import Testing
-@Suite struct DaemonPlaceholder { @Test func ok() { #expect(Bool(true)) } }
