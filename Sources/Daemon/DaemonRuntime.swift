@@ -15,6 +15,8 @@ public struct DaemonOptions: Sendable {
     public var audio: (@Sendable (Config, AudioCallbacks) -> any AudioOutput)?
     /// Test-opens an output's PCM for `routines outputs`: nil when it opens, else the error.
     public var testOpen: (@Sendable (String) -> String?)?
+    /// The PCM names ALSA knows (as `aplay -L`), offered when an output does not open.
+    public var knownPCMs: (@Sendable () -> [String])?
 
     public init(paths: DaemonPaths, logLevel: Logger.Level, version: String) {
         self.paths = paths
@@ -80,6 +82,7 @@ public enum DaemonRuntime {
             })
         let audio: any AudioOutput = options.audio?(config, callbacks) ?? UnavailableAudioOutput()
         let testOpen = options.testOpen
+        let knownPCMs = options.knownPCMs
         let engine = Engine(
             config: config,
             environment: EngineEnvironment(
@@ -129,14 +132,20 @@ public enum DaemonRuntime {
                 return config.outputs.keys.sorted().map { name -> [String: Any?] in
                     let output = config.outputs[name]!
                     let engineOutput = status.outputs.first { $0.name == name }
+                    let openError = testOpen.flatMap { $0(name) }
+                    var hint: String?
+                    if openError != nil, let known = knownPCMs?(), !known.isEmpty {
+                        hint = "PCMs ALSA knows here (aplay -L): " + known.prefix(20).joined(separator: ", ")
+                    }
                     return [
+                        "hint": hint,
                         "name": name, "pcm": output.pcm, "bluetooth": output.bluetooth,
                         "active": engineOutput?.active ?? false,
                         "lastAudio": engineOutput?.lastAudio.map { zone.iso8601($0) },
                         "nextKeepAlive": engineOutput?.nextIdleFire.map { zone.iso8601($0) },
                         "burstsLastHour": engineOutput?.burstsLastHour ?? 0,
-                        "opens": testOpen.map { $0(name) == nil },
-                        "error": testOpen.flatMap { $0(name) },
+                        "opens": testOpen.map { _ in openError == nil },
+                        "error": openError,
                         "default": name == config.defaultOutput, "headphone": name == config.headphoneOutput,
                     ]
                 }

@@ -34,7 +34,11 @@ struct RoutinesDaemon: AsyncParsableCommand {
             routers.set(router)
             return router
         }
-        options.testOpen = { output in routers.router?.players[output]?.testOpen() ?? "output not configured" }
+        options.testOpen = { output in
+            guard let player = routers.router?.players[output] else { return "output '\(output)' is not configured" }
+            return player.testOpen()
+        }
+        options.knownPCMs = { knownPCMs() }
         do {
             try await DaemonRuntime.run(options)
         } catch let error as DaemonStartError {

@@ -128,5 +128,9 @@ import Testing
         let outputs = try jsonArray(try daemon.cli(["outputs", "--json"]).stdout)
         let speakers = try #require(outputs.first { $0["name"] as? String == "speakers" })
         #expect(speakers["opens"] as? Bool == false)
+        #expect((speakers["error"] as? String)?.contains("no_such_device") == true)
+        #expect((speakers["hint"] as? String)?.contains("cap_headphones") == true, "\(speakers)")
+        let headphones = try #require(outputs.first { $0["name"] as? String == "headphones" })
+        #expect(headphones["opens"] as? Bool == true, "\(headphones)")
     }
 }
