@@ -25,6 +25,9 @@ let package = Package(
 
         // System libraries: module map + shim header only.
         .systemLibrary(name: "CLinux"),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // The BlueZ watcher over sd-bus.
+        .target(name: "Devices", dependencies: ["CSystemd", "CLinux", "Engine"]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
@@ -42,7 +45,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "RoutineModel", "Schedule", "Engine", "Speech", "CLinux",
+                "RoutineModel", "Schedule", "Engine", "Speech", "Devices", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -62,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "routines-daemon",
             dependencies: [
-                "Daemon", "Audio", "Engine", "RoutineModel", "CommandSupport",
+                "Daemon", "Audio", "Devices", "Engine", "RoutineModel", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -85,6 +88,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Engine", "RoutineModel"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Engine", "RoutineModel"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Engine"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "RoutineModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel"]),
     ]

@@ -1,3 +1,4 @@
+import Devices
 import Engine
 import Foundation
 import Logging
@@ -167,6 +168,7 @@ public enum DaemonRuntime {
             })
         let services: [any Service] = [
             EngineService(engine: engine, notifier: notifier),
+            DeviceService(watcher: BlueZWatcher(), engine: engine, logger: logger),
             FolderWatchService(watcher: watcher, library: library),
             WatchdogService(engine: engine, notifier: notifier, statusLine: statusLine),
             server,
@@ -240,6 +242,36 @@ struct EngineService: Service {
         try? await gracefulShutdown()
         notifier.notify("STOPPING=1")
         await engine.shutdown()
+    }
+}
+
+/// Feeds BlueZ device connections to the engine (events, `connected` conditions, output activity).
+struct DeviceService: Service {
+    let watcher: BlueZWatcher
+    let engine: Engine
+    let logger: Logger
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            for await event in watcher.events {
+                switch event {
+                case .connected(let device):
+                    logger.info("Bluetooth \(device.kind.rawValue) '\(device.name)' (\(device.address)) connected")
+                    await engine.deviceConnected(device)
+                case .disconnected(let device):
+                    logger.info("Bluetooth \(device.kind.rawValue) '\(device.name)' (\(device.address)) disconnected")
+                    await engine.deviceDisconnected(device)
+                case .unavailable(let reason):
+                    if let reason {
+                        logger.notice("no Bluetooth device events: \(reason)")
+                    } else {
+                        logger.info("BlueZ is available; following Bluetooth devices")
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            watcher.stop()
+        }
     }
 }
 
