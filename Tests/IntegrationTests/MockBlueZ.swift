@@ -1,0 +1,119 @@
+// The same private-bus BlueZ mock as DevicesTests (kept in step by hand).
+import Foundation
+import Testing
+
+/// A private D-Bus with python-dbusmock's BlueZ template (TESTING.md); killed at the end.
+final class MockBlueZ {
+    let dir: String
+    let address: String
+    var busPID: Int32 = 0
+    var mock: Process?
+    var hasAdapter = false
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "routines-bluez-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        address = "unix:path=\(dir)/bus.sock"
+        try startBus()
+        try startMock()
+    }
+
+    func startBus() throws {
+        // The forked bus keeps its standard output open: write it to a file, not a pipe.
+        let pidFile = dir + "/bus.pid"
+        _ = FileManager.default.createFile(atPath: pidFile, contents: nil)
+        // Foundation's Process waits for the forked daemon too; a plain shell call returns when the
+        // parent has forked.
+        let status = system("/usr/bin/dbus-daemon --session --address='\(address)' --fork --print-pid=1 > '\(pidFile)' 2>/dev/null")
+        guard status == 0 else { throw MockError(message: "dbus-daemon failed to start (\(status))") }
+        for _ in 0..<100 {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
+                busPID = pid
+                return
+            }
+            usleep(10_000)
+        }
+        throw MockError(message: "dbus-daemon did not start")
+    }
+
+    func startMock() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-m", "dbusmock", "--template", "bluez5"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["DBUS_SYSTEM_BUS_ADDRESS": address]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        mock = process
+        hasAdapter = false
+        // Wait until the mock answers on the bus.
+        for _ in 0..<200 {
+            if (try? gdbus(["--dest", "org.bluez", "--object-path", "/", "--method", "org.freedesktop.DBus.ObjectManager.GetManagedObjects"])) != nil {
+                return
+            }
+            usleep(25_000)
+        }
+        throw MockError(message: "the BlueZ mock did not appear on the bus")
+    }
+
+    func killMock() {
+        if let mock, mock.isRunning {
+            kill(mock.processIdentifier, SIGKILL)
+            mock.waitUntilExit()
+        }
+        mock = nil
+    }
+
+    struct MockError: Error { var message: String }
+
+    @discardableResult
+    func gdbus(_ arguments: [String]) throws -> String {
+        let output = try Self.run(
+            "/usr/bin/gdbus", ["call", "--system"] + arguments, environment: ["DBUS_SYSTEM_BUS_ADDRESS": address])
+        return output
+    }
+
+    func mockCall(_ method: String, _ args: [String]) throws {
+        try gdbus(["--dest", "org.bluez", "--object-path", "/org/bluez", "--method", "org.bluez.Mock.\(method)"] + args)
+    }
+
+    /// Adds hci0 and a device; `headphones` makes it look like headphones (Icon and A2DP sink UUID).
+    func addDevice(_ address: String, _ name: String, headphones: Bool) throws {
+        if !hasAdapter {
+            try mockCall("AddAdapter", ["hci0", "host"])
+            hasAdapter = true
+        }
+        try mockCall("AddDevice", ["hci0", address, name])
+        if headphones {
+            let path = "/org/bluez/hci0/dev_" + address.replacingOccurrences(of: ":", with: "_")
+            try gdbus([
+                "--dest", "org.bluez", "--object-path", path, "--method", "org.freedesktop.DBus.Mock.UpdateProperties",
+                "org.bluez.Device1", #"{"Icon": <"audio-headphones">, "UUIDs": <["0000110b-0000-1000-8000-00805f9b34fb"]>}"#,
+            ])
+        }
+    }
+
+    static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw MockError(message: "\(path) \(arguments) failed") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    deinit {
+        killMock()
+        if busPID > 0 { kill(busPID, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
