@@ -8,7 +8,7 @@ import Testing
         let daemon = try AudioEndToEndTests.daemon()
         let config = try daemon.dir.write(
             "config.json",
-            #"{"outputs": {"speakers": {"pcm": "cap_speakers"}, "headphones": {"pcm": "cap_headphones", "bluetooth": "11:22:33:44:55:66"}}}"#)
+            #"{"outputs": {"speakers": {"pcm": "cap_speakers"}, "headphones": {"pcm": "cap_headphones", "bluetooth": "11:22:33:44:55:66", "leadIn": "300ms"}}}"#)
         daemon.extraArguments = ["--config", config]
         daemon.environment["DBUS_SYSTEM_BUS_ADDRESS"] = bluez.address
         try daemon.start()
@@ -29,6 +29,11 @@ import Testing
             AudioEndToEndTests.captured(daemon, "headphones").count > 48_000 * 2
         }
         #expect(AudioEndToEndTests.captured(daemon, "speakers").isEmpty)
+        // The output's lead-in comes first: 300 ms of the inaudible keep-alive signal (20 Hz, -42 dBFS).
+        let capture = AudioEndToEndTests.captured(daemon, "headphones")
+        let leadIn = stride(from: 0, to: 2 * 14_400, by: 2).map { Double(capture[$0]) }
+        let peak = 20 * log10((leadIn.map(abs).max() ?? 0) / 32767)
+        #expect(abs(peak - -42) < 0.5, "lead-in peak \(peak) dBFS")
         let outputs = try jsonArray(try daemon.cli(["outputs", "--json"]).stdout)
         #expect(outputs.first { $0["name"] as? String == "headphones" }?["active"] as? Bool == true)
 
