@@ -213,6 +213,30 @@ func waitFor(_ log: EventLog, _ what: String, _ condition: @escaping ([DeviceEve
         try await waitFor(log, "events after BlueZ came back") { Self.isConnected($0, "11:22:33:44:55:99") }
     }
 
+    @Test func recoversWhenTheBusItselfRestarts() async throws {
+        let bluez = try MockBlueZ()
+        let watcher = BlueZWatcher(address: bluez.address)
+        defer { watcher.stop() }
+        let (log, task) = Self.collect(watcher)
+        defer { task.cancel() }
+        try bluez.addDevice("11:22:33:44:55:AA", "Buds", headphones: true)
+        try bluez.mockCall("ConnectDevice", ["hci0", "11:22:33:44:55:AA"])
+        try await waitFor(log, "connected") { Self.isConnected($0, "11:22:33:44:55:AA") }
+        // The bus goes away (and the mock with it), then both come back at the same address.
+        bluez.killMock()
+        kill(bluez.busPID, SIGKILL)
+        try await waitFor(log, "lost and reported") { events in
+            Self.isDisconnected(events, "11:22:33:44:55:AA")
+                && events.contains { if case .unavailable(let reason) = $0 { return reason != nil }; return false }
+        }
+        unlink(bluez.dir + "/bus.sock")
+        try bluez.startBus()
+        try bluez.startMock()
+        try bluez.addDevice("11:22:33:44:55:BB", "Buds 2", headphones: true)
+        try bluez.mockCall("ConnectDevice", ["hci0", "11:22:33:44:55:BB"])
+        try await waitFor(log, "events after the bus came back") { Self.isConnected($0, "11:22:33:44:55:BB") }
+    }
+
     @Test func noBusIsReportedNotFatal() async throws {
         let watcher = BlueZWatcher(address: "unix:path=/nonexistent/routines-test-bus.sock")
         defer { watcher.stop() }
