@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "routines-daemon",
             dependencies: [
-                "Daemon", "Audio", "Devices", "Engine", "RoutineModel", "CommandSupport",
+                "Daemon", "Audio", "Devices", "Engine", "RoutineModel", "Speech", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,6 +2,8 @@ import ArgumentParser
 import Audio
 import CommandSupport
 import Daemon
+import RoutineModel
+import Speech
 import Foundation
 
 #if canImport(Glibc)
@@ -19,7 +21,25 @@ struct RoutinesDaemon: AsyncParsableCommand {
 
     @OptionGroup var arguments: DaemonArguments
 
+    @Option(name: .customLong("check-voices"), help: .hidden)
+    var checkVoices: [String] = []
+
     func run() async throws {
+        if !checkVoices.isEmpty {
+            // `routines validate` asks here: the voices are checked against espeak-ng's own list.
+            let speech = EspeakSynthesizer()
+            var problems = 0
+            for file in checkVoices {
+                guard let data = FileManager.default.contents(atPath: file),
+                    let routine = RoutineDecoder.decode(Array(data), file: file).value
+                else { continue }
+                for diagnostic in await speech.voiceDiagnostics(for: routine, file: file) {
+                    print(diagnostic)
+                    problems += 1
+                }
+            }
+            Glibc.exit(problems == 0 ? 0 : 1)
+        }
         let paths = DaemonPaths.resolve(
             routines: arguments.routines, audio: arguments.audio, config: arguments.config, state: arguments.state,
             socket: arguments.socket, shippedAudio: ShippedFiles.locate()?.audio)

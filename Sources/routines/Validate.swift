@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import RoutineModel
 
 extension Routines {
@@ -31,6 +32,7 @@ extension Routines {
         func run() throws {
             var problems = 0
             var checked = 0
+            var voiceFiles: [String] = []
             var loadedConfig: Config?
             if let config {
                 let result = loadConfigFile(config)
@@ -53,7 +55,18 @@ extension Routines {
                     let result = loadRoutineFile(file, config: loadedConfig)
                     for diagnostic in result.diagnostics { print(diagnostic) }
                     problems += result.errors.count
+                    let namesVoice = result.value?.actions.contains {
+                        if case .announce(let spec) = $0.kind { return spec.voice != "en" }
+                        return false
+                    } ?? false
+                    if namesVoice { voiceFiles.append(file) }
                 }
+            }
+            // Voices are checked against espeak-ng's own list by the daemon binary (which links it).
+            if !voiceFiles.isEmpty {
+                let executable = CommandPaths.parent(ExecutablePath.current()) + "/routines-daemon"
+                let status = runCommand([executable] + voiceFiles.flatMap { ["--check-voices", $0] })
+                if status != 0 { problems += 1 }
             }
             if problems > 0 {
                 throw ExitCode(1)
