@@ -88,8 +88,10 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Engine", "RoutineModel"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Engine", "RoutineModel"]),
-        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Engine"]),
+        // Test support: BlueZ on a private D-Bus through python-dbusmock (used by two test targets).
+        .target(name: "BlueZMock", path: "Tests/BlueZMock"),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Engine", "BlueZMock"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "RoutineModel"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel", "BlueZMock"]),
     ]
 )

@@ -128,12 +128,15 @@ public enum DaemonRuntime {
         }
         let api = EngineAPI(
             engine: engine, library: library, store: store, config: config, zone: zone, version: options.version,
-            outputsInfo: {
+            outputsInfo: { probe in
                 let status = await engine.status()
+                // Test opens only for `routines outputs`: opening a PCM on every status call would
+                // disturb devices (a busy device, a Bluetooth link woken for nothing).
+                let open = probe ? testOpen : nil
                 return config.outputs.keys.sorted().map { name -> [String: Any?] in
                     let output = config.outputs[name]!
                     let engineOutput = status.outputs.first { $0.name == name }
-                    let openError = testOpen.flatMap { $0(name) }
+                    let openError = open.flatMap { $0(name) }
                     var hint: String?
                     if openError != nil, let known = knownPCMs?(), !known.isEmpty {
                         hint = "PCMs ALSA knows here (aplay -L): " + known.prefix(20).joined(separator: ", ")
@@ -145,7 +148,7 @@ public enum DaemonRuntime {
                         "lastAudio": engineOutput?.lastAudio.map { zone.iso8601($0) },
                         "nextKeepAlive": engineOutput?.nextIdleFire.map { zone.iso8601($0) },
                         "burstsLastHour": engineOutput?.burstsLastHour ?? 0,
-                        "opens": testOpen.map { _ in openError == nil },
+                        "opens": open.map { _ in openError == nil },
                         "error": openError,
                         "default": name == config.defaultOutput, "headphone": name == config.headphoneOutput,
                     ]

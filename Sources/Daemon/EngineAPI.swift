@@ -10,12 +10,13 @@ public struct EngineAPI: ControlAPIHandler {
     let store: any StateStore
     let config: Config
     let zone: ZoneRules
-    let outputsInfo: @Sendable () async -> [[String: Any?]]
+    /// Per output; `true` also test-opens each PCM (for `GET /outputs` only).
+    let outputsInfo: @Sendable (Bool) async -> [[String: Any?]]
     let version: String
 
     public init(
         engine: Engine, library: RoutineLibrary, store: any StateStore, config: Config, zone: ZoneRules,
-        version: String, outputsInfo: @escaping @Sendable () async -> [[String: Any?]]
+        version: String, outputsInfo: @escaping @Sendable (Bool) async -> [[String: Any?]]
     ) {
         self.engine = engine
         self.library = library
@@ -73,7 +74,7 @@ public struct EngineAPI: ControlAPIHandler {
             ["file": $0.key, "problems": $0.value.map(\.description)] as [String: Any]
         }
         let upcoming = await engine.upcomingFires(count: 5).map(fireJSON)
-        let outputs = await outputsInfo()
+        let outputs = await outputsInfo(false)
         return json(200, [
             "version": version,
             "headphoneMode": status.headphoneMode ? "on" : "off",
@@ -98,13 +99,16 @@ public struct EngineAPI: ControlAPIHandler {
     func routines() async -> APIResponse {
         let status = await engine.status()
         let problems = await library.problems()
+        // One read each of the library and of the history, whatever the number of routines.
+        let loaded = await library.all()
+        let lastRuns = (try? await store.lastRuns()) ?? [:]
         var rows: [[String: Any?]] = []
         var seen: Set<String> = []
         for routine in status.routines {
             seen.insert(routine.name)
-            let description = await library.routine(routine.name)?.description
-            var row = routineJSON(routine, problems: problems[routine.name + ".json"] ?? [], description: description)
-            row["lastRun"] = await lastRun(routine.name)
+            var row = routineJSON(
+                routine, problems: problems[routine.name + ".json"] ?? [], description: loaded[routine.name]?.description)
+            row["lastRun"] = lastRuns[routine.name].map(lastRunJSON)
             rows.append(row)
         }
         // Files that never had a valid version.
@@ -120,7 +124,11 @@ public struct EngineAPI: ControlAPIHandler {
 
     func lastRun(_ name: String) async -> [String: Any?]? {
         guard let run = try? await store.history(routine: name, limit: 1).first else { return nil }
-        return ["startedAt": iso(run.startedAt), "outcome": run.outcome]
+        return lastRunJSON(run)
+    }
+
+    func lastRunJSON(_ run: RunRecord) -> [String: Any?] {
+        ["startedAt": iso(run.startedAt), "outcome": run.outcome]
     }
 
     func routine(_ name: String) async -> APIResponse {
@@ -150,10 +158,11 @@ public struct EngineAPI: ControlAPIHandler {
                 return .error(400, "unknown key '\(key)' in the body; only 'wait' is allowed")
             }
             if let value = object["wait"] {
-                guard let flag = value as? Bool, !(value is NSNumber && (value as? NSNumber).map(isNumberNotBool) == true) else {
+                // JSONSerialization gives booleans as NSNumber; a number (1, 0) is not a boolean.
+                guard let flag = value as? NSNumber, !isNumberNotBool(flag) else {
                     return .error(400, "'wait' must be true or false")
                 }
-                wait = flag
+                wait = flag.boolValue
             }
         }
         do {
@@ -253,7 +262,7 @@ public struct EngineAPI: ControlAPIHandler {
     }
 
     func outputs() async -> APIResponse {
-        json(200, await outputsInfo())
+        json(200, await outputsInfo(true))
     }
 
     func say(_ body: [UInt8]) async -> APIResponse {

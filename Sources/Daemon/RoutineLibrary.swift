@@ -92,6 +92,9 @@ public actor RoutineLibrary {
     /// Names of the routines with a valid version.
     public func names() -> [String] { store.routines.keys.sorted() }
 
+    /// Every routine's last valid version, by name.
+    public func all() -> [String: Routine] { store.routines }
+
     /// One routine's last valid version.
     public func routine(_ name: String) -> Routine? { store.routines[name] }
 }

@@ -57,35 +57,6 @@ public struct RoutineStore: Sendable {
         results.map { record($0.0, $0.1) }
     }
 
-    /// Reads every routine file (in parallel for large folders).
-    public mutating func loadAll() async -> [Change] {
-        let names = scan()
-        let base = self.base
-        let config = self.config
-        let results = await withTaskGroup(of: [(String, DecodeResult<Routine>?)].self) { group in
-            let chunk = max(64, names.count / 8)
-            for start in stride(from: 0, to: names.count, by: chunk) {
-                let slice = Array(names[start..<min(names.count, start + chunk)])
-                group.addTask {
-                    slice.map { name in (name, RoutineStore.read(base + name, config: config)) }
-                }
-            }
-            var all: [(String, DecodeResult<Routine>?)] = []
-            for await part in group { all += part }
-            return all
-        }
-        var changes: [Change] = []
-        for (name, result) in results.sorted(by: { $0.0 < $1.0 }) {
-            changes.append(record(name, result))
-        }
-        return changes
-    }
-
-    /// Re-reads one file after a change notification.
-    public mutating func reload(fileName: String) -> Change {
-        record(fileName, Self.read(base + fileName, config: config))
-    }
-
     /// The path of a file in the folder.
     public func path(of fileName: String) -> String { base + fileName }
 

@@ -147,6 +147,19 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    public func lastRuns() async throws -> [String: RunRecord] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM runs WHERE id IN (SELECT max(id) FROM runs GROUP BY routine)")
+            var newest: [String: RunRecord] = [:]
+            for row in rows {
+                let run = Self.record(row)
+                newest[run.routine] = run
+            }
+            return newest
+        }
+    }
+
     /// Checks the database file (`PRAGMA integrity_check`); "ok" when sound.
     public func integrityCheck() throws -> String {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }

@@ -123,6 +123,19 @@ public protocol StateStore: Sendable {
     func history(routine: String?, limit: Int) async throws -> [RunRecord]
     /// Marks runs left `running` by a crash as `interrupted` (called at start).
     func closeDanglingRuns(at instant: Date) async throws
+    /// The newest run of every routine, by routine name (for `routines list`).
+    func lastRuns() async throws -> [String: RunRecord]
+}
+
+extension StateStore {
+    /// Built from `history`; stores with an index answer it in one query instead.
+    public func lastRuns() async throws -> [String: RunRecord] {
+        var newest: [String: RunRecord] = [:]
+        for run in try await history(routine: nil, limit: Int.max) where newest[run.routine] == nil {
+            newest[run.routine] = run
+        }
+        return newest
+    }
 }
 
 // MARK: - Additions by the engine work (new protocols only; the signatures above are unchanged)

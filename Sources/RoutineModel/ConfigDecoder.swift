@@ -7,15 +7,7 @@ public enum ConfigDecoder {
     /// Decodes a config file; missing keys take their defaults.
     public static func decode(_ bytes: [UInt8], file: String) -> DecodeResult<Config> {
         let context = DecodingContext(file: file)
-        let root: JSONNode
-        do {
-            root = try JSONParser.parse(bytes)
-        } catch {
-            let syntax = Diagnostic(file: file, line: error.line, column: error.column, message: error.message)
-            return DecodeResult(value: nil, diagnostics: [syntax])
-        }
-        let config = decodeConfig(root, context: context)
-        return DecodeResult(value: context.hasErrors ? nil : config, diagnostics: context.diagnostics)
+        return context.decodeDocument(bytes) { decodeConfig($0, context: context) }
     }
 
     static func decodeConfig(_ root: JSONNode, context: DecodingContext) -> Config? {

@@ -29,30 +29,14 @@ public enum RoutineDecoder {
             )
             name = ""
         }
-        let root: JSONNode
-        do {
-            root = try JSONParser.parse(bytes)
-        } catch {
-            let syntax = Diagnostic(file: file, line: error.line, column: error.column, message: error.message)
-            return DecodeResult(value: nil, diagnostics: context.diagnostics + [syntax])
-        }
-        let routine = decodeRoutine(root, name: name, context: context, config: config)
-        return DecodeResult(value: context.hasErrors ? nil : routine, diagnostics: context.diagnostics)
+        return context.decodeDocument(bytes) { decodeRoutine($0, name: name, context: context, config: config) }
     }
 
     /// Decodes a single trigger object (for `routines next --trigger JSON`); `file` names the source
     /// in messages (e.g. `--trigger`).
     public static func decodeTrigger(_ bytes: [UInt8], file: String) -> DecodeResult<Trigger> {
         let context = DecodingContext(file: file)
-        let root: JSONNode
-        do {
-            root = try JSONParser.parse(bytes)
-        } catch {
-            let syntax = Diagnostic(file: file, line: error.line, column: error.column, message: error.message)
-            return DecodeResult(value: nil, diagnostics: [syntax])
-        }
-        let trigger = TriggerDecoding.decode(root, "", context: context, config: nil)
-        return DecodeResult(value: context.hasErrors ? nil : trigger, diagnostics: context.diagnostics)
+        return context.decodeDocument(bytes) { TriggerDecoding.decode($0, "", context: context, config: nil) }
     }
 
     static func decodeRoutine(_ root: JSONNode, name: String, context: DecodingContext, config: Config?) -> Routine? {

@@ -9,6 +9,20 @@ final class DecodingContext {
 
     var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
+    /// Parses `bytes` and decodes the document with `body`; a syntax error ends it with a
+    /// `FILE:LINE:COL` diagnostic. The value is kept only when no error was reported.
+    func decodeDocument<Value: Sendable>(_ bytes: [UInt8], _ body: (JSONNode) -> Value?) -> DecodeResult<Value> {
+        let root: JSONNode
+        do {
+            root = try JSONParser.parse(bytes)
+        } catch {
+            let syntax = Diagnostic(file: file, line: error.line, column: error.column, message: error.message)
+            return DecodeResult(value: nil, diagnostics: diagnostics + [syntax])
+        }
+        let value = body(root)
+        return DecodeResult(value: hasErrors ? nil : value, diagnostics: diagnostics)
+    }
+
     func error(_ path: String, _ message: String) {
         diagnostics.append(Diagnostic(file: file, path: path, message: message))
     }

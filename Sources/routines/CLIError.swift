@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -13,15 +14,5 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// Writes a line to standard error.
 func printError(_ line: String) {
-    let text = line + "\n"
-    var bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
-        if written < 0 {
-            if errno == EINTR { continue }
-            return
-        }
-        offset += written
-    }
+    writeAll(2, Array((line + "\n").utf8))
 }

@@ -1,3 +1,4 @@
+import CommandSupport
 import RoutineModel
 
 #if canImport(Glibc)
@@ -30,22 +31,24 @@ func readFileBytes(_ path: String) -> Result<[UInt8], FileProblem> {
     return .success(bytes)
 }
 
-/// Whether `path` is a directory.
-func isDirectory(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-}
-
 /// The routine files a path stands for: the file itself, or a folder's routine files sorted by name.
 func routineFiles(at path: String) -> Result<[String], FileProblem> {
-    guard isDirectory(path) else {
+    guard CommandPaths.isDirectory(path) else {
         var info = stat()
         if stat(path, &info) != 0 {
             return .failure(FileProblem(message: String(cString: strerror(errno))))
         }
         return .success([path])
     }
-    guard let dir = opendir(path) else {
+    return directoryEntries(path).map { names in
+        let base = path.hasSuffix("/") ? path : path + "/"
+        return names.filter { $0.hasSuffix(".json") && !RoutineFileName.isIgnored($0) }.map { base + $0 }
+    }
+}
+
+/// The names in a folder, sorted, without hidden (`.`) entries.
+func directoryEntries(_ folder: String) -> Result<[String], FileProblem> {
+    guard let dir = opendir(folder) else {
         return .failure(FileProblem(message: String(cString: strerror(errno))))
     }
     defer { closedir(dir) }
@@ -54,11 +57,9 @@ func routineFiles(at path: String) -> Result<[String], FileProblem> {
         let name = withUnsafePointer(to: entry.pointee.d_name) {
             $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
         }
-        guard name.hasSuffix(".json"), !RoutineFileName.isIgnored(name) else { continue }
-        names.append(name)
+        if !name.hasPrefix(".") { names.append(name) }
     }
-    let base = path.hasSuffix("/") ? path : path + "/"
-    return .success(names.sorted().map { base + $0 })
+    return .success(names.sorted())
 }
 
 /// Reads and decodes one routine file; read failures become a diagnostic naming the file.

@@ -80,7 +80,7 @@ struct ServiceInstaller {
         var report: [String] = []
         let executable = ExecutablePath.current()
         let unit = environment.system ? ServiceUnit.system(executable: executable) : ServiceUnit.user(executable: executable)
-        try makeDirectories(parentOf(unitPath), mode: 0o755)
+        try makeDirectories(CommandPaths.parent(unitPath), mode: 0o755)
         try writeFile(unitPath, unit, mode: 0o644)
         report.append("wrote \(unitPath)")
         try makeDirectories(routinesFolder, mode: 0o755)
@@ -89,7 +89,7 @@ struct ServiceInstaller {
             for (source, target, kinds) in [
                 (shipped.routines, routinesFolder, [".json"]), (shipped.audio, audioFolder, [".wav", ".flac", ".ogg", ".mp3"]),
             ] {
-                for name in listFiles(source) where kinds.contains(where: { name.hasSuffix($0) }) {
+                for name in (try? directoryEntries(source).get()) ?? [] where kinds.contains(where: { name.hasSuffix($0) }) {
                     let destination = target + "/" + name
                     if access(destination, F_OK) == 0 {
                         report.append("kept \(destination) (already there)")
@@ -115,19 +115,9 @@ struct ServiceInstaller {
     }
 }
 
-func parentOf(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    return slash == path.startIndex ? "/" : String(path[..<slash])
-}
-
-func isDirectoryPath(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-}
-
 func makeDirectories(_ path: String, mode: mode_t) throws(CLIError) {
-    if isDirectoryPath(path) { return }
-    let parent = parentOf(path)
+    if CommandPaths.isDirectory(path) { return }
+    let parent = CommandPaths.parent(path)
     if parent != path { try makeDirectories(parent, mode: mode) }
     if mkdir(path, mode) != 0 && errno != EEXIST {
         throw CLIError("cannot create \(path): \(String(cString: strerror(errno)))")
@@ -138,16 +128,10 @@ func writeFile(_ path: String, _ text: String, mode: mode_t) throws(CLIError) {
     let temporary = path + ".tmp"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
     guard fd >= 0 else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
-    let bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        if written < 0 {
-            if errno == EINTR { continue }
-            close(fd)
-            throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        offset += written
+    let failure = writeAll(fd, Array(text.utf8))
+    if failure != 0 {
+        close(fd)
+        throw CLIError("cannot write \(path): \(String(cString: strerror(failure)))")
     }
     fsync(fd)
     close(fd)
@@ -163,29 +147,11 @@ func copyFile(_ source: String, _ destination: String) throws(CLIError) {
         let fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CLIError("cannot create \(destination): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw CLIError("cannot write \(destination): \(String(cString: strerror(errno)))")
-            }
-            offset += written
+        let failure = writeAll(fd, bytes)
+        if failure != 0 {
+            throw CLIError("cannot write \(destination): \(String(cString: strerror(failure)))")
         }
     case .failure(let problem):
         throw CLIError("cannot read \(source): \(problem.message)")
     }
-}
-
-func listFiles(_ folder: String) -> [String] {
-    guard let dir = opendir(folder) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafePointer(to: entry.pointee.d_name) {
-            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-        }
-        if !name.hasPrefix(".") { names.append(name) }
-    }
-    return names.sorted()
 }

@@ -43,6 +43,11 @@ import Testing
         #expect(a.allSatisfy { $0.outcome == "success" && $0.steps.count == 1 && $0.steps[0].kind == "wait" })
         #expect(try await store.history(routine: nil, limit: 100).count == 4)
         #expect(try await store.history(routine: nil, limit: 1).first?.routine == "b")
+        let newest = try await store.lastRuns()
+        #expect(newest["a"]?.startedAt.timeIntervalSince1970 == 1004)
+        #expect(newest["a"]?.outcome == "success")
+        #expect(newest["b"]?.outcome == "running")
+        #expect(newest.count == 2)
     }
 
     @Test func runsLeftRunningAreClosedAsInterrupted() async throws {

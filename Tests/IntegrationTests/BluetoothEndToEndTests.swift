@@ -1,3 +1,4 @@
+import BlueZMock
 import Foundation
 import Testing
 

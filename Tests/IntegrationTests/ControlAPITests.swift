@@ -31,6 +31,7 @@ import Testing
             ("DELETE", "/status", nil, 405, "not allowed"),
             ("POST", "/routines/quick/trigger", "{not json", 400, "JSON object"),
             ("POST", "/routines/quick/trigger", #"{"wiat":true}"#, 400, "unknown key 'wiat'"),
+            ("POST", "/routines/quick/trigger", #"{"wait":1}"#, 400, "'wait' must be true or false"),
             ("POST", "/routines/nope/trigger", nil, 404, "no routine named"),
             ("PUT", "/headphones", #"{"mode":"maybe"}"#, 400, "on"),
             ("POST", "/events/Bad%20Name", "{}", 400, "not an event name"),

@@ -28,6 +28,8 @@ import Testing
         #expect(result.stdout.contains("quick: success"))
         let runs = try history(daemon, "quick")
         #expect(runs.count == 1)
+        let listed = try routineNames(daemon)["quick"]?["lastRun"] as? [String: Any]
+        #expect(listed?["outcome"] as? String == "success", "routines list shows the last run")
         #expect(runs.first?["outcome"] as? String == "success")
         #expect(runs.first?["trigger"] as? String == "manual")
         let steps = try #require(runs.first?["steps"] as? [[String: Any]])

@@ -58,8 +58,8 @@ import Testing
         #expect(after.contains { $0.contains("STOPPING=1") })
     }
 
-    @Test func nothingIsSentWithoutNotifySocket() throws {
-        // Without NOTIFY_SOCKET the daemon runs normally (sd_notify is a no-op).
+    /// Without NOTIFY_SOCKET notifying is a no-op and the daemon runs normally.
+    @Test func runsNormallyWithoutNotifySocket() throws {
         let daemon = try DaemonProcess()
         daemon.environment = ["NOTIFY_SOCKET": ""]
         try daemon.start()

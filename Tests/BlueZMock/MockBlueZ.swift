@@ -1,16 +1,18 @@
-// The same private-bus BlueZ mock as DevicesTests (kept in step by hand).
 import Foundation
-import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A private D-Bus with python-dbusmock's BlueZ template (TESTING.md); killed at the end.
-final class MockBlueZ {
-    let dir: String
-    let address: String
-    var busPID: Int32 = 0
+public final class MockBlueZ {
+    public let dir: String
+    public let address: String
+    public private(set) var busPID: Int32 = 0
     var mock: Process?
     var hasAdapter = false
 
-    init() throws {
+    public init() throws {
         dir = NSTemporaryDirectory() + "routines-bluez-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         address = "unix:path=\(dir)/bus.sock"
@@ -18,7 +20,7 @@ final class MockBlueZ {
         try startMock()
     }
 
-    func startBus() throws {
+    public func startBus() throws {
         // The forked bus keeps its standard output open: write it to a file, not a pipe.
         let pidFile = dir + "/bus.pid"
         _ = FileManager.default.createFile(atPath: pidFile, contents: nil)
@@ -38,7 +40,7 @@ final class MockBlueZ {
         throw MockError(message: "dbus-daemon did not start")
     }
 
-    func startMock() throws {
+    public func startMock() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = ["-m", "dbusmock", "--template", "bluez5"]
@@ -58,7 +60,7 @@ final class MockBlueZ {
         throw MockError(message: "the BlueZ mock did not appear on the bus")
     }
 
-    func killMock() {
+    public func killMock() {
         if let mock, mock.isRunning {
             kill(mock.processIdentifier, SIGKILL)
             mock.waitUntilExit()
@@ -66,21 +68,21 @@ final class MockBlueZ {
         mock = nil
     }
 
-    struct MockError: Error { var message: String }
+    public struct MockError: Error { public var message: String }
 
     @discardableResult
-    func gdbus(_ arguments: [String]) throws -> String {
+    public func gdbus(_ arguments: [String]) throws -> String {
         let output = try Self.run(
             "/usr/bin/gdbus", ["call", "--system"] + arguments, environment: ["DBUS_SYSTEM_BUS_ADDRESS": address])
         return output
     }
 
-    func mockCall(_ method: String, _ args: [String]) throws {
+    public func mockCall(_ method: String, _ args: [String]) throws {
         try gdbus(["--dest", "org.bluez", "--object-path", "/org/bluez", "--method", "org.bluez.Mock.\(method)"] + args)
     }
 
     /// Adds hci0 and a device; `headphones` makes it look like headphones (Icon and A2DP sink UUID).
-    func addDevice(_ address: String, _ name: String, headphones: Bool) throws {
+    public func addDevice(_ address: String, _ name: String, headphones: Bool) throws {
         if !hasAdapter {
             try mockCall("AddAdapter", ["hci0", "host"])
             hasAdapter = true
