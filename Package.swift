@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Pure Swift: the routine format, decoding, validation, durations, cron expressions.
@@ -21,7 +23,9 @@ let package = Package(
         // Pure Swift: next-fire math for at / cron / sun triggers, time zones and DST.
         .target(name: "Schedule", dependencies: ["RoutineModel"]),
         // Pure Swift: the engine actor and the protocols it needs.
-        .target(name: "Engine", dependencies: ["RoutineModel", "Schedule"]),
+        .target(
+            name: "Engine",
+            dependencies: ["RoutineModel", "Schedule", .product(name: "CoreMetrics", package: "swift-metrics")]),
 
         // System libraries: module map + shim header only.
         .systemLibrary(name: "CLinux"),
@@ -34,7 +38,12 @@ let package = Package(
         .systemLibrary(name: "CEspeakNG", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
 
         // ALSA players, decoding, resampling, synthesis.
-        .target(name: "Audio", dependencies: ["CALSA", "CSndFile", "CSampleRate", "RoutineModel", "Engine"]),
+        .target(
+            name: "Audio",
+            dependencies: [
+                "CALSA", "CSndFile", "CSampleRate", "RoutineModel", "Engine",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]),
         // The espeak-ng synthesizer, voice list and voice validation.
         .target(name: "Speech", dependencies: ["CEspeakNG", "Engine", "RoutineModel"]),
 
@@ -52,6 +61,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 

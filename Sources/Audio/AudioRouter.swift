@@ -31,7 +31,7 @@ public final class AudioRouter: AudioOutput {
         guard let player = players[output] else {
             throw EngineError("unknown output '\(output)'; outputs: \(players.keys.sorted().joined(separator: ", "))")
         }
-        try await player.play(items, priority: priority)
+        try await player.play(items, priority: priority, runStart: RunLatencyProbe.current?.claim())
     }
 
     public func setVolume(_ level: Int, on output: String) async throws {

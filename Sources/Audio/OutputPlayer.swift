@@ -1,3 +1,4 @@
+import CoreMetrics
 import Engine
 import Foundation
 import RoutineModel
@@ -23,6 +24,8 @@ public final class OutputPlayer: @unchecked Sendable {
         var items: [AudioItem]
         var priority: AudioPriority
         var sequence: Int
+        /// The run's start, when this is the run's first audio job (trigger-to-first-frame metric).
+        var runStart: ContinuousClock.Instant?
         var done: CheckedContinuation<Void, Error>
     }
 
@@ -35,6 +38,10 @@ public final class OutputPlayer: @unchecked Sendable {
     private var burstCache: (spec: KeepAliveSpec, samples: [Int16])?
     /// Keep-alive bursts started (for status and metrics).
     public private(set) var bursts = 0
+    private let burstCounter: Counter
+    private let errorCounter: Counter
+    /// Trigger (run start) to the first frame of the run's first audio job.
+    private let firstFrameTimer: CoreMetrics.Timer
 
     public init(
         output: String, pcm: String, rate: Int = 48_000, channels: Int = 2, configFile: String? = nil,
@@ -49,14 +56,18 @@ public final class OutputPlayer: @unchecked Sendable {
         self.linger = linger
         self.onWrite = onWrite
         self.onAvailability = onAvailability
+        burstCounter = Counter(label: "routines_keepalive_bursts_total", dimensions: [("output", output)])
+        errorCounter = Counter(label: "routines_alsa_errors_total", dimensions: [("output", output)])
+        firstFrameTimer = CoreMetrics.Timer(label: "routines_trigger_to_first_frame_seconds", dimensions: [("output", output)])
     }
 
-    /// Plays `items` back to back; returns when the last frame was written.
-    public func play(_ items: [AudioItem], priority: AudioPriority) async throws {
+    /// Plays `items` back to back; returns when the last frame was written. `runStart`: the run's
+    /// start when this is its first audio (recorded as trigger-to-first-frame latency).
+    public func play(_ items: [AudioItem], priority: AudioPriority, runStart: ContinuousClock.Instant? = nil) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             condition.lock()
             sequence += 1
-            queue.append(Job(items: items, priority: priority, sequence: sequence, done: continuation))
+            queue.append(Job(items: items, priority: priority, sequence: sequence, runStart: runStart, done: continuation))
             if !started {
                 started = true
                 let thread = Thread { [self] in run() }
@@ -133,7 +144,8 @@ public final class OutputPlayer: @unchecked Sendable {
             do {
                 if device == nil {
                     do {
-                        device = try PCMDevice(output: output, pcm: pcm, rate: rate, channels: channels, configFile: configFile)
+                        device = try PCMDevice(
+                            output: output, pcm: pcm, rate: rate, channels: channels, configFile: configFile)
                         if lastOpenError != nil { onAvailability(output, true, nil) }
                         lastOpenError = nil
                     } catch {
@@ -142,11 +154,14 @@ public final class OutputPlayer: @unchecked Sendable {
                         throw error
                     }
                 }
-                if job.priority == .keepAlive { bursts += 1 }
+                if job.priority == .keepAlive {
+                    bursts += 1
+                    burstCounter.increment()
+                }
                 var first = true
                 for item in job.items {
                     let samples = try render(item)
-                    try write(samples, to: device!, first: &first)
+                    try write(samples, to: device!, first: &first, runStart: job.runStart)
                 }
                 if linger <= 0 {
                     // No linger: the PCM is closed before the caller hears the job is done.
@@ -156,6 +171,7 @@ public final class OutputPlayer: @unchecked Sendable {
                 }
                 job.done.resume()
             } catch {
+                if let failure = error as? AudioError, failure.function.hasPrefix("snd_") { errorCounter.increment() }
                 device?.close()
                 device = nil
                 job.done.resume(throwing: error)
@@ -164,7 +180,9 @@ public final class OutputPlayer: @unchecked Sendable {
     }
 
     /// Writes in blocks of 50 ms so the idle clock moves as audio goes out.
-    private func write(_ samples: [Int16], to device: PCMDevice, first: inout Bool) throws(AudioError) {
+    private func write(
+        _ samples: [Int16], to device: PCMDevice, first: inout Bool, runStart: ContinuousClock.Instant?
+    ) throws(AudioError) {
         let block = rate / 20 * channels
         var offset = 0
         while offset < samples.count {
@@ -180,6 +198,11 @@ public final class OutputPlayer: @unchecked Sendable {
             if let failure { throw failure }
             if first {
                 first = false
+                if let runStart {
+                    let elapsed = ContinuousClock.now - runStart
+                    firstFrameTimer.recordNanoseconds(
+                        elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                }
                 onFirstFrame?(output)
             }
             onWrite(output)

@@ -1,4 +1,5 @@
 import CALSA
+import CoreMetrics
 import Glibc
 
 /// One open ALSA playback PCM, S16_LE interleaved. Not thread-safe: owned by one `OutputPlayer`
@@ -10,6 +11,7 @@ final class PCMDevice {
     let pcm: String
     let rate: Int
     let channels: Int
+    private let underruns: Counter
 
     /// Opens `pcm` (through `configFile`'s definitions when given, else the ALSA configuration) and
     /// sets 48 kHz stereo (or the requested format), letting ALSA convert when the device needs it.
@@ -18,6 +20,7 @@ final class PCMDevice {
         self.pcm = pcm
         self.rate = rate
         self.channels = channels
+        underruns = Counter(label: "routines_alsa_underruns_total", dimensions: [("output", output)])
         routines_alsa_quiet()
         var pointer: OpaquePointer?
         var err: Int32
@@ -52,6 +55,7 @@ final class PCMDevice {
             if written < 0 {
                 let code = Int32(written)
                 if code == -EINTR { continue }
+                if code == -EPIPE { underruns.increment() }
                 let recovered = snd_pcm_recover(handle, code, 1)
                 if recovered < 0 {
                     throw AudioError(output: output, pcm: pcm, function: "snd_pcm_writei", code: code)

@@ -1,7 +1,9 @@
+import CoreMetrics
 import Devices
 import Engine
 import Foundation
 import Logging
+import Prometheus
 import RoutineModel
 import Schedule
 import ServiceLifecycle
@@ -39,6 +41,9 @@ public enum DaemonRuntime {
     public static func run(_ options: DaemonOptions) async throws {
         let level = options.logLevel
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+        // Before anything makes a counter: swift-metrics binds each metric to the factory of its day.
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(DaemonMetrics.factory(metrics))
         let logger = Logger(label: "routines")
         let paths = options.paths
         let notifier = SystemdNotifier()
@@ -128,6 +133,7 @@ public enum DaemonRuntime {
         }
         let api = EngineAPI(
             engine: engine, library: library, store: store, config: config, zone: zone, version: options.version,
+            metrics: metrics,
             outputsInfo: { probe in
                 let status = await engine.status()
                 // Test opens only for `routines outputs`: opening a PCM on every status call would
@@ -259,9 +265,11 @@ struct DeviceService: Service {
             for await event in watcher.events {
                 switch event {
                 case .connected(let device):
+                    DaemonMetrics.deviceEvent("connected", device)
                     logger.info("Bluetooth \(device.kind.rawValue) '\(device.name)' (\(device.address)) connected")
                     await engine.deviceConnected(device)
                 case .disconnected(let device):
+                    DaemonMetrics.deviceEvent("disconnected", device)
                     logger.info("Bluetooth \(device.kind.rawValue) '\(device.name)' (\(device.address)) disconnected")
                     await engine.deviceDisconnected(device)
                 case .unavailable(let reason):

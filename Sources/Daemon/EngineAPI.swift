@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Prometheus
 import RoutineModel
 import Schedule
 
@@ -13,13 +14,15 @@ public struct EngineAPI: ControlAPIHandler {
     /// Per output; `true` also test-opens each PCM (for `GET /outputs` only).
     let outputsInfo: @Sendable (Bool) async -> [[String: Any?]]
     let version: String
+    let metrics: PrometheusCollectorRegistry
 
     public init(
         engine: Engine, library: RoutineLibrary, store: any StateStore, config: Config, zone: ZoneRules,
-        version: String, outputsInfo: @escaping @Sendable (Bool) async -> [[String: Any?]]
+        version: String, metrics: PrometheusCollectorRegistry, outputsInfo: @escaping @Sendable (Bool) async -> [[String: Any?]]
     ) {
         self.engine = engine
         self.library = library
+        self.metrics = metrics
         self.store = store
         self.config = config
         self.zone = zone
@@ -287,31 +290,11 @@ public struct EngineAPI: ControlAPIHandler {
 
     func metrics() async -> APIResponse {
         let status = await engine.status()
-        var lines: [String] = []
-        lines.append("# HELP routines_headphone_mode Whether headphone mode is on.")
-        lines.append("# TYPE routines_headphone_mode gauge")
-        lines.append("routines_headphone_mode \(status.headphoneMode ? 1 : 0)")
-        lines.append("# HELP routines_routines_loaded Routines with a valid version.")
-        lines.append("# TYPE routines_routines_loaded gauge")
-        lines.append("routines_routines_loaded \(status.routines.count)")
         let invalid = await library.problems().values.filter { $0.contains { $0.severity == .error } }.count
-        lines.append("# HELP routines_invalid_files Routine files that do not validate.")
-        lines.append("# TYPE routines_invalid_files gauge")
-        lines.append("routines_invalid_files \(invalid)")
-        lines.append("# HELP routines_running_runs Runs in progress.")
-        lines.append("# TYPE routines_running_runs gauge")
-        lines.append("routines_running_runs \(status.running.count)")
-        lines.append("# HELP routines_keepalive_bursts_total Keep-alive bursts started, per output.")
-        lines.append("# TYPE routines_keepalive_bursts_total counter")
-        for output in status.outputs {
-            lines.append("routines_keepalive_bursts_total{output=\"\(output.name)\"} \(output.burstsTotal)")
-        }
-        lines.append("# HELP routines_output_active Whether an output is active.")
-        lines.append("# TYPE routines_output_active gauge")
-        for output in status.outputs {
-            lines.append("routines_output_active{output=\"\(output.name)\"} \(output.active ? 1 : 0)")
-        }
-        return APIResponse(status: 200, contentType: "text/plain; version=0.0.4", body: Array((lines.joined(separator: "\n") + "\n").utf8))
+        let body = DaemonMetrics.render(
+            metrics, headphoneMode: status.headphoneMode, loaded: status.routines.count, invalid: invalid,
+            running: status.running.count, outputsActive: status.outputs.map { ($0.name, $0.active) })
+        return APIResponse(status: 200, contentType: "text/plain; version=0.0.4", body: body)
     }
 
     // MARK: - JSON helpers

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Engine
 import Logging
 import RoutineModel
@@ -57,6 +58,7 @@ public actor RoutineLibrary {
         let result = await checked(RoutineStore.read(store.path(of: fileName), config: store.config), file: store.path(of: fileName))
         let change = store.record([(fileName, result)]).first ?? .keep
         await apply(change)
+        DaemonMetrics.reload(result == nil ? "removed" : result?.value == nil ? "invalid" : "applied")
         if let problems = store.problems[fileName], problems != before {
             for diagnostic in problems { log(diagnostic) }
             if store.routines[String(fileName.dropLast(5))] != nil {

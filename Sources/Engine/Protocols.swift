@@ -175,3 +175,25 @@ public struct LocalDateTime: Sendable, Equatable {
 public protocol LocalTimeProvider: Sendable {
     func localTime(_ instant: Date) -> LocalDateTime
 }
+
+/// When a run started, for the trigger-to-first-frame latency metric. The engine sets one per run
+/// (a task local); the audio layer claims it for the run's first audio job only, so later actions
+/// (which follow earlier audio) do not count.
+public final class RunLatencyProbe: @unchecked Sendable {
+    // @unchecked: `claimed` is guarded by `lock`.
+    @TaskLocal public static var current: RunLatencyProbe?
+    public let start: ContinuousClock.Instant
+    private let lock = NSLock()
+    private var claimed = false
+
+    public init(start: ContinuousClock.Instant = .now) { self.start = start }
+
+    /// The run's start instant the first time; nil afterwards.
+    public func claim() -> ContinuousClock.Instant? {
+        lock.lock()
+        defer { lock.unlock() }
+        if claimed { return nil }
+        claimed = true
+        return start
+    }
+}

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import RoutineModel
 
@@ -42,7 +43,9 @@ extension Engine {
     }
 
     private func startTask(_ ticket: RunTicket) {
-        runTasks[ticket.id] = Task(executorPreference: taskExecutor) { await self.execute(ticket) }
+        runTasks[ticket.id] = Task(executorPreference: taskExecutor) {
+            await RunLatencyProbe.$current.withValue(RunLatencyProbe()) { await self.execute(ticket) }
+        }
     }
 
     /// Waits for a run's end.
@@ -117,6 +120,7 @@ extension Engine {
         record.outcome = outcome.rawValue
         record.error = failure ?? (outcome == .interrupted ? "interrupted" : nil)
         do { _ = try await env.store.saveRun(record) } catch { log(.error, "state store: history: \(error)") }
+        Counter(label: "routines_runs_total", dimensions: [("routine", name), ("outcome", outcome.rawValue)]).increment()
         log(
             outcome == .error ? .error : .info, "routine \(name): \(outcome.rawValue)\(failure.map { ": \($0)" } ?? "")"
         )

@@ -71,7 +71,7 @@ import Testing
         }
         let (code, metrics) = try curl(daemon, "GET", "/metrics")
         #expect(code == 200)
-        #expect(metrics.contains("routines_routines_loaded 2"))
+        #expect(metrics.contains("routines_routines_loaded 2.0"))
         let next = try jsonArray(try daemon.cli(["next", "--json", "--count", "2"]).stdout)
         #expect(next.count == 2)
         #expect(next.allSatisfy { ($0["routine"] as? String) == "daily" && ($0["time"] as? String)?.hasSuffix(":00") == true })
