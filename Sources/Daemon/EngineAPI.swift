@@ -161,11 +161,8 @@ public struct EngineAPI: ControlAPIHandler {
                 return .error(400, "unknown key '\(key)' in the body; only 'wait' is allowed")
             }
             if let value = object["wait"] {
-                // JSONSerialization gives booleans as NSNumber; a number (1, 0) is not a boolean.
-                guard let flag = value as? NSNumber, !isNumberNotBool(flag) else {
-                    return .error(400, "'wait' must be true or false")
-                }
-                wait = flag.boolValue
+                guard case .bool(let flag) = value else { return .error(400, "'wait' must be true or false") }
+                wait = flag
             }
         }
         do {
@@ -194,9 +191,9 @@ public struct EngineAPI: ControlAPIHandler {
             }
             for (key, value) in object {
                 switch value {
-                case let text as String: data[key] = text
-                case let number as NSNumber:
-                    data[key] = isNumberNotBool(number) ? number.stringValue : (number.boolValue ? "true" : "false")
+                case .string(let text): data[key] = text
+                case .number(let number): data[key] = JSONResponse.number(number)
+                case .bool(let flag): data[key] = flag ? "true" : "false"
                 default:
                     return .error(400, "event data '\(key)' must be a string, number or boolean")
                 }
@@ -211,7 +208,7 @@ public struct EngineAPI: ControlAPIHandler {
     }
 
     func setHeadphones(_ body: [UInt8]) async -> APIResponse {
-        guard let object = parseObject(body), let mode = object["mode"] as? String,
+        guard let object = parseObject(body), case .string(let mode) = object["mode"],
             let change = HeadphoneModeChange(rawValue: mode), object.count == 1
         else {
             return .error(400, "the body must be {\"mode\": \"on\"|\"off\"|\"toggle\"}")
@@ -269,18 +266,26 @@ public struct EngineAPI: ControlAPIHandler {
     }
 
     func say(_ body: [UInt8]) async -> APIResponse {
-        guard let object = parseObject(body), let text = object["text"] as? String, !text.isEmpty else {
+        guard let object = parseObject(body), case .string(let text) = object["text"], !text.isEmpty else {
             return .error(400, "the body must be {\"text\": \"…\", \"output\": NAME (optional), \"voice\": V (optional)}")
         }
         for key in object.keys where !["text", "output", "voice"].contains(key) {
             return .error(400, "unknown key '\(key)'; allowed: text, output, voice")
         }
-        let output = object["output"] as? String
+        var strings: [String: String] = [:]
+        for key in ["output", "voice"] {
+            switch object[key] {
+            case nil: break
+            case .string(let value): strings[key] = value
+            default: return .error(400, "'\(key)' must be a string")
+            }
+        }
+        let output = strings["output"]
         if let output, config.outputs[output] == nil {
             return .error(400, "unknown output '\(output)'; outputs: \(config.outputs.keys.sorted().joined(separator: ", "))")
         }
         do {
-            try await engine.say(text, output: output, voice: object["voice"] as? String ?? "en")
+            try await engine.say(text, output: output, voice: strings["voice"] ?? "en")
             let on = await engine.isHeadphoneModeOn()
             return json(200, ["output": output ?? (on ? config.headphoneOutput : config.defaultOutput)])
         } catch {
@@ -306,55 +311,15 @@ public struct EngineAPI: ControlAPIHandler {
         return ["routine": fire.routine, "trigger": trigger, "time": zone.iso8601(fire.time)]
     }
 
-    func parseObject(_ body: [UInt8]) -> [String: Any]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+    /// A request body that must be one JSON object (the last of duplicate keys wins); nil otherwise.
+    func parseObject(_ body: [UInt8]) -> [String: JSONValue]? {
+        guard let node = try? JSONParser.parse(body), case .object(let members) = node.value else { return nil }
+        var object: [String: JSONValue] = [:]
+        for member in members { object[member.key] = member.value.value }
         return object
     }
 
     func json(_ status: Int, _ value: Any) -> APIResponse {
-        let cleaned = Self.clean(value)
-        guard let data = try? JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys]) else {
-            return .error(500, "could not encode the response")
-        }
-        return APIResponse(status: status, body: Array(data) + [10])
+        APIResponse(status: status, body: Array((JSONResponse.encode(value) + "\n").utf8))
     }
-
-    /// Optionals → NSNull so JSONSerialization accepts them.
-    static func clean(_ value: Any) -> Any {
-        if let dictionary = value as? [String: Any?] {
-            return dictionary.mapValues { $0.map(clean) ?? NSNull() }
-        }
-        if let dictionary = value as? [String: Any] {
-            return dictionary.mapValues(clean)
-        }
-        if let array = value as? [Any?] {
-            return array.map { $0.map(clean) ?? NSNull() }
-        }
-        if let array = value as? [Any] {
-            return array.map(clean)
-        }
-        if let optional = value as? OptionalProtocol {
-            return optional.unwrapped.map(clean) ?? NSNull()
-        }
-        return value
-    }
-}
-
-/// Lets `clean` see through `Any` that holds an Optional.
-protocol OptionalProtocol {
-    var unwrapped: Any? { get }
-}
-
-extension Optional: OptionalProtocol {
-    var unwrapped: Any? {
-        switch self {
-        case .some(let value): return value
-        case .none: return nil
-        }
-    }
-}
-
-/// A JSON number (not a boolean) as Foundation decodes it.
-func isNumberNotBool(_ number: NSNumber) -> Bool {
-    String(cString: number.objCType) != "c"
 }

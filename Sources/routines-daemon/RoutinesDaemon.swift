@@ -25,6 +25,7 @@ struct RoutinesDaemon: AsyncParsableCommand {
     var checkVoices: [String] = []
 
     func run() async throws {
+        CodeMappings.adviseRandomAccess()
         if !checkVoices.isEmpty {
             // `routines validate` asks here: the voices are checked against espeak-ng's own list.
             let speech = EspeakSynthesizer()

@@ -85,6 +85,22 @@ struct ServiceInstaller {
         report.append("wrote \(unitPath)")
         try makeDirectories(routinesFolder, mode: 0o755)
         try makeDirectories(audioFolder, mode: 0o755)
+        if environment.system {
+            // The system unit names its config file, and the daemon refuses a named config that is
+            // missing: start with the defaults (one "default" output on ALSA's default PCM).
+            let config = environment.path("/etc/routines/config.json")
+            if access(config, F_OK) == 0 {
+                report.append("kept \(config) (already there)")
+            } else {
+                try writeFile(config, "{}\n", mode: 0o644)
+                report.append("wrote \(config) (the defaults; add your outputs there)")
+            }
+            if executable.hasPrefix("/home/") || executable.hasPrefix("/root/") {
+                report.append(
+                    "warning: \(executable) is under a home folder, which the system unit hides (ProtectHome=yes); "
+                        + "install the binary under /usr/local (sudo make install) before starting the service")
+            }
+        }
         if let shipped = ShippedFiles.locate() {
             for (source, target, kinds) in [
                 (shipped.routines, routinesFolder, [".json"]), (shipped.audio, audioFolder, [".wav", ".flac", ".ogg", ".mp3"]),

@@ -39,6 +39,13 @@ import Testing
             ("GET", "/next?count=0", nil, 400, "count must be"),
             ("GET", "/history?limit=abc", nil, 400, "limit must be"),
             ("POST", "/say", #"{"text":"hi","output":"moon"}"#, 400, "unknown output 'moon'"),
+            ("POST", "/say", #"{"text":"hi","voice":3}"#, 400, "'voice' must be a string"),
+            ("POST", "/say", #"{"text":""}"#, 400, "the body must be"),
+            ("POST", "/routines/quick/trigger", #"{"wait":"yes"}"#, 400, "'wait' must be true or false"),
+            ("POST", "/routines/quick/trigger", #"[true]"#, 400, "JSON object"),
+            ("POST", "/routines/quick/trigger", #"{"wait":true} trailing"#, 400, "JSON object"),
+            ("PUT", "/headphones", #"{"mode":"on","extra":1}"#, 400, "on"),
+            ("POST", "/events/x", #"{"a":null}"#, 400, "must be a string"),
         ]
         for (method, path, body, status, fragment) in cases {
             let (code, text) = try curl(daemon, method, path, body: body)
@@ -78,5 +85,11 @@ import Testing
         let (triggered, body) = try curl(daemon, "POST", "/routines/quick/trigger", body: #"{"wait":true}"#)
         #expect(triggered == 200)
         #expect(try jsonObject(body)["outcome"] as? String == "success")
+        // Keys come sorted, numbers as numbers, absent values as null.
+        #expect(body == #"{"error":null,"outcome":"success","routine":"quick","run":1}"# + "\n", "\(body)")
+        // Event data: numbers and booleans become the strings routines match on.
+        let (raised, echoed) = try curl(daemon, "POST", "/events/door", body: #"{"n":2,"x":1.5,"open":true,"who":"é \"q\""}"#)
+        #expect(raised == 202)
+        #expect(echoed == #"{"data":{"n":"2","open":"true","who":"é \"q\"","x":"1.5"},"event":"door"}"# + "\n", "\(echoed)")
     }
 }

@@ -90,6 +90,14 @@ import Testing
         #expect(text.contains("SupplementaryGroups=audio"))
         #expect(text.contains("--state /var/lib/routines"))
         #expect(FileManager.default.fileExists(atPath: dir.path + "/etc/routines/routines/keep-alive.json"))
+        // The unit names /etc/routines/config.json, so a first install writes the defaults there,
+        // and a second keeps what the user wrote.
+        let config = dir.path + "/etc/routines/config.json"
+        #expect(try String(contentsOfFile: config, encoding: .utf8) == "{}\n")
+        try #"{"timezone": "UTC"}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let again = try CLI.run(["service", "install", "--system", "--root", dir.path])
+        #expect(again.stdout.contains("kept \(config)"), "\(again.stdout)")
+        #expect(try String(contentsOfFile: config, encoding: .utf8) == #"{"timezone": "UTC"}"#)
         try Self.verify(unit)
     }
 
