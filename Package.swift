@@ -33,9 +33,11 @@ let package = Package(
         // The BlueZ watcher over sd-bus.
         .target(name: "Devices", dependencies: ["CSystemd", "CLinux", "Engine"]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
-        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        // Headers only: the library is opened on first use (see its shim.h); libsndfile1-dev from apt.
+        .systemLibrary(name: "CSndFile"),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
-        .systemLibrary(name: "CEspeakNG", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
+        // Headers only: the library is opened on first use (see its shim.h); libespeak-ng-dev from apt.
+        .systemLibrary(name: "CEspeakNG"),
 
         // ALSA players, decoding, resampling, synthesis.
         .target(

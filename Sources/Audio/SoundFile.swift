@@ -11,6 +11,20 @@ struct DecodedAudio {
 
 /// Reads sound files with libsndfile (WAV, FLAC, OGG/Vorbis, MP3, …).
 enum SoundFile {
+    /// libsndfile, opened when the first file plays.
+    static let library: Result<routines_sndfile_api, LoadFailure> = {
+        var api = routines_sndfile_api()
+        if let failure = routines_sndfile_load(&api) {
+            return .failure(
+                LoadFailure(message: "cannot load libsndfile.so.1 (\(String(cString: failure))); install it: sudo apt-get install libsndfile1"))
+        }
+        return .success(api)
+    }()
+
+    struct LoadFailure: Error {
+        var message: String
+    }
+
     /// Files larger than this are refused.
     static let maximumBytes = 50 * 1024 * 1024
 
@@ -22,16 +36,21 @@ enum SoundFile {
         if size > maximumBytes {
             throw failure("the file is \(size / 1_048_576) MB; sound files may be at most 50 MB")
         }
-        var info = SF_INFO()
-        guard let file = sf_open(path, Int32(SFM_READ), &info) else {
-            throw failure("cannot decode the file: \(String(cString: sf_strerror(nil)))")
+        let sndfile: routines_sndfile_api
+        switch library {
+        case .success(let api): sndfile = api
+        case .failure(let reason): throw failure(reason.message)
         }
-        defer { sf_close(file) }
+        var info = SF_INFO()
+        guard let file = sndfile.sf_open!(path, Int32(SFM_READ), &info) else {
+            throw failure("cannot decode the file: \(sndfile.sf_strerror!(nil).map { String(cString: $0) } ?? "unknown error")")
+        }
+        defer { _ = sndfile.sf_close!(file) }
         guard info.channels > 0, info.samplerate > 0, info.frames >= 0 else {
             throw failure("the file has no audio")
         }
         var samples = [Float](repeating: 0, count: Int(info.frames) * Int(info.channels))
-        let read = samples.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, info.frames) }
+        let read = samples.withUnsafeMutableBufferPointer { sndfile.sf_readf_float!(file, $0.baseAddress, info.frames) }
         if read < info.frames { samples.removeLast((Int(info.frames) - Int(read)) * Int(info.channels)) }
         return DecodedAudio(samples: samples, rate: Int(info.samplerate), channels: Int(info.channels))
     }

@@ -48,7 +48,7 @@ actor EspeakLibrary {
         defer { context.release() }
         let flags = UInt32(espeakCHARS_UTF8) | UInt32(espeakENDPAUSE)
         let status = request.text.withCString { text in
-            espeak_ng_Synthesize(text, strlen(text) + 1, 0, POS_CHARACTER, 0, flags, nil, context.toOpaque())
+            espeak.espeak_ng_Synthesize!(text, strlen(text) + 1, 0, POS_CHARACTER, 0, flags, nil, context.toOpaque())
         }
         guard status == ENS_OK else {
             throw .synthesisFailed(text: request.text, function: "espeak_ng_Synthesize", reason: Self.message(status))
@@ -65,7 +65,7 @@ actor EspeakLibrary {
     func info() throws(SpeechError) -> SpeechLibraryInfo {
         let rate = try start()
         var path: UnsafePointer<CChar>?
-        let version = espeak_Info(&path).map { String(cString: $0) } ?? ""
+        let version = espeak.espeak_Info!(&path).map { String(cString: $0) } ?? ""
         return SpeechLibraryInfo(version: version, dataPath: path.map { String(cString: $0) } ?? "", sampleRate: rate)
     }
 
@@ -90,7 +90,7 @@ actor EspeakLibrary {
         _ = try start()
         if let installedVoices { return installedVoices }
         var found: [Voice] = []
-        if let list = espeak_ListVoices(nil) {
+        if let list = espeak.espeak_ListVoices!(nil) {
             var index = 0
             while let entry = list[index] {
                 found.append(Self.voice(entry.pointee))
@@ -109,20 +109,21 @@ actor EspeakLibrary {
     /// Initializes the library once (data folder from `ESPEAK_DATA_PATH`, else the installed one).
     private func start() throws(SpeechError) -> Int {
         if let outputRate { return outputRate }
+        _ = try EspeakFunctions.loaded.get()
         // NULL: the library checks ESPEAK_DATA_PATH (and its espeak-ng-data subfolder), then its default.
-        espeak_ng_InitializePath(nil)
+        espeak.espeak_ng_InitializePath!(nil)
         var context: espeak_ng_ERROR_CONTEXT?
-        let status = espeak_ng_Initialize(&context)
-        defer { espeak_ng_ClearErrorContext(&context) }
+        let status = espeak.espeak_ng_Initialize!(&context)
+        defer { espeak.espeak_ng_ClearErrorContext!(&context) }
         guard status == ENS_OK else {
             throw .libraryUnavailable(dataPath: Self.dataPath(), reason: Self.message(status, context: context))
         }
-        let output = espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, 0, nil)
+        let output = espeak.espeak_ng_InitializeOutput!(ENOUTPUT_MODE_SYNCHRONOUS, 0, nil)
         guard output == ENS_OK else {
             throw .libraryUnavailable(dataPath: Self.dataPath(), reason: Self.message(output))
         }
-        espeak_SetSynthCallback(collectSamples)
-        let rate = Int(espeak_ng_GetSampleRate())
+        espeak.espeak_SetSynthCallback!(collectSamples)
+        let rate = Int(espeak.espeak_ng_GetSampleRate!())
         outputRate = rate
         return rate
     }
@@ -136,12 +137,12 @@ actor EspeakLibrary {
         }
         selectedVoice = nil
         appliedParameters = nil
-        var status = name.withCString { espeak_ng_SetVoiceByName($0) }
+        var status = name.withCString { espeak.espeak_ng_SetVoiceByName!($0) }
         if status != ENS_OK {
             status = name.withCString { language in
                 var selector = espeak_VOICE()
                 selector.languages = language
-                return espeak_ng_SetVoiceByProperties(&selector)
+                return espeak.espeak_ng_SetVoiceByProperties!(&selector)
             }
         }
         guard status == ENS_OK else {
@@ -161,7 +162,7 @@ actor EspeakLibrary {
             (espeakVOLUME, request.volume, "volume"),
         ]
         for (parameter, value, label) in settings {
-            let status = espeak_ng_SetParameter(parameter, Int32(value), 0)
+            let status = espeak.espeak_ng_SetParameter!(parameter, Int32(value), 0)
             guard status == ENS_OK else {
                 throw .synthesisFailed(
                     text: request.text, function: "espeak_ng_SetParameter(\(label), \(value))",
@@ -176,7 +177,7 @@ actor EspeakLibrary {
     /// The library's own description of a status code.
     private static func message(_ status: espeak_ng_STATUS) -> String {
         var buffer = [CChar](repeating: 0, count: 512)
-        espeak_ng_GetStatusCodeMessage(status, &buffer, buffer.count)
+        espeak.espeak_ng_GetStatusCodeMessage!(status, &buffer, buffer.count)
         let text = buffer.withUnsafeBufferPointer { pointer in
             pointer.baseAddress.map { String(cString: $0) } ?? ""
         }
@@ -190,7 +191,7 @@ actor EspeakLibrary {
         var buffer: UnsafeMutablePointer<CChar>?
         var size = 0
         guard let stream = open_memstream(&buffer, &size) else { return message(status) }
-        espeak_ng_PrintStatusCodeMessage(status, stream, context)
+        espeak.espeak_ng_PrintStatusCodeMessage!(status, stream, context)
         fclose(stream)
         defer { free(buffer) }
         let text = buffer.map { String(cString: $0) } ?? ""
@@ -201,7 +202,7 @@ actor EspeakLibrary {
     /// The data folder the library settled on.
     private static func dataPath() -> String? {
         var path: UnsafePointer<CChar>?
-        _ = espeak_Info(&path)
+        _ = espeak.espeak_Info!(&path)
         return path.map { String(cString: $0) }
     }
 
@@ -252,4 +253,24 @@ private func collectSamples(
         sink.samples.append(contentsOf: UnsafeBufferPointer(start: wave, count: Int(count)))
     }
     return 0  // 0: continue synthesis
+}
+
+/// libespeak-ng's functions, from the library opened on first use.
+enum EspeakFunctions {
+    static let loaded: Result<routines_espeak_api, SpeechError> = {
+        var api = routines_espeak_api()
+        if let failure = routines_espeak_load(&api) {
+            return .failure(
+                .libraryUnavailable(
+                    dataPath: nil,
+                    reason: "cannot load libespeak-ng.so.1 (\(String(cString: failure))); install it: sudo apt-get install libespeak-ng1"))
+        }
+        return .success(api)
+    }()
+}
+
+/// The library's functions. Reached only after `start()` loaded them (it throws when it cannot).
+private var espeak: routines_espeak_api {
+    guard case .success(let api) = EspeakFunctions.loaded else { preconditionFailure("libespeak-ng used before start()") }
+    return api
 }

@@ -108,7 +108,14 @@ import Testing
     @Test func headphoneModeOffPlaysOnTheSpeakers() throws {
         let daemon = try Self.daemon()
         try daemon.start()
+        // The speech library (and the audio stack it links) is loaded by the first announcement only.
+        let pid = try #require(daemon.process?.processIdentifier)
+        let maps = {
+            String(decoding: FileHandle(forReadingAtPath: "/proc/\(pid)/maps")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        }
+        #expect(!maps().contains("libespeak-ng"), "libespeak-ng is mapped before any announcement")
         let result = try daemon.cli(["say", "Hello there."])
+        #expect(maps().contains("libespeak-ng"))
         #expect(result.status == 0, "\(result.stderr)\n\(daemon.log)")
         #expect(result.stdout.contains("speakers"))
         #expect(!Self.captured(daemon, "speakers").isEmpty)
