@@ -21,7 +21,7 @@ GENERATED = .build/generated
 all: build
 
 build:
-	bash -c 'source scripts/setup.sh && swift build -c release --product routines && swift build -c release --product routines-daemon'
+	bash -c 'source scripts/setup.sh && swift build -c release --static-swift-stdlib --product routines && swift build -c release --static-swift-stdlib --product routines-daemon'
 
 test:
 	bash scripts/test.sh

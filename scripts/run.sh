@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-swift build -c release --product routines && swift build -c release --product routines-daemon
+swift build -c release --static-swift-stdlib --product routines && swift build -c release --static-swift-stdlib --product routines-daemon
 exec .build/release/routines daemon --routines Routines --audio Audio "$@"

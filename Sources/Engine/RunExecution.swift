@@ -172,7 +172,7 @@ extension Engine {
     /// Lead-in (the output's `leadIn` of keep-alive signal, so a waking Bluetooth device does not clip
     /// the start), then the chime, then the speech: one play call at announcement priority.
     private func announce(_ spec: AnnounceSpec, in ticket: RunTicket) async throws {
-        try await announce(spec, text: templates(for: ticket).render(spec.text))
+        try await announce(spec, text: templates(for: ticket, voice: spec.voice).render(spec.text))
     }
 
     func announce(_ spec: AnnounceSpec, text: String) async throws {
@@ -234,10 +234,11 @@ extension Engine {
         }
     }
 
-    func templates(for ticket: RunTicket) -> TemplateRenderer {
+    /// `voice`: the announcement's, for times, dates and weekdays in its language (English otherwise).
+    func templates(for ticket: RunTicket, voice: String = "en") -> TemplateRenderer {
         TemplateRenderer(
             local: env.localTime.localTime(env.wallClock.now()), clock: config.clock, routine: ticket.routine.name,
-            headphoneMode: headphoneMode, eventData: ticket.eventData)
+            headphoneMode: headphoneMode, eventData: ticket.eventData, voice: voice)
     }
 }
 

@@ -2,19 +2,19 @@ import RoutineModel
 
 /// Renders `{time}` `{date}` `{weekday}` `{routine}` `{headphoneMode}` `{event.KEY}` in announcement text.
 ///
-/// English only for now. Unknown placeholders stay as written; a missing `{event.KEY}` renders empty.
+/// `{time}` `{date}` `{weekday}` are spoken in the language of `voice` (an espeak-ng voice name; see
+/// `SpokenDates`), English by default. Unknown placeholders stay as written; a missing `{event.KEY}`
+/// renders empty.
 struct TemplateRenderer: Sendable {
     var local: LocalDateTime
     var clock: ClockStyle
     var routine: String
     var headphoneMode: Bool
     var eventData: [String: String]
+    /// The announcement's voice, which picks the language of times, dates and weekdays.
+    var voice: String = "en"
 
-    static let weekdayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
-    static let monthNames = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-        "November", "December",
-    ]
+    var language: SpokenDates.Language { SpokenDates.language(ofVoice: voice) }
 
     /// The text with every known placeholder replaced.
     func render(_ text: String) -> String {
@@ -37,8 +37,8 @@ struct TemplateRenderer: Sendable {
     func value(for key: String) -> String? {
         switch key {
         case "time": return time
-        case "date": return "\(Self.monthNames[max(0, min(11, local.month - 1))]) \(local.day), \(local.year)"
-        case "weekday": return Self.weekdayNames[local.weekday.rawValue]
+        case "date": return SpokenDates.date(local, language: language)
+        case "weekday": return SpokenDates.weekday(local.weekday, language: language)
         case "routine": return routine
         case "headphoneMode": return headphoneMode ? "on" : "off"
         default:
@@ -47,15 +47,6 @@ struct TemplateRenderer: Sendable {
         }
     }
 
-    /// `07:05` (24h) or `7:05 AM` (12h).
-    var time: String {
-        let minute = local.minute < 10 ? "0\(local.minute)" : "\(local.minute)"
-        switch clock {
-        case .h24:
-            return "\(local.hour < 10 ? "0" : "")\(local.hour):\(minute)"
-        case .h12:
-            let hour12 = local.hour % 12 == 0 ? 12 : local.hour % 12
-            return "\(hour12):\(minute) \(local.hour < 12 ? "AM" : "PM")"
-        }
-    }
+    /// `07:05` (24h) or `7:05 AM` (12h), in the voice's language.
+    var time: String { SpokenDates.time(local, clock: clock, language: language) }
 }

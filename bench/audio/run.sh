@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=bench/out
 mkdir -p "$out"
-swift build -c release --product AudioBench >"$out/audio-build.log" 2>&1 || {
+swift build -c release --static-swift-stdlib --product AudioBench >"$out/audio-build.log" 2>&1 || {
     cat "$out/audio-build.log"
     exit 1
 }
@@ -30,5 +30,5 @@ after = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 print(f"shell loop spawning aplay on a pre-made 2 s burst file: {cpu / n * 1000:.3f} ms CPU per burst ({n} bursts)")
 PY
-swift build -c release --product routines >/dev/null 2>&1 && swift build -c release --product routines-daemon >/dev/null 2>&1
+swift build -c release --static-swift-stdlib --product routines >/dev/null 2>&1 && swift build -c release --static-swift-stdlib --product routines-daemon >/dev/null 2>&1
 /usr/bin/python3 bench/audio/latency.py "$(swift build -c release --show-bin-path)" 10 | tee -a "$out/audio.txt"

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p bench/out
-{ swift build -c release --product routines && swift build -c release --product routines-daemon; } >bench/out/daemon-build.log 2>&1 || {
+{ swift build -c release --static-swift-stdlib --product routines && swift build -c release --static-swift-stdlib --product routines-daemon; } >bench/out/daemon-build.log 2>&1 || {
     cat bench/out/daemon-build.log
     exit 1
 }

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p bench/out
-swift build -c release --product ModelBench >bench/out/model-build.log 2>&1 || {
+swift build -c release --static-swift-stdlib --product ModelBench >bench/out/model-build.log 2>&1 || {
     cat bench/out/model-build.log
     exit 1
 }

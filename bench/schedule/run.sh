@@ -9,7 +9,7 @@ out=bench/out
 mkdir -p "$out"
 
 echo "== building ScheduleBench (release)"
-swift build -c release --product ScheduleBench >"$out/schedule-build.log" 2>&1 || {
+swift build -c release --static-swift-stdlib --product ScheduleBench >"$out/schedule-build.log" 2>&1 || {
     cat "$out/schedule-build.log"
     exit 1
 }

@@ -12,7 +12,7 @@ for tool in espeak-ng aplay; do
 done
 
 echo "== building SpeechBench (release)"
-swift build -c release --product SpeechBench >"$out/speech-build.log" 2>&1 || {
+swift build -c release --static-swift-stdlib --product SpeechBench >"$out/speech-build.log" 2>&1 || {
     cat "$out/speech-build.log"
     exit 1
 }
