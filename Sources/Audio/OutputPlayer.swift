@@ -160,8 +160,16 @@ public final class OutputPlayer: @unchecked Sendable {
                 }
                 var first = true
                 for item in job.items {
-                    let samples = try render(item)
-                    try write(samples, to: device!, first: &first, runStart: job.runStart)
+                    if case .file(let path, let gain) = item {
+                        // Files stream: converted a block ahead of the device, never whole.
+                        let stream = try SoundFileStream(
+                            path: path, output: output, pcm: pcm, rate: rate, channels: channels, gain: gain)
+                        while case let block = try stream.next(maxFrames: rate / 20), !block.isEmpty {
+                            try write(block, to: device!, first: &first, runStart: job.runStart)
+                        }
+                    } else {
+                        try write(try render(item), to: device!, first: &first, runStart: job.runStart)
+                    }
                 }
                 if linger <= 0 {
                     // No linger: the PCM is closed before the caller hears the job is done.
@@ -225,8 +233,10 @@ public final class OutputPlayer: @unchecked Sendable {
         case .silence(let duration):
             return [Int16](repeating: 0, count: Synthesis.frames(duration, rate: rate) * channels)
         case .file(let path, let gain):
-            let decoded = try SoundFile.read(path, output: output, pcm: pcm)
-            return try Converter.convert(decoded, rate: rate, channels: channels, gain: gain)
+            let stream = try SoundFileStream(path: path, output: output, pcm: pcm, rate: rate, channels: channels, gain: gain)
+            var all: [Int16] = []
+            while case let block = try stream.next(maxFrames: rate / 20), !block.isEmpty { all += block }
+            return all
         case .samples(let pcmSamples):
             let floats = pcmSamples.samples.map { Float($0) / 32767 }
             return try Converter.convert(

@@ -27,33 +27,6 @@ enum SoundFile {
 
     /// Files larger than this are refused.
     static let maximumBytes = 50 * 1024 * 1024
-
-    static func read(_ path: String, output: String, pcm: String) throws(AudioError) -> DecodedAudio {
-        func failure(_ message: String) -> AudioError {
-            AudioError(output: output, pcm: pcm, function: "sf_open(\(path))", message: message)
-        }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        if size > maximumBytes {
-            throw failure("the file is \(size / 1_048_576) MB; sound files may be at most 50 MB")
-        }
-        let sndfile: routines_sndfile_api
-        switch library {
-        case .success(let api): sndfile = api
-        case .failure(let reason): throw failure(reason.message)
-        }
-        var info = SF_INFO()
-        guard let file = sndfile.sf_open!(path, Int32(SFM_READ), &info) else {
-            throw failure("cannot decode the file: \(sndfile.sf_strerror!(nil).map { String(cString: $0) } ?? "unknown error")")
-        }
-        defer { _ = sndfile.sf_close!(file) }
-        guard info.channels > 0, info.samplerate > 0, info.frames >= 0 else {
-            throw failure("the file has no audio")
-        }
-        var samples = [Float](repeating: 0, count: Int(info.frames) * Int(info.channels))
-        let read = samples.withUnsafeMutableBufferPointer { sndfile.sf_readf_float!(file, $0.baseAddress, info.frames) }
-        if read < info.frames { samples.removeLast((Int(info.frames) - Int(read)) * Int(info.channels)) }
-        return DecodedAudio(samples: samples, rate: Int(info.samplerate), channels: Int(info.channels))
-    }
 }
 
 /// Converts rate (libsamplerate band-limited sinc, its fastest setting: 97 dB SNR, 80 % bandwidth) and
@@ -85,22 +58,142 @@ enum Converter {
             source = DecodedAudio(samples: out, rate: rate, channels: source.channels)
         }
         let frames = source.samples.count / max(1, source.channels)
-        let scale = Float(pow(10, gain / 20)) * 32767
+        return toInt16(source.samples, frames: frames, from: source.channels, to: channels, scale: Float(pow(10, gain / 20)) * 32767)
+    }
+
+    /// Interleaved floats (`from` channels) → interleaved 16-bit (`to` channels), scaled and clipped:
+    /// mono is copied to every channel, more channels are mixed down to mono, otherwise channels map
+    /// one to one (missing ones repeat the last).
+    static func toInt16(_ samples: [Float], frames: Int, from sourceChannels: Int, to channels: Int, scale: Float) -> [Int16] {
         var result = [Int16](repeating: 0, count: frames * channels)
-        for frame in 0..<frames {
-            for channel in 0..<channels {
-                let value: Float
-                if source.channels == 1 {
-                    value = source.samples[frame]
-                } else if channels == 1 {
-                    value = (0..<source.channels).reduce(Float(0)) { $0 + source.samples[frame * source.channels + $1] }
-                        / Float(source.channels)
-                } else {
-                    value = source.samples[frame * source.channels + min(channel, source.channels - 1)]
+        @inline(__always) func clip(_ value: Float) -> Int16 { Int16(max(-32768, min(32767, (value * scale).rounded()))) }
+        samples.withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { target in
+                for frame in 0..<frames {
+                    if sourceChannels == 1 {
+                        let value = clip(source[frame])
+                        for channel in 0..<channels { target[frame * channels + channel] = value }
+                    } else if channels == 1 {
+                        var sum: Float = 0
+                        for channel in 0..<sourceChannels { sum += source[frame * sourceChannels + channel] }
+                        target[frame] = clip(sum / Float(sourceChannels))
+                    } else {
+                        for channel in 0..<channels {
+                            target[frame * channels + channel] = clip(source[frame * sourceChannels + min(channel, sourceChannels - 1)])
+                        }
+                    }
                 }
-                result[frame * channels + channel] = Int16(max(-32768, min(32767, (value * scale).rounded())))
             }
         }
         return result
+    }
+}
+
+/// A sound file decoded, resampled (libsamplerate, the same sinc converter as `Converter`) and
+/// converted to the output's channel count a block at a time, so playing a file costs a few small
+/// buffers instead of the whole file decoded in memory (a 50 MB file would be hundreds of MB of
+/// floats), and its first block is written as soon as it is converted.
+final class SoundFileStream {
+    private let sndfile: routines_sndfile_api
+    private let file: OpaquePointer
+    private var resampler: OpaquePointer?
+    private let sourceChannels: Int
+    private let ratio: Double
+    private let channels: Int
+    private let scale: Float
+    private var input: [Float]
+    private var inputStart = 0
+    private var inputEnd = 0
+    private var endOfFile = false
+    private var finished = false
+    private var converted: [Float]
+    private let failure: (String, String) -> AudioError
+
+    init(path: String, output: String, pcm: String, rate: Int, channels: Int, gain: Double) throws(AudioError) {
+        failure = { function, message in AudioError(output: output, pcm: pcm, function: "\(function)(\(path))", message: message) }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if size > SoundFile.maximumBytes {
+            throw failure("sf_open", "the file is \(size / 1_048_576) MB; sound files may be at most 50 MB")
+        }
+        switch SoundFile.library {
+        case .success(let api): sndfile = api
+        case .failure(let reason): throw failure("sf_open", reason.message)
+        }
+        var info = SF_INFO()
+        guard let file = sndfile.sf_open!(path, Int32(SFM_READ), &info) else {
+            throw failure("sf_open", "cannot decode the file: \(sndfile.sf_strerror!(nil).map { String(cString: $0) } ?? "unknown error")")
+        }
+        self.file = file
+        guard info.channels > 0, info.samplerate > 0, info.frames >= 0 else {
+            _ = sndfile.sf_close!(file)
+            throw failure("sf_open", "the file has no audio")
+        }
+        sourceChannels = Int(info.channels)
+        ratio = Double(rate) / Double(info.samplerate)
+        self.channels = channels
+        scale = Float(pow(10, gain / 20)) * 32767
+        input = [Float](repeating: 0, count: 4096 * sourceChannels)
+        converted = []
+        if Int(info.samplerate) != rate {
+            var error: Int32 = 0
+            resampler = src_new(Int32(SRC_SINC_FASTEST), Int32(sourceChannels), &error)
+            if resampler == nil {
+                _ = sndfile.sf_close!(file)
+                throw failure("src_new", String(cString: src_strerror(error)))
+            }
+        }
+    }
+
+    deinit {
+        _ = sndfile.sf_close!(file)
+        if let resampler { src_delete(resampler) }
+    }
+
+    /// The next block of interleaved 16-bit frames at the output's rate and channel count (at most
+    /// `maxFrames`); empty once the file is done.
+    func next(maxFrames: Int) throws(AudioError) -> [Int16] {
+        var frames = [Float](repeating: 0, count: maxFrames * sourceChannels)
+        var produced = 0
+        while produced < maxFrames && !finished {
+            if inputStart == inputEnd && !endOfFile {
+                let count = input.withUnsafeMutableBufferPointer {
+                    sndfile.sf_readf_float!(file, $0.baseAddress, sf_count_t($0.count / sourceChannels))
+                }
+                inputStart = 0
+                inputEnd = Int(count)
+                if count <= 0 { endOfFile = true }
+            }
+            guard let resampler else {
+                // Same rate: copy through.
+                let take = min(maxFrames - produced, inputEnd - inputStart)
+                if take == 0 {
+                    finished = endOfFile
+                    continue
+                }
+                frames.replaceSubrange(
+                    produced * sourceChannels..<(produced + take) * sourceChannels,
+                    with: input[inputStart * sourceChannels..<(inputStart + take) * sourceChannels])
+                produced += take
+                inputStart += take
+                continue
+            }
+            var data = SRC_DATA()
+            let status: Int32 = input.withUnsafeBufferPointer { source in
+                frames.withUnsafeMutableBufferPointer { target in
+                    data.data_in = source.baseAddress! + inputStart * sourceChannels
+                    data.input_frames = inputEnd - inputStart
+                    data.data_out = target.baseAddress! + produced * sourceChannels
+                    data.output_frames = maxFrames - produced
+                    data.src_ratio = ratio
+                    data.end_of_input = endOfFile ? 1 : 0
+                    return src_process(resampler, &data)
+                }
+            }
+            guard status == 0 else { throw failure("src_process", String(cString: src_strerror(status))) }
+            inputStart += Int(data.input_frames_used)
+            produced += Int(data.output_frames_gen)
+            if endOfFile && data.output_frames_gen == 0 && data.input_frames_used == 0 { finished = true }
+        }
+        return Converter.toInt16(frames, frames: produced, from: sourceChannels, to: channels, scale: scale)
     }
 }

@@ -2,3 +2,7 @@
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
+
+/// Names the calling thread (as ps, top and /proc/PID/task/TID/comm show it; 15 bytes at most).
+static inline void routines_name_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }

@@ -92,7 +92,7 @@ public enum DaemonRuntime {
         let engine = Engine(
             config: config,
             environment: EngineEnvironment(
-                audio: audio, speech: speech, store: store, wallClock: TimerfdWallClock(), clock: ContinuousClock(),
+                audio: audio, speech: speech, store: store, wallClock: TimerfdWallClock(), clock: TimerfdContinuousClock(),
                 fireCalculator: ScheduleFireCalculator(defaultTimeZone: config.timezone, location: config.location),
                 localTime: ZoneLocalTimeProvider(zone: zone), audioFiles: AudioFolders(folders: paths.audio),
                 log: { entry in
@@ -316,7 +316,7 @@ struct WatchdogService: Service {
         }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: interval)
+                try await TimerfdContinuousClock().sleep(for: interval)
             } catch {
                 return
             }
