@@ -149,7 +149,9 @@ public final class OutputPlayer: @unchecked Sendable {
                         if lastOpenError != nil { onAvailability(output, true, nil) }
                         lastOpenError = nil
                     } catch {
-                        if lastOpenError == nil { onAvailability(output, false, error.description) }
+                        // Every failure is reported (the engine plans its next try from it); the
+                        // error text only the first time, so the log says it once.
+                        onAvailability(output, false, lastOpenError == nil ? error.description : nil)
                         lastOpenError = error.description
                         throw error
                     }

@@ -75,7 +75,7 @@ public enum DaemonRuntime {
         let callbacks = AudioCallbacks(
             written: { output in Task { await engineBox.engine?.audioWritten(output: output) } },
             availability: { output, available, error in
-                if let error { logger.error("\(error); the output counts as inactive until it opens again") }
+                if let error { logger.error("\(error); the output counts as inactive until it opens again (tried again after 1 min, then less often, and at once when its Bluetooth device connects)") }
                 if available { logger.info("output '\(output)' opens again") }
                 Task { await engineBox.engine?.setOutputAvailable(output, available) }
             },

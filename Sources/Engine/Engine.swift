@@ -101,6 +101,9 @@ public actor Engine {
 
     var idle = IdleClocks()
     var idleTimers: [String: IdleTimer] = [:]
+    /// Outputs whose PCM did not open: when the engine tries again (treats them as available, so
+    /// their idle trigger makes the next attempt), and the delay after that.
+    var availabilityRetries: [String: (task: Task<Void, Never>, next: Duration)] = [:]
 
     private nonisolated let serialExecutor: UnownedSerialExecutor
     /// The task executor preference of every task the engine starts (nil: the global pool).
@@ -175,6 +178,8 @@ public actor Engine {
         everyTasks = [:]
         for task in delayedFires.values { task.cancel() }
         delayedFires = [:]
+        for retry in availabilityRetries.values { retry.task.cancel() }
+        availabilityRetries = [:]
         for name in Array(idleTimers.keys) { cancelIdleTimer(name) }
         for id in runs.allQueuedIDs { dropQueuedRun(id) }
         let tasks = Array(runTasks.values)
@@ -313,13 +318,49 @@ public actor Engine {
     }
 
     /// The audio layer reports whether an output's PCM can be opened (a missing PCM is inactive).
+    ///
+    /// An output that does not open is not given up: after `availabilityRetryFirst` (doubling to
+    /// `availabilityRetryMost`) it counts as available again, so its idle trigger makes the next
+    /// attempt (a device that came back, a PCM that appears after its Bluetooth link). Nothing polls:
+    /// one timer per failing output. A Bluetooth reconnect of the output's device retries at once.
     public func setOutputAvailable(_ output: String, _ available: Bool) {
+        if available {
+            availabilityRetries.removeValue(forKey: output)?.task.cancel()
+        } else if availabilityRetries[output] == nil || availabilityRetries[output]!.task.isCancelled {
+            scheduleAvailabilityRetry(output, after: Self.availabilityRetryFirst)
+        }
         guard idle.setAvailable(output, available, at: mono.now) else { return }
         activityChanged(output)
     }
 
+    static let availabilityRetryFirst: Duration = .seconds(60)
+    static let availabilityRetryMost: Duration = .seconds(600)
+
+    private func scheduleAvailabilityRetry(_ output: String, after delay: Duration) {
+        let next = min(delay * 2, Self.availabilityRetryMost)
+        let task = Task(executorPreference: taskExecutor) { [mono] in
+            do { try await mono.sleep(for: delay) } catch { return }
+            await self.retryAvailability(output, next: next)
+        }
+        availabilityRetries[output] = (task, next)
+    }
+
+    private func retryAvailability(_ output: String, next: Duration) {
+        guard !stopping, idle.outputs[output]?.available == false else { return }
+        log(.info, "output \(output): trying it again")
+        // Until the attempt reports back, the next retry is already planned (a failure that is not
+        // reported again keeps the schedule going).
+        scheduleAvailabilityRetry(output, after: next)
+        if idle.setAvailable(output, true, at: mono.now) { activityChanged(output) }
+    }
+
     private func updateActivity(bluetooth address: String, connected: Bool) {
         for output in idle.outputs(withBluetooth: address) {
+            if connected, idle.outputs[output]?.available == false {
+                // A new link: what failed to open before gets a fresh try now.
+                availabilityRetries.removeValue(forKey: output)?.task.cancel()
+                if idle.setAvailable(output, true, at: mono.now) { activityChanged(output) }
+            }
             guard idle.setConnected(output, connected, at: mono.now) else { continue }
             activityChanged(output)
         }

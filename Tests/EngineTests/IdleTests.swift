@@ -80,10 +80,48 @@ func keepAlive(_ output: String, every seconds: Int) -> Routine {
         await h.advance(.seconds(5))  // t = 105
         #expect(await h.plays().map(\.start) == [.seconds(60)])
         await h.engine.setOutputAvailable("speakers", false)
-        await h.advance(.seconds(200))
+        await h.advance(.seconds(50))
         #expect(await h.plays().count == 1)
-        await h.engine.setOutputAvailable("speakers", true)  // t = 305
+        await h.engine.setOutputAvailable("speakers", true)  // t = 155
         await h.advance(.seconds(61))
-        #expect(await h.plays().map(\.start).last == .seconds(365))
+        #expect(await h.plays().map(\.start).last == .seconds(215))
+    }
+
+    /// A PCM that fails to open is tried again (1 min, then doubling up to 10 min, each try being the
+    /// idle trigger's next burst), so one failure never ends keep-alive for good.
+    @Test func anOutputThatDidNotOpenIsTriedAgainWithBackOff() async throws {
+        let h = Harness()
+        await h.start([keepAlive("speakers", every: 60)])
+        await h.advance(.seconds(61))  // the first burst at 60 s
+        await h.audio.setFailing(["speakers"])
+        // The audio layer reports each failed open; here the test reports for it.
+        await h.engine.setOutputAvailable("speakers", false)  // t = 61
+        await h.advance(.seconds(59))
+        #expect(await h.engine.status().outputs.first { $0.name == "speakers" }?.active == false)
+        await h.advance(.seconds(1))  // t = 121: tried again, so active, its idle clock from now
+        #expect(await h.engine.status().outputs.first { $0.name == "speakers" }?.active == true)
+        await h.advance(.seconds(60))  // t = 181: the idle trigger's attempt fails
+        await h.engine.setOutputAvailable("speakers", false)
+        await h.advance(.seconds(119))  // the next try is 2 min after the previous one (t = 241)
+        #expect(await h.engine.status().outputs.first { $0.name == "speakers" }?.active == true)
+        // The device is back: the next attempt plays and the output stays active.
+        await h.audio.setFailing([])
+        await h.engine.setOutputAvailable("speakers", true)
+        await h.advance(.seconds(61))
+        #expect(await h.plays().filter { $0.priority == .keepAlive }.map(\.start).last == .seconds(301))
+    }
+
+    @Test func aBluetoothReconnectRetriesAnOutputThatDidNotOpen() async throws {
+        let h = Harness()
+        await h.start([keepAlive("headphones", every: 300)])
+        await h.engine.deviceConnected(buds)
+        await h.engine.setOutputAvailable("headphones", false)  // e.g. the PCM was not there yet
+        await h.advance(.seconds(10))
+        #expect(await h.engine.status().outputs.first { $0.name == "headphones" }?.active == false)
+        await h.engine.deviceDisconnected(buds)
+        await h.engine.deviceConnected(buds)  // t = 10: a new link, a fresh try at once
+        #expect(await h.engine.status().outputs.first { $0.name == "headphones" }?.active == true)
+        await h.advance(.seconds(301))
+        #expect(await h.plays().map(\.start) == [.seconds(310)])
     }
 }
