@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "Audio",
             dependencies: [
-                "CALSA", "CSndFile", "CSampleRate", "RoutineModel", "Engine",
+                "CALSA", "CSndFile", "CSampleRate", "CLinux", "RoutineModel", "Engine",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The espeak-ng synthesizer, voice list and voice validation.

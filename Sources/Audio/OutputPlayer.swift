@@ -1,3 +1,4 @@
+import CLinux
 import CoreMetrics
 import Engine
 import Foundation
@@ -36,6 +37,8 @@ public final class OutputPlayer: @unchecked Sendable {
     private var held = false
     /// The last keep-alive burst rendered (bursts repeat identically; render once). Player thread only.
     private var burstCache: (spec: KeepAliveSpec, samples: [Int16])?
+    /// When the engine last heard of a write (player thread only).
+    private var lastWriteReport: ContinuousClock.Instant?
     /// Keep-alive bursts started (for status and metrics).
     public private(set) var bursts = 0
     private let burstCounter: Counter
@@ -70,7 +73,10 @@ public final class OutputPlayer: @unchecked Sendable {
             queue.append(Job(items: items, priority: priority, sequence: sequence, runStart: runStart, done: continuation))
             if !started {
                 started = true
-                let thread = Thread { [self] in run() }
+                let thread = Thread { [self] in
+                    routines_name_thread("routines-audio")  // as ps and top show it
+                    run()
+                }
                 thread.name = "routines-audio-\(output)"
                 thread.start()
             }
@@ -161,6 +167,7 @@ public final class OutputPlayer: @unchecked Sendable {
                     burstCounter.increment()
                 }
                 var first = true
+                lastWriteReport = nil
                 for item in job.items {
                     if case .file(let path, let gain) = item {
                         // Files stream: converted a block ahead of the device, never whole.
@@ -173,6 +180,8 @@ public final class OutputPlayer: @unchecked Sendable {
                         try write(try render(item), to: device!, first: &first, runStart: job.runStart)
                     }
                 }
+                // The job's last frames: the idle clock starts from here.
+                onWrite(output)
                 if linger <= 0 {
                     // No linger: the PCM is closed before the caller hears the job is done.
                     device?.drain()
@@ -215,7 +224,14 @@ public final class OutputPlayer: @unchecked Sendable {
                 }
                 onFirstFrame?(output)
             }
-            onWrite(output)
+            // The engine hears of writes at most once a second while a job plays (and once at its end):
+            // it holds the output busy for the whole play call anyway, so per-block reports only cost
+            // a task hop every 50 ms.
+            let now = ContinuousClock.now
+            if lastWriteReport.map({ $0.duration(to: now) >= .seconds(1) }) ?? true {
+                lastWriteReport = now
+                onWrite(output)
+            }
             offset = end
         }
     }
