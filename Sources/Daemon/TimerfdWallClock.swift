@@ -24,10 +24,10 @@ public struct TimerfdWallClock: WallClock {
 }
 
 /// The monotonic clock the engine sleeps on (`every`, `idle`, `wait`, `jitter`): `ContinuousClock`'s
-/// instants (CLOCK_BOOTTIME, so time asleep counts), with each sleep an absolute CLOCK_BOOTTIME
-/// timerfd on a thread of its own. `Task.sleep` is not used for these waits because, in this Swift
-/// runtime on Linux, any pending `Task.sleep` makes libdispatch's manager thread wake every second
-/// (measured: 60 context switches a minute for one 100 s sleep), which an idle daemon must not do.
+/// instants (CLOCK_BOOTTIME, so time asleep counts). All its sleeps share one thread and one
+/// absolute CLOCK_BOOTTIME timerfd armed for the earliest deadline. `Task.sleep` is not used for
+/// these waits because, in this Swift runtime on Linux, a pending `Task.sleep` keeps libdispatch's
+/// manager thread waking every second, which an idle daemon must not do.
 public struct TimerfdContinuousClock: Clock {
     public typealias Instant = ContinuousClock.Instant
     public init() {}
@@ -36,14 +36,113 @@ public struct TimerfdContinuousClock: Clock {
     public var minimumResolution: Duration { .nanoseconds(1) }
 
     public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
-        // The deadline as an absolute CLOCK_BOOTTIME reading: now on that clock plus what is left.
-        var value = timespec()
-        clock_gettime(CLOCK_BOOTTIME, &value)
+        // The deadline as nanoseconds on CLOCK_BOOTTIME: now on that clock plus what is left.
         let left = max(.zero, ContinuousClock.now.duration(to: deadline))
-        let nanoseconds = Int64(value.tv_nsec) + left.components.attoseconds / 1_000_000_000
-        value.tv_sec += Int(left.components.seconds) + Int(nanoseconds / 1_000_000_000)
-        value.tv_nsec = max(1, Int(nanoseconds % 1_000_000_000))
-        _ = try await TimerfdSleep.sleep(clock: CLOCK_BOOTTIME, until: value, cancelOnSet: false)
+        let due = TimerThread.bootNanoseconds() + left.components.seconds * 1_000_000_000
+            + left.components.attoseconds / 1_000_000_000
+        try await TimerThread.shared.sleep(until: due)
+    }
+}
+
+/// One thread that wakes sleepers at their CLOCK_BOOTTIME deadlines: a timerfd armed for the
+/// earliest, an eventfd to re-arm when an earlier one arrives. Sleeps cost no thread of their own.
+final class TimerThread: @unchecked Sendable {
+    // @unchecked: `sleepers`, `nextID` and `cancelledEarly` are guarded by `lock`.
+    static let shared = TimerThread()
+
+    private struct Sleeper {
+        var due: Int64
+        var id: Int
+        var continuation: CheckedContinuation<Void, Error>
+    }
+
+    private let lock = NSLock()
+    private var sleepers: [Sleeper] = []  // sorted by `due`
+    private var nextID = 0
+    private var cancelledEarly: Set<Int> = []
+    private let timer: Int32
+    private let wake: Int32
+
+    private init() {
+        timer = timerfd_create(CLOCK_BOOTTIME, Int32(TFD_CLOEXEC))
+        wake = eventfd(0, Int32(EFD_CLOEXEC))
+        precondition(timer >= 0 && wake >= 0, "timerfd_create/eventfd: \(String(cString: strerror(errno)))")
+        let thread = Thread { [self] in
+            routines_name_thread("routines-timer")
+            loop()
+        }
+        thread.stackSize = 256 * 1024
+        thread.start()
+    }
+
+    static func bootNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    private func newID() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        nextID += 1
+        return nextID
+    }
+
+    func sleep(until due: Int64) async throws {
+        let id = newID()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                lock.lock()
+                if cancelledEarly.remove(id) != nil {
+                    lock.unlock()
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                let index = sleepers.firstIndex { $0.due > due } ?? sleepers.endIndex
+                sleepers.insert(Sleeper(due: due, id: id, continuation: continuation), at: index)
+                lock.unlock()
+                if index == 0 { poke() }
+            }
+        } onCancel: {
+            lock.lock()
+            if let index = sleepers.firstIndex(where: { $0.id == id }) {
+                let sleeper = sleepers.remove(at: index)
+                lock.unlock()
+                sleeper.continuation.resume(throwing: CancellationError())
+            } else {
+                cancelledEarly.insert(id)
+                lock.unlock()
+            }
+        }
+    }
+
+    private func poke() {
+        var one: UInt64 = 1
+        _ = write(wake, &one, 8)
+    }
+
+    private func loop() {
+        var fds = [pollfd(fd: timer, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        while true {
+            if poll(&fds, 2, -1) < 0 && errno != EINTR { return }
+            var drained: UInt64 = 0
+            if fds[0].revents != 0 { _ = read(timer, &drained, 8) }
+            if fds[1].revents != 0 { _ = read(wake, &drained, 8) }
+            let now = Self.bootNanoseconds()
+            lock.lock()
+            let dueCount = sleepers.firstIndex { $0.due > now } ?? sleepers.endIndex
+            let due = Array(sleepers[..<dueCount])
+            sleepers.removeFirst(dueCount)
+            // Arm for the earliest left (0: disarmed).
+            var spec = itimerspec()
+            if let first = sleepers.first {
+                spec.it_value.tv_sec = Int(first.due / 1_000_000_000)
+                spec.it_value.tv_nsec = max(1, Int(first.due % 1_000_000_000))
+            }
+            timerfd_settime(timer, Int32(TFD_TIMER_ABSTIME), &spec, nil)
+            lock.unlock()
+            for sleeper in due { sleeper.continuation.resume() }
+        }
     }
 }
 

@@ -29,8 +29,8 @@ import Testing
         await #expect(throws: CancellationError.self) { _ = try await wall.value }
     }
 
-    /// While a sleep is pending nothing else in the process wakes: the thread that waits is the
-    /// only one, and it blocks in poll.
+    /// While a sleep is pending, the timer thread (one for all sleeps) blocks in poll until the
+    /// deadline: no periodic wake-ups.
     @Test func aPendingSleepCausesNoPeriodicWakeUps() async throws {
         let sleeping = Task { try await TimerfdContinuousClock().sleep(for: .seconds(3600)) }
         defer { sleeping.cancel() }
@@ -44,6 +44,8 @@ import Testing
             if waiter == nil { try await Task.sleep(for: .milliseconds(5)) }
         }
         let id = try #require(waiter)
+        // The shared timer thread re-arms once for the new deadline; let it settle first.
+        try await Task.sleep(for: .milliseconds(200))
         func switches() -> Int {
             let status = String(
                 decoding: FileHandle(forReadingAtPath: "/proc/self/task/\(id)/status")?.readDataToEndOfFile() ?? Data(),
