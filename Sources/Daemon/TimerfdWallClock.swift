@@ -45,7 +45,8 @@ public struct TimerfdContinuousClock: Clock {
 }
 
 /// One thread that wakes sleepers at their CLOCK_BOOTTIME deadlines: a timerfd armed for the
-/// earliest, an eventfd to re-arm when an earlier one arrives. Sleeps cost no thread of their own.
+/// earliest (re-armed by whoever adds an earlier one). Sleeps cost no thread of their own, and the
+/// thread wakes only when a deadline is due.
 final class TimerThread: @unchecked Sendable {
     // @unchecked: `sleepers`, `nextID` and `cancelledEarly` are guarded by `lock`.
     static let shared = TimerThread()
@@ -61,12 +62,10 @@ final class TimerThread: @unchecked Sendable {
     private var nextID = 0
     private var cancelledEarly: Set<Int> = []
     private let timer: Int32
-    private let wake: Int32
 
     private init() {
         timer = timerfd_create(CLOCK_BOOTTIME, Int32(TFD_CLOEXEC))
-        wake = eventfd(0, Int32(EFD_CLOEXEC))
-        precondition(timer >= 0 && wake >= 0, "timerfd_create/eventfd: \(String(cString: strerror(errno)))")
+        precondition(timer >= 0, "timerfd_create: \(String(cString: strerror(errno)))")
         let thread = Thread { [self] in
             routines_name_thread("routines-timer")
             loop()
@@ -100,8 +99,10 @@ final class TimerThread: @unchecked Sendable {
                 }
                 let index = sleepers.firstIndex { $0.due > due } ?? sleepers.endIndex
                 sleepers.insert(Sleeper(due: due, id: id, continuation: continuation), at: index)
+                // A new earliest deadline: re-arm from here (timerfd_settime is thread-safe), so the
+                // timer thread wakes only when it is due.
+                if index == 0 { arm(due) }
                 lock.unlock()
-                if index == 0 { poke() }
             }
         } onCancel: {
             lock.lock()
@@ -116,30 +117,28 @@ final class TimerThread: @unchecked Sendable {
         }
     }
 
-    private func poke() {
-        var one: UInt64 = 1
-        _ = write(wake, &one, 8)
+    /// Arms the timer for `due` (0: disarms). Called with `lock` held.
+    private func arm(_ due: Int64) {
+        var spec = itimerspec()
+        if due > 0 {
+            spec.it_value.tv_sec = Int(due / 1_000_000_000)
+            spec.it_value.tv_nsec = max(1, Int(due % 1_000_000_000))
+        }
+        timerfd_settime(timer, Int32(TFD_TIMER_ABSTIME), &spec, nil)
     }
 
     private func loop() {
-        var fds = [pollfd(fd: timer, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        var fds = pollfd(fd: timer, events: Int16(POLLIN), revents: 0)
         while true {
-            if poll(&fds, 2, -1) < 0 && errno != EINTR { return }
+            if poll(&fds, 1, -1) < 0 && errno != EINTR { return }
             var drained: UInt64 = 0
-            if fds[0].revents != 0 { _ = read(timer, &drained, 8) }
-            if fds[1].revents != 0 { _ = read(wake, &drained, 8) }
+            if fds.revents != 0 { _ = read(timer, &drained, 8) }
             let now = Self.bootNanoseconds()
             lock.lock()
             let dueCount = sleepers.firstIndex { $0.due > now } ?? sleepers.endIndex
             let due = Array(sleepers[..<dueCount])
             sleepers.removeFirst(dueCount)
-            // Arm for the earliest left (0: disarmed).
-            var spec = itimerspec()
-            if let first = sleepers.first {
-                spec.it_value.tv_sec = Int(first.due / 1_000_000_000)
-                spec.it_value.tv_nsec = max(1, Int(first.due % 1_000_000_000))
-            }
-            timerfd_settime(timer, Int32(TFD_TIMER_ABSTIME), &spec, nil)
+            arm(sleepers.first?.due ?? 0)
             lock.unlock()
             for sleeper in due { sleeper.continuation.resume() }
         }
