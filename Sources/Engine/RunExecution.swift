@@ -85,7 +85,10 @@ extension Engine {
         lastRuns[name] = startedAt
         runStarts[ticket.id] = startedAt
         var record = RunRecord(routine: name, trigger: ticket.trigger, startedAt: startedAt, outcome: "running")
-        do { record.id = try await env.store.saveRun(record) } catch { log(.error, "state store: history: \(error)") }
+        // The "running" row is written while the first action starts, not before it (a SQLite write
+        // is a good part of a millisecond, on the way from a trigger to the first audio frame).
+        let store = env.store
+        let inserted = Task(executorPreference: taskExecutor) { [record] in try await store.saveRun(record) }
         log(.info, "routine \(name): started (\(ticket.trigger))")
         var outcome = RunOutcome.success
         var failure: String?
@@ -116,6 +119,7 @@ extension Engine {
             record.steps.append(step)
             if outcome != .success { break }
         }
+        do { record.id = try await inserted.value } catch { log(.error, "state store: history: \(error)") }
         record.endedAt = env.wallClock.now()
         record.outcome = outcome.rawValue
         record.error = failure ?? (outcome == .interrupted ? "interrupted" : nil)
