@@ -64,8 +64,10 @@ try:
     groups = {}
     for tid, (name, after) in t1.items():
         before = t0.get(tid, (name, 0))[1]
-        if "qos" in name:
-            key = "libdispatch (its 1 s workqueue monitor, manager and workers)"
+        if "overcommit" in name:
+            key = "libdispatch manager thread (its workqueue monitor timer, ~1 s)"
+        elif "qos" in name:
+            key = "libdispatch worker threads (run the engine's Swift tasks)"
         elif name.startswith("routines-timer"):
             key = "routines-timer (the idle timer)"
         elif name.startswith("routines-audio"):
