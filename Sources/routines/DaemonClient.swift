@@ -71,9 +71,16 @@ struct DaemonClient {
         return try parse(response)
     }
 
+    /// Where `routines service install --system` makes the daemon listen.
+    static let systemSocket = "/run/routines/routines.sock"
+
     private func unreachable(_ code: Int32) -> CLIError {
-        CLIError(
-            "cannot reach the daemon at \(socketPath): \(String(cString: strerror(code))) (is 'routines daemon' running?)")
+        var hint = "is 'routines daemon' running?"
+        if socketPath != Self.systemSocket && access(Self.systemSocket, F_OK) == 0 {
+            // A system service runs: say how to reach it rather than "is it running?".
+            hint = "a system service listens on \(Self.systemSocket): add --socket \(Self.systemSocket) (as root or the routines user)"
+        }
+        return CLIError("cannot reach the daemon at \(socketPath): \(String(cString: strerror(code))) (\(hint))")
     }
 
     private func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(CLIError) {
