@@ -24,8 +24,22 @@ struct RoutinesDaemon: AsyncParsableCommand {
     @Option(name: .customLong("check-voices"), help: .hidden)
     var checkVoices: [String] = []
 
+    /// ArgumentParser's `main`, after installing the daemon's global executor (before any task).
+    static func main() async {
+        GlobalExecutor.install()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     func run() async throws {
-        CodeMappings.adviseRandomAccess()
         if !checkVoices.isEmpty {
             // `routines validate` asks here: the voices are checked against espeak-ng's own list.
             let speech = EspeakSynthesizer()

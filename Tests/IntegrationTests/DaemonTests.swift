@@ -36,6 +36,22 @@ import Testing
         #expect(steps.first?["kind"] as? String == "wait")
     }
 
+    /// Global Swift jobs run on the daemon's own pool, not on libdispatch's workers (whose first
+    /// worker starts a monitor that wakes the process every second for good).
+    @Test func tasksRunOnTheDaemonsPoolNotOnLibdispatchWorkers() throws {
+        let daemon = try DaemonProcess(routines: ["quick.json": Self.waitOne])
+        try daemon.start()
+        for _ in 0..<5 { #expect(try daemon.cli(["trigger", "quick", "--wait"]).status == 0) }
+        #expect(try daemon.cli(["status"]).status == 0)
+        let pid = try #require(daemon.process?.processIdentifier)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []).map { id in
+            String(decoding: FileHandle(forReadingAtPath: "/proc/\(pid)/task/\(id)/comm")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(names.contains("routines-pool"), "\(names)")
+        #expect(!names.contains { $0.hasSuffix("default-qos") }, "libdispatch workers: \(names)")
+    }
+
     @Test func unknownRoutineIsAClearError() throws {
         let daemon = try DaemonProcess(routines: ["quick.json": Self.waitOne])
         try daemon.start()
