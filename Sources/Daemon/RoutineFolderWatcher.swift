@@ -31,6 +31,7 @@ public final class RoutineFolderWatcher: Sendable {
         wake = eventfd(0, Int32(EFD_CLOEXEC))
         (changes, continuation) = AsyncStream.makeStream(of: String?.self)
         let thread = Thread { [inotify, wake, continuation] in
+            routines_name_thread("routines-watch")
             RoutineFolderWatcher.loop(inotify: inotify, wake: wake, continuation: continuation)
         }
         thread.name = "routines-inotify"

@@ -26,6 +26,7 @@ public final class BlueZWatcher: Sendable {
         (events, continuation) = AsyncStream.makeStream(of: DeviceEvent.self)
         wake = eventfd(0, Int32(EFD_CLOEXEC))
         let thread = Thread { [continuation, wake] in
+            routines_name_thread("routines-bluez")
             BlueZLoop(address: address, wake: wake, emit: { continuation.yield($0) }).run()
             continuation.finish()
         }
@@ -84,8 +85,48 @@ final class BlueZLoop {
                 unavailableSaid = reason
                 emit(.unavailable(reason))
             }
-            if waitForWake(seconds: backoff) { return }
+            if waitForBus(seconds: backoff) { return }
             backoff = min(30, backoff * 2)
+        }
+    }
+
+    /// The bus socket's path: the system bus's (or DBUS_SYSTEM_BUS_ADDRESS's), or the test address's
+    /// `unix:path=`; nil for other kinds of address.
+    var socketPath: String? {
+        let text = address ?? ProcessInfo.processInfo.environment["DBUS_SYSTEM_BUS_ADDRESS"]
+            ?? "unix:path=/run/dbus/system_bus_socket"
+        guard let range = text.range(of: "unix:path=") else { return nil }
+        return String(text[range.upperBound...].prefix { $0 != "," && $0 != ";" })
+    }
+
+    /// Waits before the next connection attempt; true when asked to stop. While the bus socket does
+    /// not exist, waits for it to appear (inotify on its folder) instead of waking on a timer, so a
+    /// machine without D-Bus costs no wake-ups; otherwise waits `seconds`.
+    func waitForBus(seconds: Double) -> Bool {
+        guard let path = socketPath, access(path, F_OK) != 0 else { return waitForWake(seconds: seconds) }
+        let folder = (path as NSString).deletingLastPathComponent
+        let watch = inotify_init1(Int32(IN_CLOEXEC))
+        guard watch >= 0 else { return waitForWake(seconds: seconds) }
+        defer { close(watch) }
+        guard inotify_add_watch(watch, folder, UInt32(IN_CREATE | IN_MOVED_TO)) >= 0 else {
+            return waitForWake(seconds: seconds)  // no folder to watch: try again later
+        }
+        // It may have appeared between the failed attempt and the watch.
+        if access(path, F_OK) == 0 { return false }
+        var fds = [pollfd(fd: wake, events: Int16(POLLIN), revents: 0), pollfd(fd: watch, events: Int16(POLLIN), revents: 0)]
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if poll(&fds, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                return waitForWake(seconds: seconds)
+            }
+            if fds[0].revents != 0 { return true }
+            let count = buffer.withUnsafeMutableBytes { read(watch, $0.baseAddress, $0.count) }
+            if count <= 0 { continue }
+            if access(path, F_OK) == 0 {
+                // The bus creates its socket, then listens: give it a moment before connecting.
+                return waitForWake(seconds: 0.1)
+            }
         }
     }
 
