@@ -29,8 +29,10 @@ public final class GlobalExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    /// Makes this pool the global executor. Call first thing in `main`.
+    /// Makes this pool the global executor. Call first thing in `main`. `ROUTINES_DISPATCH_EXECUTOR=1`
+    /// keeps Swift's default (libdispatch), for comparisons.
     public static func install() {
+        if ProcessInfo.processInfo.environment["ROUTINES_DISPATCH_EXECUTOR"] == "1" { return }
         _ = shared
         routines_install_global_hook(unsafeBitCast(hook, to: UnsafeMutableRawPointer.self))
     }
