@@ -39,8 +39,6 @@ public final class OutputPlayer: @unchecked Sendable {
     private var burstCache: (spec: KeepAliveSpec, samples: [Int16])?
     /// When the engine last heard of a write (player thread only).
     private var lastWriteReport: ContinuousClock.Instant?
-    /// Keep-alive bursts started (for status and metrics).
-    public private(set) var bursts = 0
     private let burstCounter: Counter
     private let errorCounter: Counter
     /// Trigger (run start) to the first frame of the run's first audio job.
@@ -162,10 +160,7 @@ public final class OutputPlayer: @unchecked Sendable {
                         throw error
                     }
                 }
-                if job.priority == .keepAlive {
-                    bursts += 1
-                    burstCounter.increment()
-                }
+                if job.priority == .keepAlive { burstCounter.increment() }
                 var first = true
                 lastWriteReport = nil
                 for item in job.items {

@@ -19,12 +19,11 @@ public final class GlobalExecutor: TaskExecutor, @unchecked Sendable {
     private var head = 0
 
     private init(threads: Int) {
-        for index in 0..<threads {
+        for _ in 0..<threads {
             let thread = Thread { [self] in
                 routines_name_thread("routines-pool")
                 work()
             }
-            thread.name = "routines-pool-\(index)"
             thread.start()
         }
     }

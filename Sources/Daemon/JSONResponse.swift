@@ -29,9 +29,8 @@ enum JSONResponse {
         case let integer as Int32: out += String(integer)
         case let integer as UInt64: out += String(integer)
         case let double as Double: out += number(double)
+        // (Any dictionary with String keys, [String: String] included, casts to [String: Any?].)
         case let dictionary as [String: Any?]: writeObject(dictionary.map { ($0.key, $0.value) }, into: &out)
-        case let dictionary as [String: Any]: writeObject(dictionary.map { ($0.key, $0.value) }, into: &out)
-        case let dictionary as [String: String]: writeObject(dictionary.map { ($0.key, $0.value) }, into: &out)
         case let array as [Any?]:
             out += "["
             for (index, element) in array.enumerated() {

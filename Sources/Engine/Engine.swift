@@ -101,9 +101,9 @@ public actor Engine {
 
     var idle = IdleClocks()
     var idleTimers: [String: IdleTimer] = [:]
-    /// Outputs whose PCM did not open: when the engine tries again (treats them as available, so
-    /// their idle trigger makes the next attempt), and the delay after that.
-    var availabilityRetries: [String: (task: Task<Void, Never>, next: Duration)] = [:]
+    /// Outputs whose PCM did not open: the timer after which the engine tries again (treats them as
+    /// available, so their idle trigger makes the next attempt).
+    var availabilityRetries: [String: Task<Void, Never>] = [:]
 
     private nonisolated let serialExecutor: UnownedSerialExecutor
     /// The task executor preference of every task the engine starts (nil: the global pool).
@@ -178,7 +178,7 @@ public actor Engine {
         everyTasks = [:]
         for task in delayedFires.values { task.cancel() }
         delayedFires = [:]
-        for retry in availabilityRetries.values { retry.task.cancel() }
+        for retry in availabilityRetries.values { retry.cancel() }
         availabilityRetries = [:]
         for name in Array(idleTimers.keys) { cancelIdleTimer(name) }
         for id in runs.allQueuedIDs { dropQueuedRun(id) }
@@ -325,8 +325,8 @@ public actor Engine {
     /// one timer per failing output. A Bluetooth reconnect of the output's device retries at once.
     public func setOutputAvailable(_ output: String, _ available: Bool) {
         if available {
-            availabilityRetries.removeValue(forKey: output)?.task.cancel()
-        } else if availabilityRetries[output] == nil || availabilityRetries[output]!.task.isCancelled {
+            availabilityRetries.removeValue(forKey: output)?.cancel()
+        } else if availabilityRetries[output] == nil {
             scheduleAvailabilityRetry(output, after: Self.availabilityRetryFirst)
         }
         guard idle.setAvailable(output, available, at: mono.now) else { return }
@@ -342,7 +342,7 @@ public actor Engine {
             do { try await mono.sleep(for: delay) } catch { return }
             await self.retryAvailability(output, next: next)
         }
-        availabilityRetries[output] = (task, next)
+        availabilityRetries[output] = task
     }
 
     private func retryAvailability(_ output: String, next: Duration) {
@@ -358,7 +358,7 @@ public actor Engine {
         for output in idle.outputs(withBluetooth: address) {
             if connected, idle.outputs[output]?.available == false {
                 // A new link: what failed to open before gets a fresh try now.
-                availabilityRetries.removeValue(forKey: output)?.task.cancel()
+                availabilityRetries.removeValue(forKey: output)?.cancel()
                 if idle.setAvailable(output, true, at: mono.now) { activityChanged(output) }
             }
             guard idle.setConnected(output, connected, at: mono.now) else { continue }

@@ -138,9 +138,8 @@ extension Routines {
                 let value = String(pair.dropFirst(key.count + 1))
                 return jsonString(key) + ":" + jsonString(value)
             }
-            let reply = try call(
+            _ = try call(
                 options.client, "POST", "/events/\(urlEncode(name))", body: Array(("{" + members.joined(separator: ",") + "}").utf8))
-            _ = reply
             print("raised \(name)")
         }
     }
