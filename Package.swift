@@ -99,12 +99,14 @@ let package = Package(
         .testTarget(name: "RoutineModelTests", dependencies: ["RoutineModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio", "Engine", "RoutineModel"]),
+        // Test support: Goertzel, levels and steps of captured samples (used by two test targets).
+        .target(name: "SignalMeasure", path: "Tests/SignalMeasure"),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Engine", "RoutineModel", "SignalMeasure"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Engine", "RoutineModel"]),
         // Test support: BlueZ on a private D-Bus through python-dbusmock (used by two test targets).
         .target(name: "BlueZMock", path: "Tests/BlueZMock"),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Engine", "BlueZMock"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "RoutineModel"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel", "BlueZMock"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel", "BlueZMock", "SignalMeasure"]),
     ]
 )

@@ -2,6 +2,7 @@
 import Engine
 import Foundation
 import RoutineModel
+import SignalMeasure
 import Testing
 
 /// Playback through real ALSA (libasound) into the `file` plugin; the captured samples are checked.
