@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
         // Test support: Goertzel, levels and steps of captured samples (used by two test targets).
         .target(name: "SignalMeasure", path: "Tests/SignalMeasure"),
-        .testTarget(name: "AudioTests", dependencies: ["Audio", "Engine", "RoutineModel", "SignalMeasure"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Engine", "RoutineModel", "SignalMeasure", "Speech"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Engine", "RoutineModel"]),
         // Test support: BlueZ on a private D-Bus through python-dbusmock (used by two test targets).
         .target(name: "BlueZMock", path: "Tests/BlueZMock"),

@@ -171,6 +171,8 @@ public final class OutputPlayer: @unchecked Sendable {
                         while case let block = try stream.next(maxFrames: rate / 20), !block.isEmpty {
                             try write(block, to: device!, first: &first, runStart: job.runStart)
                         }
+                    } else if case .speech(let speech) = item {
+                        try play(speech, to: device!, first: &first, runStart: job.runStart)
                     } else {
                         try write(try render(item), to: device!, first: &first, runStart: job.runStart)
                     }
@@ -185,6 +187,7 @@ public final class OutputPlayer: @unchecked Sendable {
                 }
                 job.done.resume()
             } catch {
+                for case .speech(let speech) in job.items { speech.cancel() }
                 if let failure = error as? AudioError, failure.function.hasPrefix("snd_") { errorCounter.increment() }
                 device?.close()
                 device = nil
@@ -231,6 +234,28 @@ public final class OutputPlayer: @unchecked Sendable {
         }
     }
 
+    /// Speech while it is synthesized: each chunk is converted (one resampler for the whole stream,
+    /// so the joins add no seam) and written as soon as it arrives; the player thread waits for the
+    /// next chunk in between.
+    private func play(
+        _ speech: SpeechStream, to device: PCMDevice, first: inout Bool, runStart: ContinuousClock.Instant?
+    ) throws {
+        var converter: StreamConverter?
+        while let chunk = try speech.next() {
+            if let current = converter, !current.accepts(chunk) {
+                try write(try current.finish(), to: device, first: &first, runStart: runStart)
+                converter = nil
+            }
+            if converter == nil {
+                converter = try StreamConverter(
+                    sourceRate: chunk.sampleRate, sourceChannels: chunk.channels, rate: rate, channels: channels,
+                    output: output, pcm: pcm)
+            }
+            try write(try converter!.convert(chunk.samples), to: device, first: &first, runStart: runStart)
+        }
+        if let converter { try write(try converter.finish(), to: device, first: &first, runStart: runStart) }
+    }
+
     /// Renders one item to interleaved Int16 at the output's rate and channel count.
     func render(_ item: AudioItem) throws(AudioError) -> [Int16] {
         switch item {
@@ -250,6 +275,16 @@ public final class OutputPlayer: @unchecked Sendable {
             var all: [Int16] = []
             while case let block = try stream.next(maxFrames: rate / 20), !block.isEmpty { all += block }
             return all
+        case .speech(let speech):
+            // Whole, for callers that render items ahead (the player streams it instead).
+            do {
+                guard let whole = try speech.collect() else { return [] }
+                return try render(.samples(whole))
+            } catch let error as AudioError {
+                throw error
+            } catch {
+                throw AudioError(output: output, pcm: pcm, function: "speech", message: "\(error)")
+            }
         case .samples(let pcmSamples):
             let floats = pcmSamples.samples.map { Float($0) / 32767 }
             return try Converter.convert(

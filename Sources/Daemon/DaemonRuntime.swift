@@ -112,7 +112,7 @@ public enum DaemonRuntime {
             folder: paths.routines, config: config, engine: engine, logger: logger,
             extraChecks: { routine, file in
                 let namesVoice = routine.actions.contains {
-                    if case .announce(let spec) = $0.kind { return spec.voice != "en" }
+                    if case .announce(let spec) = $0.kind { return !spec.voice.isEmpty }
                     return false
                 }
                 return namesVoice ? await speech.voiceDiagnostics(for: routine, file: file) : []

@@ -285,7 +285,7 @@ public struct EngineAPI: ControlAPIHandler {
             return .error(400, "unknown output '\(output)'; outputs: \(config.outputs.keys.sorted().joined(separator: ", "))")
         }
         do {
-            try await engine.say(text, output: output, voice: strings["voice"] ?? "en")
+            try await engine.say(text, output: output, voice: strings["voice"] ?? "")
             let on = await engine.isHeadphoneModeOn()
             return json(200, ["output": output ?? (on ? config.headphoneOutput : config.defaultOutput)])
         } catch {

@@ -275,7 +275,7 @@ public actor Engine {
 
     /// Speaks `text` once (`routines say`): routed like an announcement without `output`, with the
     /// output's lead-in, no chime; placeholders are not expanded.
-    public func say(_ text: String, output: String? = nil, voice: String = "en", rate: Int = 175) async throws {
+    public func say(_ text: String, output: String? = nil, voice: String = "", rate: Int = 175) async throws {
         try await announce(AnnounceSpec(text: text, voice: voice, rate: rate, chime: .none, output: output), text: text)
     }
 

@@ -12,6 +12,8 @@ public enum AudioItem: Sendable, Equatable {
     case silence(Duration)
     /// Already-synthesized mono 16-bit samples (speech).
     case samples(PCMSamples)
+    /// Speech still being synthesized: played chunk by chunk as the synthesizer delivers them.
+    case speech(SpeechStream)
 }
 
 /// Mono or interleaved 16-bit PCM with its format.
@@ -46,7 +48,19 @@ public protocol AudioOutput: Sendable {
 
 /// Synthesizes speech.
 public protocol SpeechSynthesizer: Sendable {
+    /// The whole utterance, once it is synthesized.
     func synthesize(_ text: String, voice: String, rate: Int) async throws -> PCMSamples
+    /// Starts speaking `text` and returns at once: the stream fills while the synthesis runs, so the
+    /// first words can play before the last are made. Errors before the first chunk may be thrown
+    /// here or end the stream; a fallback to another engine is noted on the stream.
+    func stream(_ text: String, voice: String, rate: Int) async throws -> SpeechStream
+}
+
+extension SpeechSynthesizer {
+    /// For synthesizers that cannot stream: the whole utterance as one chunk.
+    public func stream(_ text: String, voice: String, rate: Int) async throws -> SpeechStream {
+        .finished(try await synthesize(text, voice: voice, rate: rate))
+    }
 }
 
 /// Where the wall clock comes from; the real one arms a `CLOCK_REALTIME` timerfd with
@@ -100,12 +114,18 @@ public struct RunStep: Sendable, Equatable, Codable {
     public var startedAt: Date
     public var endedAt: Date?
     public var error: String?
-    public init(index: Int, kind: String, startedAt: Date, endedAt: Date? = nil, error: String? = nil) {
+    /// What went differently without failing the step (an announcement spoken by espeak-ng because
+    /// its engine did not answer, and why).
+    public var note: String?
+    public init(
+        index: Int, kind: String, startedAt: Date, endedAt: Date? = nil, error: String? = nil, note: String? = nil
+    ) {
         self.index = index
         self.kind = kind
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.error = error
+        self.note = note
     }
 }
 

@@ -99,7 +99,7 @@ extension Engine {
             }
             var step = RunStep(index: index, kind: action.kind.label, startedAt: env.wallClock.now())
             do {
-                try await perform(action.kind, in: ticket)
+                step.note = try await perform(action.kind, in: ticket)
             } catch {
                 if Task.isCancelled || error is CancellationError {
                     step.error = "interrupted"
@@ -146,7 +146,8 @@ extension Engine {
 
     // MARK: Actions
 
-    private func perform(_ kind: ActionKind, in ticket: RunTicket) async throws {
+    /// Runs one action; returns a note for the history when it went differently without failing.
+    private func perform(_ kind: ActionKind, in ticket: RunTicket) async throws -> String? {
         switch kind {
         case .play(let spec):
             let path = try env.audioFiles.resolve(spec.file)
@@ -158,7 +159,7 @@ extension Engine {
         case .silence(let duration, let output):
             try await play([.silence(duration)], explicit: output, priority: .normal)
         case .announce(let spec):
-            try await announce(spec, in: ticket)
+            return try await announce(spec, in: ticket)
         case .headphoneMode(let change):
             try await setHeadphoneMode(change)
         case .volume(let output, let level):
@@ -171,24 +172,36 @@ extension Engine {
         case .run(let target):
             try await runNested(target, from: ticket)
         }
+        return nil
     }
 
     /// Lead-in (the output's `leadIn` of keep-alive signal, so a waking Bluetooth device does not clip
-    /// the start), then the chime, then the speech: one play call at announcement priority.
-    private func announce(_ spec: AnnounceSpec, in ticket: RunTicket) async throws {
+    /// the start), then the chime, then the speech as it is synthesized: one play call at
+    /// announcement priority. Returns why another engine spoke, when one did.
+    private func announce(_ spec: AnnounceSpec, in ticket: RunTicket) async throws -> String? {
         try await announce(spec, text: templates(for: ticket, voice: spec.voice).render(spec.text))
     }
 
-    func announce(_ spec: AnnounceSpec, text: String) async throws {
+    @discardableResult
+    func announce(_ spec: AnnounceSpec, text: String) async throws -> String? {
         let output = router.output(explicit: spec.output, headphoneMode: headphoneMode)
-        let speech = try await env.speech.synthesize(text, voice: spec.voice, rate: spec.rate)
+        let speech = try await env.speech.stream(text, voice: spec.voice, rate: spec.rate)
+        // A playback that fails or is cancelled stops the synthesis too.
+        var played = false
+        defer { if !played { speech.cancel() } }
         var items: [AudioItem] = []
         if let lead = router.leadIn(of: output) {
             items.append(.keepAlive(KeepAliveSpec(duration: lead, fade: min(.milliseconds(50), lead / 4))))
         }
         if case .file(let chime) = spec.chime { items.append(.file(path: try env.audioFiles.resolve(chime), gain: 0)) }
-        items.append(.samples(speech))
+        items.append(.speech(speech))
         try await play(items, on: output, priority: .announcement)
+        played = true
+        if let reason = speech.fallbackReason {
+            log(.warning, "announcement on \(output): \(reason)")
+            return reason
+        }
+        return nil
     }
 
     private func play(_ items: [AudioItem], explicit: String?, priority: AudioPriority) async throws {

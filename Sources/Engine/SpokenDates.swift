@@ -24,9 +24,11 @@ enum SpokenDates {
 
     /// The language of an espeak-ng voice name: the last path component (`gmw/en-US` → `en-US`),
     /// lower-cased, up to the first `-`, `+` or `_` (`en-us`, `de+f3`, `pt_BR` → `en`, `de`, `pt`).
-    /// `no` is Norwegian Bokmål (`nb`); anything without a table is English.
+    /// An `ENGINE:` prefix is skipped. `no` is Norwegian Bokmål (`nb`); anything without a table is English.
     static func language(ofVoice voice: String) -> Language {
         var name = Substring(voice)
+        // `piper:de_DE-thorsten-medium`: the engine's voice name.
+        if let colon = name.firstIndex(of: ":") { name = name[name.index(after: colon)...] }
         if let slash = name.lastIndex(of: "/") { name = name[name.index(after: slash)...] }
         let code = name.prefix { $0 != "-" && $0 != "+" && $0 != "_" }.lowercased()
         if code == "no" { return .nb }

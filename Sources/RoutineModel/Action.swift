@@ -123,17 +123,19 @@ public struct KeepAliveSpec: Sendable, Equatable {
     }
 }
 
-/// `{"announce": TEXT, ...}`: speech through espeak-ng.
+/// `{"announce": TEXT, ...}`: speech through espeak-ng or a configured engine.
 public struct AnnounceSpec: Sendable, Equatable {
     /// Text with placeholders `{time}` `{date}` `{weekday}` `{routine}` `{headphoneMode}` `{event.KEY}`.
     public var text: String
+    /// An espeak-ng voice (`en-us`), `ENGINE:VOICE` (`piper:en_US-joe-medium`), an engine's name (its
+    /// default voice), or empty: the default engine's default voice (`SpeechVoice`).
     public var voice: String
     /// Words per minute (80–450).
     public var rate: Int
     /// A sound played before the speech: a file, the default chime (`nil`), or none (`.none`).
     public var chime: Chime
     public var output: String?
-    public init(text: String, voice: String = "en", rate: Int = 175, chime: Chime = .default, output: String? = nil) {
+    public init(text: String, voice: String = "", rate: Int = 175, chime: Chime = .default, output: String? = nil) {
         self.text = text
         self.voice = voice
         self.rate = rate

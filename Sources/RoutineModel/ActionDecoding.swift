@@ -78,6 +78,7 @@ enum ActionDecoding {
             var spec = AnnounceSpec(text: text)
             if let node = fields["voice"], let voice = context.string(node, context.join(path, "voice")) {
                 spec.voice = voice
+                if let config { checkVoiceEngine(voice, context.join(path, "voice"), context: context, config: config) }
             }
             if let node = fields["rate"],
                 let rate = context.integer(node, context.join(path, "rate"), range: 80...450, unit: " words per minute")

@@ -16,6 +16,8 @@ public struct Config: Sendable, Equatable {
     public var http: HTTPConfig?
     /// Run history kept per routine.
     public var keepPerRoutine: Int
+    /// Speech engines (Wyoming servers) besides the built-in espeak-ng.
+    public var speech = SpeechConfig()
 
     /// The configuration used when there is no `config.json`.
     public static let defaults = Config()

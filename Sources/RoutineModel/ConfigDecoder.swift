@@ -2,6 +2,7 @@
 public enum ConfigDecoder {
     static let keys = [
         "$schema", "outputs", "defaultOutput", "headphoneOutput", "timezone", "clock", "location", "http", "history",
+        "speech",
     ]
 
     /// Decodes a config file; missing keys take their defaults.
@@ -92,6 +93,7 @@ public enum ConfigDecoder {
                 config.keepPerRoutine = keep
             }
         }
+        if let node = fields["speech"], let speech = decodeSpeech(node, context: context) { config.speech = speech }
         return config
     }
 

@@ -38,19 +38,45 @@ actor EspeakLibrary {
         return samples
     }
 
-    /// Synthesizes `request` without any cache.
-    private func render(_ request: SpeechRequest) throws(SpeechError) -> PCMSamples {
+    /// Starts synthesizing `request` (already validated) into `stream` on the library's thread and
+    /// returns at once: each chunk the synth callback delivers is appended as it comes (so it can
+    /// play while the rest is synthesized); the whole utterance goes into `owner`'s cache at the end.
+    /// Errors end the stream; a cancelled stream stops the synthesis at its next chunk.
+    nonisolated func stream(_ request: SpeechRequest, into stream: SpeechStream, cachedBy owner: EspeakSynthesizer) {
+        thread.submit { [self] in
+            assumeIsolated { library in
+                if let cached = owner.cached(request) {
+                    stream.yield(cached)
+                    stream.finish()
+                    return
+                }
+                do {
+                    let samples = try library.render(request, streamingInto: stream)
+                    if !stream.isCancelled { owner.remember(samples, for: request) }
+                    stream.finish()
+                } catch {
+                    stream.finish(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Synthesizes `request` without any cache; with `stream`, each chunk is also appended to it.
+    private func render(_ request: SpeechRequest, streamingInto stream: SpeechStream? = nil) throws(SpeechError)
+        -> PCMSamples
+    {
         let rate = try start()
         try select(voice: request.voice)
         try apply(request)
-        let sink = SampleSink()
+        let sink = SampleSink(stream: stream, rate: rate)
         let context = Unmanaged.passRetained(sink)
         defer { context.release() }
         let flags = UInt32(espeakCHARS_UTF8) | UInt32(espeakENDPAUSE)
         let status = request.text.withCString { text in
             espeak.espeak_ng_Synthesize!(text, strlen(text) + 1, 0, POS_CHARACTER, 0, flags, nil, context.toOpaque())
         }
-        guard status == ENS_OK else {
+        // A cancelled stream aborts the synthesis from the callback; that is not a failure.
+        guard status == ENS_OK || stream?.isCancelled == true else {
             throw .synthesisFailed(text: request.text, function: "espeak_ng_Synthesize", reason: Self.message(status))
         }
         return PCMSamples(samples: sink.samples, sampleRate: rate, channels: 1)
@@ -237,9 +263,16 @@ actor EspeakLibrary {
     }
 }
 
-/// Collects the samples of one synthesis; reached from the C callback through `user_data`.
+/// Collects the samples of one synthesis, and passes each chunk on to a stream when there is one;
+/// reached from the C callback through `user_data`.
 private final class SampleSink {
     var samples: [Int16] = []
+    let stream: SpeechStream?
+    let rate: Int
+    init(stream: SpeechStream?, rate: Int) {
+        self.stream = stream
+        self.rate = rate
+    }
 }
 
 /// libespeak-ng's synth callback: appends each chunk to the `SampleSink` passed as `user_data`.
@@ -250,7 +283,11 @@ private func collectSamples(
     guard let userData = events?.pointee.user_data else { return 0 }
     let sink = Unmanaged<SampleSink>.fromOpaque(userData).takeUnretainedValue()
     if let wave, count > 0 {
-        sink.samples.append(contentsOf: UnsafeBufferPointer(start: wave, count: Int(count)))
+        let chunk = UnsafeBufferPointer(start: wave, count: Int(count))
+        sink.samples.append(contentsOf: chunk)
+        if let stream = sink.stream, !stream.yield(PCMSamples(samples: Array(chunk), sampleRate: sink.rate)) {
+            return 1  // 1: abort, nobody listens any more
+        }
     }
     return 0  // 0: continue synthesis
 }

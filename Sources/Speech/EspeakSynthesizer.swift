@@ -51,6 +51,22 @@ public final class EspeakSynthesizer: SpeechSynthesizer {
         try await synthesize(SpeechRequest(text: text, voice: voice, rate: rate, pitch: pitch, volume: volume))
     }
 
+    /// Starts speaking `text` and returns at once with the stream the synthesis fills chunk by chunk
+    /// (espeak-ng's synth callback), so playback starts with the first chunk.
+    public func stream(_ text: String, voice: String, rate: Int) async throws -> SpeechStream {
+        try stream(SpeechRequest(text: text, voice: voice, rate: rate, pitch: pitch, volume: volume))
+    }
+
+    /// Streams `request`: from the cache (one finished chunk) when it was spoken recently.
+    /// - Throws: `SpeechError` for a bad text, rate, pitch or volume; an unknown voice ends the stream.
+    public func stream(_ request: SpeechRequest) throws(SpeechError) -> SpeechStream {
+        try request.validate()
+        if let cached = cached(request) { return .finished(cached) }
+        let stream = SpeechStream()
+        library.stream(request, into: stream, cachedBy: self)
+        return stream
+    }
+
     /// Speaks `request`, from the cache when the same request was spoken recently.
     /// - Throws: `SpeechError` naming the bad voice (with suggestions), text, rate, pitch or volume.
     public func synthesize(_ request: SpeechRequest) async throws(SpeechError) -> PCMSamples {

@@ -8,7 +8,14 @@ import Synchronization
 /// cooperative pool.
 final class SpeechThread: SerialExecutor {
     /// Jobs waiting for the thread, oldest first.
-    private let pending = Mutex<[UnownedJob]>([])
+    private let pending = Mutex<[Work]>([])
+
+    /// A job of the actor, or work submitted as a closure.
+    private enum Work: @unchecked Sendable {
+        // @unchecked: an `UnownedJob` is handed over once, from the enqueuer to the thread.
+        case job(UnownedJob)
+        case closure(@Sendable () -> Void)
+    }
     /// Counts pending jobs; the thread sleeps on it while there is nothing to do.
     private let wakeups = DispatchSemaphore(value: 0)
     /// The thread's id, once it runs.
@@ -23,8 +30,20 @@ final class SpeechThread: SerialExecutor {
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        pending.withLock { $0.append(job) }
+        pending.withLock { $0.append(.job(job)) }
         wakeups.signal()
+    }
+
+    /// Runs `work` on the thread, in turn with the actor's jobs (for work that must not be awaited,
+    /// such as a synthesis whose chunks are played while it runs).
+    func submit(_ work: @escaping @Sendable () -> Void) {
+        pending.withLock { $0.append(.closure(work)) }
+        wakeups.signal()
+    }
+
+    /// Lets `assumeIsolated` succeed in work submitted to this thread.
+    func checkIsolated() {
+        precondition(isCurrent, "expected to run on the speech thread")
     }
 
     func asUnownedSerialExecutor() -> UnownedSerialExecutor {
@@ -44,8 +63,12 @@ final class SpeechThread: SerialExecutor {
         threadID.withLock { $0 = pthread_self() }
         while true {
             wakeups.wait()
-            let job = pending.withLock { jobs in jobs.isEmpty ? nil : jobs.removeFirst() }
-            job?.runSynchronously(on: asUnownedSerialExecutor())
+            let work = pending.withLock { jobs in jobs.isEmpty ? nil : jobs.removeFirst() }
+            switch work {
+            case .job(let job): job.runSynchronously(on: asUnownedSerialExecutor())
+            case .closure(let body): body()
+            case nil: break
+            }
         }
     }
 }

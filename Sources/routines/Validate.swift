@@ -56,7 +56,7 @@ extension Routines {
                     for diagnostic in result.diagnostics { print(diagnostic) }
                     problems += result.errors.count
                     let namesVoice = result.value?.actions.contains {
-                        if case .announce(let spec) = $0.kind { return spec.voice != "en" }
+                        if case .announce(let spec) = $0.kind { return !spec.voice.isEmpty }
                         return false
                     } ?? false
                     if namesVoice { voiceFiles.append(file) }

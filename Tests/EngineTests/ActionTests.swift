@@ -216,4 +216,30 @@ import Testing
         await h.advance(.seconds(30))
         #expect(await h.records("loop").count == 1)  // from once's finish, not from its own
     }
+
+    @Test func speechFallbackIsNotedInTheRunHistory() async throws {
+        let h = Harness()
+        h.speech.fallback.withLock { $0 = "spoken by espeak-ng: piper did not answer" }
+        await h.start([routine("say", [.announce(AnnounceSpec(text: "Hello", voice: "piper:en_US-joe-medium"))])])
+        await h.engine.raise(Event("go"))
+        await h.advance(.seconds(10))
+        let record = try #require(await h.records("say").first)
+        #expect(record.outcome == "success")
+        #expect(record.steps.map(\.note) == ["spoken by espeak-ng: piper did not answer"])
+        let plays = await h.plays()
+        guard case .samples(let speech) = plays.first?.items.last else {
+            Issue.record("unexpected items \(plays)")
+            return
+        }
+        #expect(speech.samples.count == "Hello".count * 220)
+    }
+
+    @Test func speechWithoutFallbackHasNoNote() async throws {
+        let h = Harness()
+        await h.start([routine("say", [.announce(AnnounceSpec(text: "Hello"))])])
+        await h.engine.raise(Event("go"))
+        await h.advance(.seconds(10))
+        let record = try #require(await h.records("say").first)
+        #expect(record.steps.map(\.note) == [nil])
+    }
 }

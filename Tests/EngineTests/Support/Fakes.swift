@@ -40,6 +40,11 @@ actor RecordingAudio: AudioOutput {
     func play(_ items: [AudioItem], on output: String, priority: AudioPriority) async throws {
         time.bump()
         if failing.contains(output) { throw EngineError("output \(output): cannot open PCM \"\(output)\"") }
+        // Speech streams are consumed as the real player does (the fake's streams are already finished).
+        let items = try items.map { item -> AudioItem in
+            guard case .speech(let stream) = item else { return item }
+            return .samples(try stream.collect() ?? PCMSamples(samples: [], sampleRate: 22050))
+        }
         try await acquire(output, priority)
         defer { release(output) }
         let index = plays.count
@@ -69,6 +74,7 @@ actor RecordingAudio: AudioOutput {
             case .keepAlive(let k): return sum + k.duration
             case .silence(let d): return sum + d
             case .samples(let s): return sum + .milliseconds(Int64(s.samples.count * 1000 / max(1, s.sampleRate)))
+            case .speech: return sum
             }
         }
     }
@@ -112,9 +118,16 @@ actor RecordingAudio: AudioOutput {
 /// Speech that lasts 10 ms per character at 22050 Hz.
 final class FakeSpeech: SpeechSynthesizer {
     let spoken = Mutex<[String]>([])
+    /// When set, streams say another engine spoke, for this reason (as the engine router does).
+    let fallback = Mutex<String?>(nil)
     func synthesize(_ text: String, voice: String, rate: Int) async throws -> PCMSamples {
         spoken.withLock { $0.append(text) }
         return PCMSamples(samples: [Int16](repeating: 0, count: text.count * 220), sampleRate: 22050)
+    }
+    func stream(_ text: String, voice: String, rate: Int) async throws -> SpeechStream {
+        let stream = SpeechStream.finished(try await synthesize(text, voice: voice, rate: rate))
+        if let reason = fallback.withLock({ $0 }) { stream.noteFallback(reason) }
+        return stream
     }
     var texts: [String] { spoken.withLock { $0 } }
 }
