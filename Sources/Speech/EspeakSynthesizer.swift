@@ -46,15 +46,21 @@ public final class EspeakSynthesizer: SpeechSynthesizer {
         state = Mutex(State(cache: SpeechCache(capacity: cacheCapacity, sampleBudget: cacheSampleBudget)))
     }
 
-    /// Speaks `text` with `voice` at `rate` words per minute, using this synthesizer's pitch and volume.
+    /// Speaks `text` with `voice` (empty: `en`) at `rate` words per minute, using this synthesizer's
+    /// pitch and volume.
     public func synthesize(_ text: String, voice: String, rate: Int) async throws -> PCMSamples {
-        try await synthesize(SpeechRequest(text: text, voice: voice, rate: rate, pitch: pitch, volume: volume))
+        try await synthesize(request(text, voice: voice, rate: rate))
+    }
+
+    /// The request for the engine-facing calls; an empty voice is espeak-ng's default, `en`.
+    func request(_ text: String, voice: String, rate: Int) -> SpeechRequest {
+        SpeechRequest(text: text, voice: voice.isEmpty ? "en" : voice, rate: rate, pitch: pitch, volume: volume)
     }
 
     /// Starts speaking `text` and returns at once with the stream the synthesis fills chunk by chunk
     /// (espeak-ng's synth callback), so playback starts with the first chunk.
     public func stream(_ text: String, voice: String, rate: Int) async throws -> SpeechStream {
-        try stream(SpeechRequest(text: text, voice: voice, rate: rate, pitch: pitch, volume: volume))
+        try stream(request(text, voice: voice, rate: rate))
     }
 
     /// Streams `request`: from the cache (one finished chunk) when it was spoken recently.
@@ -65,6 +71,12 @@ public final class EspeakSynthesizer: SpeechSynthesizer {
         let stream = SpeechStream()
         library.stream(request, into: stream, cachedBy: self)
         return stream
+    }
+
+    /// Streams `request` (already validated) into a stream another engine started, which fell back
+    /// to espeak-ng before its first chunk.
+    func stream(_ request: SpeechRequest, into stream: SpeechStream) {
+        library.stream(request, into: stream, cachedBy: self)
     }
 
     /// Speaks `request`, from the cache when the same request was spoken recently.
