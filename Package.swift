@@ -106,7 +106,9 @@ let package = Package(
         // Test support: BlueZ on a private D-Bus through python-dbusmock (used by two test targets).
         .target(name: "BlueZMock", path: "Tests/BlueZMock"),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Engine", "BlueZMock"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Engine", "RoutineModel"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["Daemon", "Engine", "RoutineModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel", "BlueZMock", "SignalMeasure"]),
     ]
 )

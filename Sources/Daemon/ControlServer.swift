@@ -52,23 +52,24 @@ public protocol ControlAPIHandler: Sendable {
 }
 
 /// The control API: HTTP/1.1 + JSON on a Unix socket (mode 0600), and optionally on TCP with a
-/// bearer token. Built on SwiftNIO's HTTP/1.1 codec directly: no timers run while nothing is asked.
+/// bearer token. Built on SwiftNIO's HTTP/1.1 codec directly: no timers run while no connection is
+/// open. Each listener holds at most `limits.maxConnections` connections, each with deadlines
+/// (`ConnectionGuard`).
 public struct ControlServer: Service {
-    /// Largest request body accepted (413 beyond).
-    public static let maxBody = 64 * 1024
-
     public let socketPath: String
     public let tcp: (host: String, port: Int, token: String)?
+    public let limits: ConnectionLimits
     let handler: any ControlAPIHandler
     let logger: Logger
     let ready: (@Sendable () -> Void)?
 
     public init(
-        socketPath: String, tcp: (host: String, port: Int, token: String)? = nil, handler: any ControlAPIHandler,
-        logger: Logger, ready: (@Sendable () -> Void)? = nil
+        socketPath: String, tcp: (host: String, port: Int, token: String)? = nil, limits: ConnectionLimits = .init(),
+        handler: any ControlAPIHandler, logger: Logger, ready: (@Sendable () -> Void)? = nil
     ) {
         self.socketPath = socketPath
         self.tcp = tcp
+        self.limits = limits
         self.handler = handler
         self.logger = logger
         self.ready = ready
@@ -80,10 +81,12 @@ public struct ControlServer: Service {
         let group = MultiThreadedEventLoopGroup.singleton
         // The socket is created 0600: no moment where another user could connect.
         let previousMask = umask(0o177)
+        let limits = self.limits
+        let unixConnections = ConnectionRegistry(limit: limits.maxConnections)
         let unixServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
-            unixServer = try await Self.bootstrap(group).bind(unixDomainSocketPath: socketPath) { channel in
-                Self.configure(channel)
+            unixServer = try await Self.bootstrap(group, registry: unixConnections, logger: logger).bind(unixDomainSocketPath: socketPath) { channel in
+                Self.configure(channel, limits: limits, registry: unixConnections, token: nil)
             }
             umask(previousMask)
         } catch {
@@ -93,9 +96,10 @@ public struct ControlServer: Service {
         defer { unlink(socketPath) }
         let tcpServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>?
         if let tcp {
+            let tcpConnections = ConnectionRegistry(limit: limits.maxConnections)
             do {
-                tcpServer = try await Self.bootstrap(group).bind(host: tcp.host, port: tcp.port) { channel in
-                    Self.configure(channel)
+                tcpServer = try await Self.bootstrap(group, registry: tcpConnections, logger: logger).bind(host: tcp.host, port: tcp.port) { channel in
+                    Self.configure(channel, limits: limits, registry: tcpConnections, token: tcp.token)
                 }
             } catch {
                 throw ControlServerError("cannot listen on \(tcp.host):\(tcp.port): \(error)")
@@ -107,7 +111,6 @@ public struct ControlServer: Service {
         ready?()
         let handler = self.handler
         let logger = self.logger
-        let token = tcp?.token
         // Graceful shutdown cancels the accept loops and every open connection (a client keeping a
         // connection open must not hold the daemon up).
         do {
@@ -115,10 +118,10 @@ public struct ControlServer: Service {
                 try await withThrowingDiscardingTaskGroup { group in
                     if let tcpServer {
                         group.addTask {
-                            try await Self.accept(tcpServer, handler: handler, token: token, logger: logger)
+                            try await Self.accept(tcpServer, handler: handler, logger: logger)
                         }
                     }
-                    try await Self.accept(unixServer, handler: handler, token: nil, logger: logger)
+                    try await Self.accept(unixServer, handler: handler, logger: logger)
                 }
             }
         } catch is CancellationError {
@@ -128,17 +131,27 @@ public struct ControlServer: Service {
         tcpServer?.channel.close(promise: nil)
     }
 
-    private static func bootstrap(_ group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
+    private static func bootstrap(
+        _ group: MultiThreadedEventLoopGroup, registry: ConnectionRegistry, logger: Logger
+    ) -> ServerBootstrap {
         ServerBootstrap(group: group)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        AcceptPause(registry: registry, report: { logger.warning("\($0)") }))
+                }
+            }
             .serverChannelOption(ChannelOptions.backlog, value: 64)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
     }
 
-    private static func configure(_ channel: any Channel) -> EventLoopFuture<
-        NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
-    > {
+    private static func configure(
+        _ channel: any Channel, limits: ConnectionLimits, registry: ConnectionRegistry, token: String?
+    ) -> EventLoopFuture<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>> {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+            try channel.pipeline.syncOperations.addHandler(
+                ConnectionGuard(limits: limits, registry: registry, token: token))
             return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                 wrappingChannelSynchronously: channel)
         }
@@ -146,14 +159,14 @@ public struct ControlServer: Service {
 
     private static func accept(
         _ server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>,
-        handler: any ControlAPIHandler, token: String?, logger: Logger
+        handler: any ControlAPIHandler, logger: Logger
     ) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await connection in connections {
                     group.addTask {
                         do {
-                            try await serve(connection, handler: handler, token: token)
+                            try await serve(connection, handler: handler)
                         } catch {
                             logger.debug("control connection ended: \(error)")
                         }
@@ -163,48 +176,33 @@ public struct ControlServer: Service {
         }
     }
 
-    /// Reads requests from one connection (keep-alive) and answers each in order.
+    /// Reads requests from one connection (keep-alive) and answers each in order. The connection's
+    /// `ConnectionGuard` has already checked the token, the body's size and the deadlines.
     private static func serve(
-        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
-        handler: any ControlAPIHandler, token: String?
+        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, handler: any ControlAPIHandler
     ) async throws {
         try await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
-            var tooLarge = false
             for try await part in inbound {
                 switch part {
                 case .head(let requestHead):
                     head = requestHead
                     body = []
-                    tooLarge = false
-                    if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init),
-                        length > maxBody
-                    {
-                        tooLarge = true
-                    }
                 case .body(let buffer):
-                    if body.count + buffer.readableBytes > maxBody {
-                        tooLarge = true
-                    } else if !tooLarge {
-                        body.append(contentsOf: buffer.readableBytesView)
-                    }
+                    body.append(contentsOf: buffer.readableBytesView)
                 case .end:
                     guard let requestHead = head else { continue }
                     let response: APIResponse
-                    if tooLarge {
-                        response = .error(413, "request body larger than \(maxBody / 1024) KiB")
-                    } else if let token, !authorized(requestHead.headers, token: token) {
-                        response = .error(401, "missing or wrong bearer token (Authorization: Bearer TOKEN)")
-                    } else if let request = parse(requestHead, body: body) {
+                    if let request = parse(requestHead, body: body) {
                         response = await handler.handle(request)
                     } else {
-                        response = .error(400, "malformed request target '\(requestHead.uri)'")
+                        response = .error(400, "malformed request target '\(InputLimits.cut(requestHead.uri, limit: 200))'")
                     }
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: response.contentType + "; charset=utf-8")
                     headers.add(name: "Content-Length", value: String(response.body.count))
-                    let keepAlive = requestHead.isKeepAlive && !tooLarge
+                    let keepAlive = requestHead.isKeepAlive
                     headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
                     let status = HTTPResponseStatus(statusCode: response.status)
                     try await outbound.write(.head(HTTPResponseHead(version: requestHead.version, status: status, headers: headers)))
@@ -217,56 +215,10 @@ public struct ControlServer: Service {
         }
     }
 
-    /// Constant-time comparison of the bearer token.
-    static func authorized(_ headers: HTTPHeaders, token: String) -> Bool {
-        guard let value = headers.first(name: "authorization"), value.hasPrefix("Bearer ") else { return false }
-        let given = Array(value.dropFirst(7).utf8)
-        let expected = Array(token.utf8)
-        var difference = UInt8(given.count == expected.count ? 0 : 1)
-        for index in 0..<expected.count {
-            difference |= expected[index] ^ (index < given.count ? given[index] : 0)
-        }
-        return difference == 0
-    }
-
     /// Splits the target into decoded segments and query.
     static func parse(_ head: HTTPRequestHead, body: [UInt8]) -> APIRequest? {
-        let target = head.uri
-        guard target.hasPrefix("/") else { return nil }
-        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        var segments: [String] = []
-        for raw in parts[0].split(separator: "/") {
-            guard let decoded = percentDecode(String(raw)) else { return nil }
-            segments.append(decoded)
-        }
-        var query: [String: String] = [:]
-        if parts.count == 2 {
-            for pair in parts[1].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard let key = percentDecode(String(kv[0])), let value = percentDecode(kv.count > 1 ? String(kv[1]) : "")
-                else { return nil }
-                query[key] = value
-            }
-        }
+        guard let (segments, query) = RequestTarget.parse(head.uri) else { return nil }
         return APIRequest(method: head.method.rawValue, segments: segments, query: query, body: body)
-    }
-
-    static func percentDecode(_ text: String) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next(), let low = iterator.next(),
-                    let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
-                else { return nil }
-                bytes.append(value)
-            } else if byte == UInt8(ascii: "+") {
-                bytes.append(UInt8(ascii: " "))
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 
     /// Replaces a stale socket file; refuses when another daemon answers on it.

@@ -169,7 +169,8 @@ public enum DaemonRuntime {
             return line
         }
         let server = ControlServer(
-            socketPath: paths.socket, tcp: tcp, handler: api, logger: logger,
+            socketPath: paths.socket, tcp: tcp, limits: ConnectionLimits(maxConnections: config.maxConnections),
+            handler: api, logger: logger,
             ready: {
                 Task {
                     notifier.notify("READY=1\nSTATUS=\(await statusLine())")
@@ -195,13 +196,15 @@ public enum DaemonRuntime {
     }
 
     static func loadConfig(_ paths: DaemonPaths) throws -> Config {
-        guard let data = FileManager.default.contents(atPath: paths.config) else {
-            if paths.configExplicit {
-                throw DaemonStartError("cannot read the config file \(paths.config)")
-            }
-            return Config.defaults
+        let bytes: [UInt8]
+        switch InputFile.read(paths.config) {
+        case .success(let read):
+            bytes = read
+        case .failure(let problem):
+            if problem.kind == .missing && !paths.configExplicit { return Config.defaults }
+            throw DaemonStartError("cannot read the config file \(paths.config): \(problem.message)")
         }
-        let result = ConfigDecoder.decode(Array(data), file: paths.config)
+        let result = ConfigDecoder.decode(bytes, file: paths.config)
         guard let config = result.value else {
             throw DaemonStartError(
                 "the config file is invalid:\n" + result.errors.map(\.description).joined(separator: "\n"))
@@ -293,8 +296,16 @@ struct FolderWatchService: Service {
 
     func run() async throws {
         await withGracefulShutdownHandler {
+            // A file that could not be read is tried again after 1 s, doubling to 1 min.
+            var delays: [String: Duration] = [:]
             for await change in watcher.changes {
-                await library.changed(change)
+                let unreadable = Set(await library.changed(change))
+                if let change, !unreadable.contains(change) { delays[change] = nil }
+                for name in unreadable {
+                    let delay = delays[name] ?? .seconds(1)
+                    watcher.retry(name, after: delay)
+                    delays[name] = min(delay * 2, .seconds(60))
+                }
             }
         } onGracefulShutdown: {
             watcher.stop()

@@ -45,17 +45,22 @@ public actor RoutineLibrary {
         return store.routines.count
     }
 
-    /// Applies one changed file (from the folder watcher); `nil` re-scans everything.
-    public func changed(_ fileName: String?) async {
+    /// Applies one changed file (from the folder watcher); `nil` re-scans everything. Returns the
+    /// names of files that could not be read (descriptors exhausted, I/O error): the caller tries
+    /// them again, since inotify reports nothing more for a file that does not change.
+    @discardableResult
+    public func changed(_ fileName: String?) async -> [String] {
         guard let fileName else {
             let present = Set(store.scan())
+            var unreadable: [String] = []
             for name in Set(store.routines.keys.map { $0 + ".json" }).union(store.problems.keys).union(present) {
-                await changed(name)
+                unreadable += await changed(name)
             }
-            return
+            return unreadable.sorted()
         }
         let before = store.problems[fileName]
-        let result = await checked(RoutineStore.read(store.path(of: fileName), config: store.config), file: store.path(of: fileName))
+        let attempt = RoutineStore.attempt(store.path(of: fileName), config: store.config)
+        let result = await checked(attempt.result, file: store.path(of: fileName))
         let change = store.record([(fileName, result)]).first ?? .keep
         await apply(change)
         DaemonMetrics.reload(result == nil ? "removed" : result?.value == nil ? "invalid" : "applied")
@@ -65,6 +70,7 @@ public actor RoutineLibrary {
                 logger.warning("\(fileName): keeping the last valid version of the routine until the file is fixed")
             }
         }
+        return attempt.unreadable ? [fileName] : []
     }
 
     private func apply(_ change: RoutineStore.Change) async {

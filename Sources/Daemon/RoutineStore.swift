@@ -77,12 +77,21 @@ public struct RoutineStore: Sendable {
 
     /// Decodes a file; nil when it does not exist (deleted or renamed away).
     public static func read(_ path: String, config: Config) -> DecodeResult<Routine>? {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) {
-                return DecodeResult(value: nil, diagnostics: [Diagnostic(file: path, message: "cannot read the file")])
-            }
-            return nil
+        attempt(path, config: config).result
+    }
+
+    /// Decodes a file, and says whether it could not be read (descriptors exhausted, I/O error,
+    /// permission), as opposed to refused for its type or size or decoded: such a read is worth trying
+    /// again, since inotify reports nothing more for a file that does not change.
+    public static func attempt(_ path: String, config: Config) -> (result: DecodeResult<Routine>?, unreadable: Bool) {
+        switch InputFile.read(path) {
+        case .success(let bytes):
+            return (RoutineDecoder.decode(bytes, file: path, config: config), false)
+        case .failure(let problem) where problem.kind == .missing:
+            return (nil, false)
+        case .failure(let problem):
+            let message = (problem.kind == .unreadable ? "cannot read the file: " : "cannot read: ") + problem.message
+            return (DecodeResult(value: nil, diagnostics: [Diagnostic(file: path, message: message)]), problem.kind == .unreadable)
         }
-        return RoutineDecoder.decode(Array(data), file: path, config: config)
     }
 }

@@ -18,6 +18,8 @@ public struct Config: Sendable, Equatable {
     public var keepPerRoutine: Int
     /// Speech engines (Wyoming servers) besides the built-in espeak-ng.
     public var speech = SpeechConfig()
+    /// Open control API connections allowed per listener (`api.maxConnections`).
+    public var maxConnections: Int = 64
 
     /// The configuration used when there is no `config.json`.
     public static let defaults = Config()

@@ -2,7 +2,7 @@
 public enum ConfigDecoder {
     static let keys = [
         "$schema", "outputs", "defaultOutput", "headphoneOutput", "timezone", "clock", "location", "http", "history",
-        "speech",
+        "speech", "api",
     ]
 
     /// Decodes a config file; missing keys take their defaults.
@@ -85,6 +85,11 @@ public enum ConfigDecoder {
                 context.error("http", "needs 'tokenFile': the TCP listener only runs with a bearer token")
             }
             if let listen, let tokenFile { config.http = HTTPConfig(listen: listen, tokenFile: tokenFile) }
+        }
+        if let node = fields["api"], let api = context.object(node, "api", allowed: ["maxConnections"]),
+            let n = api["maxConnections"], let value = context.integer(n, "api.maxConnections", range: 1...1024)
+        {
+            config.maxConnections = value
         }
         if let node = fields["history"], let history = context.object(node, "history", allowed: ["keepPerRoutine"]) {
             if let n = history["keepPerRoutine"],

@@ -45,6 +45,33 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension CronExpression {
+    /// False when no instant can ever match (`0 0 30 2 *`: February has no 30th); such an expression
+    /// is refused when a routine is validated, and next-fire searches end at once.
+    public var canFire: Bool {
+        let months = UInt32(self.months) & 0x1FFE
+        // An unrestricted field allows everything, even if its bits were left empty.
+        let dom = daysOfMonth & 0xFFFF_FFFE
+        let daysOfMonth = dom == 0 && !dayOfMonthRestricted ? 0xFFFF_FFFE : dom
+        // Day of week 7 is Sunday too.
+        let dow = daysOfWeek & 0x7F | (daysOfWeek >> 7 & 1)
+        let daysOfWeek = dow == 0 && !dayOfWeekRestricted ? 0x7F : dow
+        // Some allowed month has an allowed day of the month (29 February counts: leap years come).
+        let longest = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        var someDayOfMonth = false
+        for month in 1...12 where months >> UInt32(month) & 1 != 0 {
+            let valid: UInt32 = longest[month] == 31 ? 0xFFFF_FFFE : (1 << UInt32(longest[month] + 1)) - 2
+            if daysOfMonth & valid != 0 { someDayOfMonth = true }
+        }
+        // Any date falls on every weekday in some year, and every month has every weekday.
+        let someDay =
+            dayOfMonthRestricted && dayOfWeekRestricted
+            ? someDayOfMonth || daysOfWeek != 0 : someDayOfMonth && daysOfWeek != 0
+        let times = seconds & (1 << 60 - 1) != 0 && minutes & (1 << 60 - 1) != 0 && hours & (1 << 24 - 1) != 0
+        return someDay && times && months != 0
+    }
+}
+
 /// Why a cron expression was rejected; `message` is a full sentence fit for a user.
 public struct CronParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// E.g. `hour field: 25 is out of range 0-23`.

@@ -62,7 +62,9 @@ public enum RoutineDecoder {
             }
         }
         if let node = members["triggers"] {
-            if let items = context.array(node, "triggers", nonEmpty: true, what: "an array of triggers") {
+            if let items = context.array(node, "triggers", nonEmpty: true, what: "an array of triggers"),
+                context.atMost(InputLimits.maxTriggers, items, "triggers", what: "triggers")
+            {
                 var ids: Set<String> = []
                 for (i, item) in items.enumerated() {
                     let path = "triggers[\(i)]"
@@ -85,7 +87,9 @@ public enum RoutineDecoder {
             }
         }
         if let node = members["actions"] {
-            if let items = context.array(node, "actions", nonEmpty: true, what: "an array of actions") {
+            if let items = context.array(node, "actions", nonEmpty: true, what: "an array of actions"),
+                context.atMost(InputLimits.maxActions, items, "actions", what: "actions")
+            {
                 for (i, item) in items.enumerated() {
                     if let action = ActionDecoding.decode(
                         item, "actions[\(i)]", context: context, config: config, routineName: name)

@@ -12,6 +12,10 @@ final class DecodingContext {
     /// Parses `bytes` and decodes the document with `body`; a syntax error ends it with a
     /// `FILE:LINE:COL` diagnostic. The value is kept only when no error was reported.
     func decodeDocument<Value: Sendable>(_ bytes: [UInt8], _ body: (JSONNode) -> Value?) -> DecodeResult<Value> {
+        guard bytes.count <= InputLimits.maxFileBytes else {
+            error("", InputFile.sizeMessage(bytes.count, limit: InputLimits.maxFileBytes))
+            return DecodeResult(value: nil, diagnostics: diagnostics)
+        }
         let root: JSONNode
         do {
             root = try JSONParser.parse(bytes)
@@ -19,8 +23,32 @@ final class DecodingContext {
             let syntax = Diagnostic(file: file, line: error.line, column: error.column, message: error.message)
             return DecodeResult(value: nil, diagnostics: diagnostics + [syntax])
         }
+        // A NUL would be cut by C APIs (a play path "chime.wav\u0000x" plays chime.wav) and hides in
+        // messages: no string of any kind may hold one, and nothing else is checked until it is gone.
+        reportNUL(root, "")
+        if hasErrors { return DecodeResult(value: nil, diagnostics: diagnostics) }
         let value = body(root)
         return DecodeResult(value: hasErrors ? nil : value, diagnostics: diagnostics)
+    }
+
+    /// Reports every key and string value that contains a NUL character, by its JSON path.
+    private func reportNUL(_ node: JSONNode, _ path: String) {
+        switch node.value {
+        case .string(let text) where text.utf8.contains(0):
+            error(path, "contains a NUL character (\\u0000); remove it")
+        case .array(let items):
+            for (i, item) in items.enumerated() { reportNUL(item, "\(path)[\(i)]") }
+        case .object(let members):
+            for member in members {
+                let memberPath = join(path, member.key)
+                if member.key.utf8.contains(0) {
+                    error(memberPath, "the key contains a NUL character (\\u0000); remove it")
+                }
+                reportNUL(member.value, memberPath)
+            }
+        default:
+            break
+        }
     }
 
     func error(_ path: String, _ message: String) {
@@ -123,6 +151,13 @@ final class DecodingContext {
             return nil
         }
         return items
+    }
+
+    /// Reports an array longer than `limit` (its items are then not decoded at all).
+    func atMost(_ limit: Int, _ items: [JSONNode], _ path: String, what: String) -> Bool {
+        guard items.count > limit else { return true }
+        error(path, "has \(items.count) \(what); a routine may have at most \(limit) (split it into several routines)")
+        return false
     }
 
     /// A duration string or number of seconds; positive unless `allowZero`/`allowNegative`.

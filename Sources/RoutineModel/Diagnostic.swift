@@ -28,8 +28,9 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
         self.file = file
         self.line = line
         self.column = column
-        self.path = path
-        self.message = message
+        // Values quoted in messages come from the file: a 10 MB key must not become a 10 MB log line.
+        self.path = path.map { InputLimits.cut(InputLimits.escaped($0), limit: 200) }
+        self.message = InputLimits.cut(message)
     }
 
     public var description: String {

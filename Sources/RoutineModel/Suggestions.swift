@@ -24,18 +24,31 @@ public enum Suggestions {
         return previous[y.count]
     }
 
-    /// The candidate closest to `word`, if it is close enough to be a likely typo.
+    /// Words longer than this get no suggestion: no key or value we know is that long, and the cost
+    /// of comparing stays bounded whatever a file holds.
+    public static let maxWordLength = 64
+
+    /// The candidate closest to `word`, if it is close enough to be a likely typo. Only candidates of
+    /// similar length are compared (the distance is at least the difference in length), so a huge
+    /// word costs one length check per candidate.
     public static func closest(to word: String, in candidates: [String]) -> String? {
+        // utf8.count is O(1) for native strings; a word of more bytes than 4 × the cap is too long.
+        guard word.utf8.count <= 4 * maxWordLength else { return nil }
+        let wordLength = word.unicodeScalars.count
+        guard wordLength <= maxWordLength else { return nil }
         var best: (String, Int)?
         for candidate in candidates {
+            let candidateLength = candidate.unicodeScalars.count
+            let limit = max(1, min(3, (max(wordLength, candidateLength) + 1) / 3))
+            if abs(candidateLength - wordLength) > limit { continue }
             let d = distance(word, candidate)
-            if best == nil || d < best!.1 { best = (candidate, d) }
+            if d <= limit, best == nil || d < best!.1 { best = (candidate, d) }
         }
-        guard let (candidate, d) = best else { return nil }
-        let limit = max(1, min(3, (max(word.count, candidate.count) + 1) / 3))
-        if d <= limit { return candidate }
+        if let (candidate, _) = best { return candidate }
         // A prefix or case variant ("Days" for "days", "freq" for "frequency").
-        if candidate.lowercased().hasPrefix(word.lowercased()) && word.count >= 3 { return candidate }
+        if wordLength >= 3, let candidate = candidates.first(where: { $0.lowercased().hasPrefix(word.lowercased()) }) {
+            return candidate
+        }
         return nil
     }
 
@@ -44,6 +57,6 @@ public enum Suggestions {
         if let match = closest(to: word, in: candidates) {
             return "; did you mean '\(match)'?"
         }
-        return "; allowed: " + candidates.joined(separator: ", ")
+        return "; allowed: " + InputLimits.cut(candidates.joined(separator: ", "), limit: 200)
     }
 }

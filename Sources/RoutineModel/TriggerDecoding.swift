@@ -51,7 +51,15 @@ enum TriggerDecoding {
         case "cron":
             guard let text = context.string(kindNode, kindPath) else { break }
             do {
-                trigger.kind = .cron(try CronExpression(parsing: text))
+                let expression = try CronExpression(parsing: text)
+                if expression.canFire {
+                    trigger.kind = .cron(expression)
+                } else {
+                    context.error(
+                        kindPath,
+                        "the cron expression '\(text)' never fires: no allowed month has any of its allowed days (e.g. February has no 30th)"
+                    )
+                }
             } catch {
                 context.error(kindPath, "invalid cron expression '\(text)': \(error.message)")
             }

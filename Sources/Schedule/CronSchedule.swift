@@ -31,17 +31,7 @@ struct CronSchedule: Sendable {
         let dow = UInt64(expression.daysOfWeek & 0x7F | (expression.daysOfWeek >> 7 & 1))
         daysOfWeek = dow == 0 && !dayOfWeekRestricted ? 0x7F : dow
 
-        // Some allowed month has an allowed day of the month (29 February counts: leap years come).
-        var someDayOfMonth = false
-        for month in 1...12 where months >> UInt64(month) & 1 != 0 {
-            let longest = month == 2 ? 29 : CivilDate.daysInMonth(year: 2001, month: month)
-            if daysOfMonth & (1 << UInt64(longest + 1) - 2) != 0 { someDayOfMonth = true }
-        }
-        // Any date falls on every weekday in some year, and every month has every weekday.
-        let someDay =
-            dayOfMonthRestricted && dayOfWeekRestricted
-            ? someDayOfMonth || daysOfWeek != 0 : someDayOfMonth && daysOfWeek != 0
-        canMatch = someDay && seconds != 0 && minutes != 0 && hours != 0 && months != 0
+        canMatch = expression.canFire
     }
 
     /// The matching days (bit n = day n) of `month` in `year`, whose first day is day number `first`.

@@ -45,8 +45,8 @@ struct RoutinesDaemon: AsyncParsableCommand {
             let speech = EspeakSynthesizer()
             var problems = 0
             for file in checkVoices {
-                guard let data = FileManager.default.contents(atPath: file),
-                    let routine = RoutineDecoder.decode(Array(data), file: file).value
+                guard case .success(let bytes) = InputFile.read(file),
+                    let routine = RoutineDecoder.decode(bytes, file: file).value
                 else { continue }
                 for diagnostic in await speech.voiceDiagnostics(for: routine, file: file) {
                     print(diagnostic)

@@ -64,7 +64,7 @@ func directoryEntries(_ folder: String) -> Result<[String], FileProblem> {
 
 /// Reads and decodes one routine file; read failures become a diagnostic naming the file.
 func loadRoutineFile(_ file: String, config: Config?) -> DecodeResult<Routine> {
-    switch readFileBytes(file) {
+    switch InputFile.read(file) {
     case .success(let bytes):
         return RoutineDecoder.decode(bytes, file: file, config: config)
     case .failure(let problem):
@@ -75,7 +75,7 @@ func loadRoutineFile(_ file: String, config: Config?) -> DecodeResult<Routine> {
 
 /// Reads and decodes a config file.
 func loadConfigFile(_ file: String) -> DecodeResult<Config> {
-    switch readFileBytes(file) {
+    switch InputFile.read(file) {
     case .success(let bytes):
         return ConfigDecoder.decode(bytes, file: file)
     case .failure(let problem):

@@ -16,6 +16,9 @@ enum ServiceUnit {
         RestartSec=2s
         WatchdogSec=30s
         TimeoutStopSec=10s
+        # Room for both API listeners at their largest api.maxConnections (1024 each) and the files,
+        # outputs and sockets besides; the API never holds more than its cap.
+        LimitNOFILE=4096
         UMask=0077
         # Sandboxing that works in user units (no privileges needed).
         NoNewPrivileges=yes
@@ -52,6 +55,9 @@ enum ServiceUnit {
         RestartSec=2s
         WatchdogSec=30s
         TimeoutStopSec=10s
+        # Room for both API listeners at their largest api.maxConnections (1024 each) and the files,
+        # outputs and sockets besides; the API never holds more than its cap.
+        LimitNOFILE=4096
         UMask=0077
         StateDirectory=routines
         StateDirectoryMode=0700

@@ -11,6 +11,8 @@ final class DaemonProcess {
     var process: Process?
     var extraArguments: [String]
     var environment: [String: String] = [:]
+    /// RLIMIT_NOFILE for the daemon (through prlimit), as `ulimit -n` would set it.
+    var fileLimit: Int?
 
     init(routines files: [String: String] = [:], extraArguments: [String] = []) throws {
         dir = try TempDir()
@@ -36,6 +38,10 @@ final class DaemonProcess {
         process.arguments =
             ["daemon", "--routines", routines, "--state", state, "--socket", socket, "--audio", dir.path + "/audio"]
             + extraArguments
+        if let fileLimit {
+            process.arguments = ["--nofile=\(fileLimit)", "--", CLI.binary.path] + process.arguments!
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        }
         var env = ProcessInfo.processInfo.environment
         env["XDG_CONFIG_HOME"] = dir.path + "/config"
         for (key, value) in environment { env[key] = value }

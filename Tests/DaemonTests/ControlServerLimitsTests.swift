@@ -1,0 +1,231 @@
+import Daemon
+import Foundation
+import Logging
+import RoutineModel
+import Testing
+
+/// Issue 13's connection defects, each against a real `ControlServer` on a Unix socket (and TCP),
+/// spoken to with raw sockets so that idle, slow and lying clients can be played.
+@Suite(.serialized) struct ControlServerLimitsTests {
+    /// Answers every request with its path.
+    struct PathHandler: ControlAPIHandler {
+        func handle(_ request: APIRequest) async -> APIResponse {
+            .json(200, "{\"path\":\(JSONText.string("/" + request.segments.joined(separator: "/")))}")
+        }
+    }
+
+    static let token = "0123456789abcdef0123"
+
+    /// Runs a server with `limits` for the duration of `body`.
+    static func withServer(
+        limits: ConnectionLimits, tcp: Bool = false,
+        _ body: @Sendable (_ socket: String, _ port: Int) async throws -> Void
+    ) async throws {
+        let folder = NSTemporaryDirectory() + "routines-limits-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let socket = folder + "/api.sock"
+        let port = tcp ? try RawClient.freePort() : 0
+        let (ready, readyContinuation) = AsyncStream.makeStream(of: Void.self)
+        let server = ControlServer(
+            socketPath: socket, tcp: tcp ? ("127.0.0.1", port, token) : nil, limits: limits, handler: PathHandler(),
+            logger: Logger(label: "test"), ready: { readyContinuation.yield() })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            for await _ in ready { break }
+            try await body(socket, port)
+            group.cancelAll()
+        }
+    }
+
+    /// With the cap reached by idle clients, a new client still gets its answer: the client idle
+    /// longest is closed to make room. (Before: ~1,060 idle connections stopped both listeners.)
+    @Test func idleConnectionsExhaustTheDaemon() async throws {
+        try await Self.withServer(limits: ConnectionLimits(maxConnections: 8, headTimeout: .seconds(60))) { socket, _ in
+            var idle: [RawClient] = []
+            for _ in 0..<40 { idle.append(try RawClient(unix: socket)) }
+            let client = try RawClient(unix: socket)
+            try client.send("GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = try client.receive(until: "}\n", timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+            #expect(answer.contains("{\"path\":\"/status\"}"))
+            // All but the 7 newest idle clients were closed by the server (before it answered).
+            var closed = 0
+            for connection in idle where connection.closedByServer(within: .milliseconds(200)) { closed += 1 }
+            #expect(closed == 40 - 7)
+        }
+    }
+
+    /// A body announced as 1 GB was read to its end before the 413, and a client announcing 1 GB
+    /// but sending 10 bytes held the connection forever.
+    @Test func oversizedBodyIsReadBeforeThe413() async throws {
+        try await Self.withServer(limits: ConnectionLimits()) { socket, _ in
+            let client = try RawClient(unix: socket)
+            try client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n0123456789")
+            let answer = try client.receive(until: "}\n", timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer)")
+            #expect(answer.contains("Connection: close"))
+            #expect(client.closedByServer(within: .seconds(5)))
+        }
+    }
+
+    /// A chunked body (no Content-Length) is cut off at the limit as well.
+    @Test func chunkedBodyOverTheLimitGets413() async throws {
+        try await Self.withServer(limits: ConnectionLimits(maxBody: 1024)) { socket, _ in
+            let client = try RawClient(unix: socket)
+            let chunk = String(repeating: "a", count: 2048)
+            try client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n\(chunk)\r\n")
+            let answer = try client.receive(until: "}\n", timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer)")
+        }
+    }
+
+    /// The token was checked after the body: now a wrong token is refused on the head alone,
+    /// while the announced body is never sent.
+    @Test func tokenIsCheckedAfterTheBody() async throws {
+        try await Self.withServer(limits: ConnectionLimits(), tcp: true) { _, port in
+            let client = try RawClient(tcpPort: port)
+            try client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nContent-Length: 1000\r\n\r\n")
+            let answer = try client.receive(until: "}\n", timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer)")
+            #expect(client.closedByServer(within: .seconds(5)))
+        }
+    }
+
+    /// `bearer`, `BEARER` and `Bearer` are the same scheme (RFC 9110 §11.1).
+    @Test func bearerSchemeIsCaseSensitive() async throws {
+        #expect(BearerToken.matches("bearer \(Self.token)", token: Self.token))
+        #expect(BearerToken.matches("BEARER  \(Self.token)", token: Self.token))
+        #expect(!BearerToken.matches("Bearer \(Self.token)x", token: Self.token))
+        #expect(!BearerToken.matches("Basic \(Self.token)", token: Self.token))
+        #expect(!BearerToken.matches("Bearer", token: Self.token))
+        #expect(!BearerToken.matches(nil, token: Self.token))
+        try await Self.withServer(limits: ConnectionLimits(), tcp: true) { _, port in
+            let client = try RawClient(tcpPort: port)
+            try client.send("GET /status HTTP/1.1\r\nHost: x\r\nauthorization: bearer \(Self.token)\r\n\r\n")
+            let answer = try client.receive(until: "}\n", timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+        }
+    }
+
+    /// A client that never finishes its head, or keeps a connection idle, is closed at the deadline.
+    @Test func slowHeadsAndIdleConnectionsAreClosedAtTheirDeadlines() async throws {
+        let limits = ConnectionLimits(
+            headTimeout: .milliseconds(200), bodyTimeout: .milliseconds(200), idleTimeout: .milliseconds(300))
+        try await Self.withServer(limits: limits) { socket, _ in
+            let silent = try RawClient(unix: socket)
+            let partial = try RawClient(unix: socket)
+            try partial.send("GET /status HTTP/1.1\r\nHo")
+            let slowBody = try RawClient(unix: socket)
+            try slowBody.send("POST /events/x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234")
+            let kept = try RawClient(unix: socket)
+            try kept.send("GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try kept.receive(until: "}\n", timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
+            for client in [silent, partial, slowBody, kept] {
+                #expect(client.closedByServer(within: .seconds(5)))
+            }
+        }
+    }
+
+    @Test func requestTargetsParse() {
+        #expect(RequestTarget.parse("/routines/good%20morning/trigger?wait=1")?.segments == ["routines", "good morning", "trigger"])
+        #expect(RequestTarget.parse("/history?routine=a&limit=5")?.query == ["routine": "a", "limit": "5"])
+        #expect(RequestTarget.parse("routines") == nil)
+        #expect(RequestTarget.parse("/routines/%zz") == nil)
+        #expect(RequestTarget.parse("/routines/%") == nil)
+        #expect(RequestTarget.parse("/routines/a%00b") == nil, "a NUL is refused")
+        #expect(RequestTarget.parse("/routines/%ff") == nil, "not UTF-8")
+    }
+}
+
+/// A blocking socket client with timeouts (poll), for playing misbehaving clients.
+final class RawClient: @unchecked Sendable {
+    let fd: Int32
+
+    init(unix path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8).prefix($0.count - 1)) }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else { throw RawClientError("connect \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    init(tcpPort port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { throw RawClientError("connect :\(port): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw RawClientError("send: \(String(cString: strerror(errno)))") }
+            sent += n
+        }
+    }
+
+    /// Reads until `marker` has arrived (or the connection ends); throws at the timeout.
+    func receive(until marker: String, timeout: Duration) throws -> String {
+        let end = ContinuousClock.now + timeout
+        var data: [UInt8] = []
+        while !String(decoding: data, as: UTF8.self).contains(marker) {
+            guard let chunk = read(before: end) else { throw RawClientError("no answer within \(timeout)") }
+            if chunk.isEmpty { break }
+            data += chunk
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Whether the server closes the connection (EOF or reset) within `timeout`; data is skipped.
+    func closedByServer(within timeout: Duration) -> Bool {
+        let end = ContinuousClock.now + timeout
+        while let chunk = read(before: end) {
+            if chunk.isEmpty { return true }
+        }
+        return false
+    }
+
+    /// The next bytes; empty at EOF or reset; nil when nothing came before `end`.
+    private func read(before end: ContinuousClock.Instant) -> [UInt8]? {
+        let left = ContinuousClock.now.duration(to: end)
+        guard left > .zero else { return nil }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ms = Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+        guard poll(&pfd, 1, ms) > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return n <= 0 ? [] : Array(buffer[0..<n])
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct RawClientError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
