@@ -8,6 +8,12 @@ import RoutineModel
 /// writes never run on Swift's cooperative pool). Jobs are serialized with a priority queue:
 /// announcements, then normal audio, then keep-alive bursts; a job's items play back to back. The
 /// PCM opens on demand and closes after `linger` without work, so back-to-back jobs reuse it.
+///
+/// Cancelling the task that awaits `play` removes a queued job at once and stops a playing one
+/// between two 50 ms blocks (its queued frames are dropped from the device). A device that accepts
+/// audio faster than real time (ALSA's `null` and `file` plugins, some network sinks) is paced: the
+/// player stays at most `maxLead` ahead of the wall clock, so "the last frame written", the idle
+/// clock and a stop describe sound, not buffering.
 public final class OutputPlayer: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `condition`; the PCM is touched only by the thread.
     public let output: String
@@ -22,6 +28,7 @@ public final class OutputPlayer: @unchecked Sendable {
     var onFirstFrame: (@Sendable (String) -> Void)?
 
     private struct Job {
+        var id: Int
         var items: [AudioItem]
         var priority: AudioPriority
         var sequence: Int
@@ -33,6 +40,11 @@ public final class OutputPlayer: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var sequence = 0
+    /// The job being played and whether it was cancelled (guarded by `condition`).
+    private var playingID: Int?
+    private var playingCancelled = false
+    /// How far ahead of real time a fast device may be fed.
+    let maxLead: Double
     private var started = false
     private var held = false
     /// The last keep-alive burst rendered (bursts repeat identically; render once). Player thread only.
@@ -46,7 +58,7 @@ public final class OutputPlayer: @unchecked Sendable {
 
     public init(
         output: String, pcm: String, rate: Int = 48_000, channels: Int = 2, configFile: String? = nil,
-        linger: Double = 2, onWrite: @escaping @Sendable (String) -> Void = { _ in },
+        linger: Double = 2, maxLead: Double = 0.1, onWrite: @escaping @Sendable (String) -> Void = { _ in },
         onAvailability: @escaping @Sendable (String, Bool, String?) -> Void = { _, _, _ in }
     ) {
         self.output = output
@@ -55,6 +67,7 @@ public final class OutputPlayer: @unchecked Sendable {
         self.channels = channels
         self.configFile = configFile
         self.linger = linger
+        self.maxLead = maxLead
         self.onWrite = onWrite
         self.onAvailability = onAvailability
         burstCounter = Counter(label: "routines_keepalive_bursts_total", dimensions: [("output", output)])
@@ -63,24 +76,69 @@ public final class OutputPlayer: @unchecked Sendable {
     }
 
     /// Plays `items` back to back; returns when the last frame was written. `runStart`: the run's
-    /// start when this is its first audio (recorded as trigger-to-first-frame latency).
+    /// start when this is its first audio (recorded as trigger-to-first-frame latency). Cancelling the
+    /// calling task stops the job (see the type's comment) and throws `PlaybackCancelled`.
     public func play(_ items: [AudioItem], priority: AudioPriority, runStart: ContinuousClock.Instant? = nil) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            condition.lock()
-            sequence += 1
-            queue.append(Job(items: items, priority: priority, sequence: sequence, runStart: runStart, done: continuation))
-            if !started {
-                started = true
-                let thread = Thread { [self] in
-                    routines_name_thread("routines-audio")  // as ps and top show it
-                    run()
+        let id = nextJobID()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                condition.lock()
+                defer { condition.unlock() }
+                if Task.isCancelled {
+                    continuation.resume(throwing: PlaybackCancelled(output: output, framesWritten: 0))
+                    return
                 }
-                thread.name = "routines-audio-\(output)"
-                thread.start()
+                queue.append(Job(id: id, items: items, priority: priority, sequence: id, runStart: runStart, done: continuation))
+                if !started {
+                    started = true
+                    let thread = Thread { [self] in
+                        routines_name_thread("routines-audio")  // as ps and top show it
+                        run()
+                    }
+                    thread.name = "routines-audio-\(output)"
+                    thread.start()
+                }
+                condition.signal()
             }
-            condition.signal()
-            condition.unlock()
+        } onCancel: {
+            cancel(id)
         }
+    }
+
+    private func nextJobID() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        sequence += 1
+        return sequence
+    }
+
+    /// A queued job leaves the queue now; a playing one is flagged and stops after its current block.
+    private func cancel(_ id: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        if let index = queue.firstIndex(where: { $0.id == id }) {
+            queue.remove(at: index).done.resume(throwing: PlaybackCancelled(output: output, framesWritten: 0))
+        } else if playingID == id {
+            playingCancelled = true
+            condition.broadcast()
+        }
+    }
+
+    /// Whether the playing job was cancelled.
+    private var currentCancelled: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return playingCancelled
+    }
+
+    /// Waits until `deadline` (pacing) or until the playing job is cancelled; true when cancelled.
+    private func pause(until deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !playingCancelled {
+            if !condition.wait(until: deadline) { break }
+        }
+        return playingCancelled
     }
 
     /// Holds the queue (jobs wait) until `release()`; lets tests queue several jobs deterministically.
@@ -131,7 +189,18 @@ public final class OutputPlayer: @unchecked Sendable {
         let index = queue.indices.max { a, b in
             (queue[a].priority, -queue[a].sequence) < (queue[b].priority, -queue[b].sequence)
         }!
-        return queue.remove(at: index)
+        let job = queue.remove(at: index)
+        playingID = job.id
+        playingCancelled = false
+        return job
+    }
+
+    /// The job is over: later cancels of its id do nothing.
+    private func endJob() {
+        condition.lock()
+        playingID = nil
+        playingCancelled = false
+        condition.unlock()
     }
 
     private func run() {
@@ -160,8 +229,7 @@ public final class OutputPlayer: @unchecked Sendable {
                         throw error
                     }
                 }
-                if job.priority == .keepAlive { burstCounter.increment() }
-                var first = true
+                var progress = Progress(runStart: job.runStart)
                 lastWriteReport = nil
                 for item in job.items {
                     if case .file(let path, let gain) = item {
@@ -169,40 +237,66 @@ public final class OutputPlayer: @unchecked Sendable {
                         let stream = try SoundFileStream(
                             path: path, output: output, pcm: pcm, rate: rate, channels: channels, gain: gain)
                         while case let block = try stream.next(maxFrames: rate / 20), !block.isEmpty {
-                            try write(block, to: device!, first: &first, runStart: job.runStart)
+                            try write(block, to: device!, progress: &progress)
                         }
                     } else if case .speech(let speech) = item {
                         try play(speech, to: device!, first: &first, runStart: job.runStart)
                     } else {
-                        try write(try render(item), to: device!, first: &first, runStart: job.runStart)
+                        try write(try render(item), to: device!, progress: &progress)
                     }
                 }
                 // The job's last frames: the idle clock starts from here.
                 onWrite(output)
+                if job.priority == .keepAlive { burstCounter.increment() }
                 if linger <= 0 {
                     // No linger: the PCM is closed before the caller hears the job is done.
                     device?.drain()
                     device?.close()
                     device = nil
                 }
+                endJob()
                 job.done.resume()
+            } catch let stopped as JobStopped {
+                // Cancelled: what the device still holds is dropped, so the sound ends now.
+                device?.drop()
+                device?.close()
+                device = nil
+                if stopped.framesWritten > 0 {
+                    onWrite(output)
+                    if job.priority == .keepAlive { burstCounter.increment() }
+                }
+                endJob()
+                job.done.resume(throwing: PlaybackCancelled(output: output, framesWritten: stopped.framesWritten))
             } catch {
                 for case .speech(let speech) in job.items { speech.cancel() }
                 if let failure = error as? AudioError, failure.function.hasPrefix("snd_") { errorCounter.increment() }
                 device?.close()
                 device = nil
+                endJob()
                 job.done.resume(throwing: error)
             }
         }
     }
 
-    /// Writes in blocks of 50 ms so the idle clock moves as audio goes out.
-    private func write(
-        _ samples: [Int16], to device: PCMDevice, first: inout Bool, runStart: ContinuousClock.Instant?
-    ) throws(AudioError) {
+    /// How far a job got: frames written and when its first block went out (for pacing).
+    private struct Progress {
+        var runStart: ContinuousClock.Instant?
+        var frames = 0
+        var firstWrite: ContinuousClock.Instant?
+    }
+
+    /// Thrown inside the player thread when the playing job was cancelled.
+    private struct JobStopped: Error {
+        var framesWritten: Int
+    }
+
+    /// Writes in blocks of 50 ms so the idle clock moves as audio goes out; between blocks it stops
+    /// when the job was cancelled, and waits when a fast device got more than `maxLead` ahead.
+    private func write(_ samples: [Int16], to device: PCMDevice, progress: inout Progress) throws {
         let block = rate / 20 * channels
         var offset = 0
         while offset < samples.count {
+            if currentCancelled { throw JobStopped(framesWritten: progress.frames) }
             let end = min(samples.count, offset + block)
             var failure: AudioError?
             samples.withUnsafeBufferPointer { buffer in
@@ -213,10 +307,12 @@ public final class OutputPlayer: @unchecked Sendable {
                 }
             }
             if let failure { throw failure }
-            if first {
-                first = false
-                if let runStart {
-                    let elapsed = ContinuousClock.now - runStart
+            let now = ContinuousClock.now
+            progress.frames += (end - offset) / channels
+            if progress.firstWrite == nil {
+                progress.firstWrite = now
+                if let runStart = progress.runStart {
+                    let elapsed = now - runStart
                     firstFrameTimer.recordNanoseconds(
                         elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
                 }
@@ -225,12 +321,19 @@ public final class OutputPlayer: @unchecked Sendable {
             // The engine hears of writes at most once a second while a job plays (and once at its end):
             // it holds the output busy for the whole play call anyway, so per-block reports only cost
             // a task hop every 50 ms.
-            let now = ContinuousClock.now
             if lastWriteReport.map({ $0.duration(to: now) >= .seconds(1) }) ?? true {
                 lastWriteReport = now
                 onWrite(output)
             }
             offset = end
+            // Pacing: a real device blocks in snd_pcm_writei at its own rate and never gets here
+            // ahead; a device that takes audio as fast as it comes is held to real time.
+            let played = Double(progress.frames) / Double(rate)
+            let elapsed = progress.firstWrite!.duration(to: now)
+            let ahead = played - (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            if ahead > maxLead, pause(until: Date().addingTimeInterval(ahead - maxLead)) {
+                throw JobStopped(framesWritten: progress.frames)
+            }
         }
     }
 

@@ -66,6 +66,12 @@ final class PCMDevice {
         }
     }
 
+    /// Discards the frames still queued in the device (a stopped job must fall silent now, not
+    /// after the device's buffer has played out).
+    func drop() {
+        if let handle { snd_pcm_drop(handle) }
+    }
+
     /// Lets queued frames play out.
     func drain() {
         if let handle { snd_pcm_drain(handle) }

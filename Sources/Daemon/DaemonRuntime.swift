@@ -77,7 +77,7 @@ public enum DaemonRuntime {
             availability: { output, available, error in
                 if let error { logger.error("\(error); the output counts as inactive until it opens again (tried again after 1 min, then less often, and at once when its Bluetooth device connects)") }
                 if available { logger.info("output '\(output)' opens again") }
-                Task { await engineBox.engine?.setOutputAvailable(output, available) }
+                Task { await engineBox.engine?.setOutputAvailable(output, available, reason: error) }
             },
             firstFrame: { output in
                 if logger.logLevel <= .debug {
@@ -151,6 +151,10 @@ public enum DaemonRuntime {
                         "hint": hint,
                         "name": name, "pcm": output.pcm, "bluetooth": output.bluetooth,
                         "active": engineOutput?.active ?? false,
+                        // A PCM that does not open now is unavailable, whatever the engine last heard.
+                        "state": openError != nil ? OutputState.unavailable.rawValue : (engineOutput?.state.rawValue ?? "inactive"),
+                        "reason": openError ?? engineOutput?.reason,
+                        "nextRetry": engineOutput?.nextRetry.map { zone.iso8601($0) },
                         "lastAudio": engineOutput?.lastAudio.map { zone.iso8601($0) },
                         "nextKeepAlive": engineOutput?.nextIdleFire.map { zone.iso8601($0) },
                         "burstsLastHour": engineOutput?.burstsLastHour ?? 0,

@@ -37,6 +37,10 @@ public struct EngineAPI: ControlAPIHandler {
         case ("GET", 1) where s[0] == "routines": return await routines()
         case ("GET", 2) where s[0] == "routines": return await routine(s[1])
         case ("POST", 3) where s[0] == "routines" && s[2] == "trigger": return await trigger(s[1], body: request.body)
+        case ("POST", 3) where s[0] == "routines" && s[2] == "stop": return await stop(s[1], body: request.body)
+        case ("POST", 3) where s[0] == "routines" && (s[2] == "enable" || s[2] == "disable"):
+            return await setEnabled(s[1], s[2] == "enable", body: request.body)
+        case ("POST", 1) where s[0] == "stop": return await stopAll(request.body)
         case ("POST", 2) where s[0] == "events": return await event(s[1], body: request.body)
         case ("GET", 1) where s[0] == "headphones": return await headphones()
         case ("PUT", 1) where s[0] == "headphones": return await setHeadphones(request.body)
@@ -48,7 +52,8 @@ public struct EngineAPI: ControlAPIHandler {
         default:
             let known = [
                 "GET /status", "GET /routines", "GET /routines/{name}", "POST /routines/{name}/trigger",
-                "POST /events/{name}", "GET|PUT /headphones", "GET /next", "GET /history", "GET /outputs",
+                "POST /routines/{name}/stop", "POST /routines/{name}/enable", "POST /routines/{name}/disable",
+                "POST /stop", "POST /events/{name}", "GET|PUT /headphones", "GET /next", "GET /history", "GET /outputs",
                 "POST /say", "GET /metrics",
             ]
             let path = "/" + s.joined(separator: "/")
@@ -61,9 +66,10 @@ public struct EngineAPI: ControlAPIHandler {
 
     static func pathExists(_ s: [String]) -> Bool {
         switch s.count {
-        case 1: return ["status", "routines", "headphones", "next", "history", "outputs", "say", "metrics"].contains(s[0])
+        case 1:
+            return ["status", "routines", "headphones", "next", "history", "outputs", "say", "metrics", "stop"].contains(s[0])
         case 2: return s[0] == "routines" || s[0] == "events"
-        case 3: return s[0] == "routines" && s[2] == "trigger"
+        case 3: return s[0] == "routines" && ["trigger", "stop", "enable", "disable"].contains(s[2])
         default: return false
         }
     }
@@ -93,6 +99,7 @@ public struct EngineAPI: ControlAPIHandler {
     func routineJSON(_ routine: RoutineStatus, problems: [Diagnostic], description: String?) -> [String: Any?] {
         [
             "name": routine.name, "description": description, "enabled": routine.enabled,
+            "enabledBy": routine.enabledBy.rawValue,
             "valid": !problems.contains { $0.severity == .error }, "problems": problems.map(\.description),
             "lastRun": routine.lastRun.map { ["startedAt": iso($0)] }, "nextFire": iso(routine.nextFire),
             "running": routine.running, "queued": routine.queued,
@@ -152,32 +159,80 @@ public struct EngineAPI: ControlAPIHandler {
     }
 
     func trigger(_ name: String, body: [UInt8]) async -> APIResponse {
-        var wait = false
+        var flags: [String: Bool] = [:]
         if !body.isEmpty {
             guard let object = parseObject(body) else {
                 return .error(400, "the body must be a JSON object such as {\"wait\": true}")
             }
-            for key in object.keys where key != "wait" {
-                return .error(400, "unknown key '\(key)' in the body; only 'wait' is allowed")
+            for key in object.keys.sorted() where key != "wait" && key != "force" {
+                return .error(400, "unknown key '\(key)' in the body; allowed: wait, force")
             }
-            if let value = object["wait"] {
-                guard case .bool(let flag) = value else { return .error(400, "'wait' must be true or false") }
-                wait = flag
+            for (key, value) in object {
+                guard case .bool(let flag) = value else { return .error(400, "'\(key)' must be true or false") }
+                flags[key] = flag
             }
         }
         do {
-            switch try await engine.trigger(name, wait: wait) {
+            switch try await engine.trigger(name, wait: flags["wait"] ?? false, force: flags["force"] ?? false) {
             case .started(let id):
+                // Sent only now: the run's history row is committed.
                 return json(202, ["routine": name, "run": id, "outcome": "started"])
             case .finished(let id, let outcome, let error):
                 return json(200, ["routine": name, "run": id, "outcome": outcome.rawValue, "error": error as Any])
-            case .ignored(let reason):
+            case .ignored(let reason), .disabled(let reason):
                 return .error(409, reason)
             }
+        } catch let error as EngineError {
+            return .error(error.kind == .notFound ? 404 : 500, error.message)
         } catch {
-            let message = "\(error)"
-            return .error(message.hasPrefix("no routine named") ? 404 : 500, message)
+            return .error(500, "\(error)")
         }
+    }
+
+    func stop(_ name: String, body: [UInt8]) async -> APIResponse {
+        if let problem = emptyBody(body) { return problem }
+        do {
+            let result = try await engine.stop(name)
+            return json(200, stopJSON(name, result))
+        } catch let error as EngineError {
+            return .error(error.kind == .notFound ? 404 : 500, error.message)
+        } catch {
+            return .error(500, "\(error)")
+        }
+    }
+
+    func stopAll(_ body: [UInt8]) async -> APIResponse {
+        if let problem = emptyBody(body) { return problem }
+        let results = await engine.stopAll()
+        return json(200, results.keys.sorted().map { stopJSON($0, results[$0]!) })
+    }
+
+    func stopJSON(_ name: String, _ result: StopResult) -> [String: Any?] {
+        ["routine": name, "stopped": result.stopped, "dropped": result.dropped, "wasRunning": !result.stopped.isEmpty || !result.dropped.isEmpty]
+    }
+
+    func setEnabled(_ name: String, _ enabled: Bool, body: [UInt8]) async -> APIResponse {
+        if let problem = emptyBody(body) { return problem }
+        do {
+            try await engine.setEnabled(name, enabled)
+            let status = await engine.status().routines.first { $0.name == name }
+            return json(200, [
+                "routine": name, "enabled": status?.enabled ?? enabled, "enabledBy": status?.enabledBy.rawValue ?? "state",
+            ])
+        } catch let error as EngineError {
+            return .error(error.kind == .notFound ? 404 : 500, error.message)
+        } catch {
+            return .error(500, "cannot \(enabled ? "enable" : "disable") \(name): \(error)")
+        }
+    }
+
+    /// Routes that take no body accept none, or an empty JSON object.
+    func emptyBody(_ body: [UInt8]) -> APIResponse? {
+        guard !body.isEmpty else { return nil }
+        guard let object = parseObject(body), object.isEmpty else {
+            return .error(400, "this route takes no body (or {})")
+        }
+        return nil
     }
 
     func event(_ name: String, body: [UInt8]) async -> APIResponse {

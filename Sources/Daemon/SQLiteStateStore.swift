@@ -8,6 +8,7 @@ import GRDB
 public final class SQLiteStateStore: StateStore {
     private let pool: DatabasePool
     private let keepPerRoutine: Int
+    private let writer: RunWriter
     /// The database file.
     public let path: String
 
@@ -34,6 +35,7 @@ public final class SQLiteStateStore: StateStore {
         } catch {
             throw StateStoreError("cannot open the state database \(path): \(error)")
         }
+        writer = RunWriter(pool: pool, keep: self.keepPerRoutine)
     }
 
     /// Schema changes, numbered; a shipped migration is never edited.
@@ -59,6 +61,15 @@ public final class SQLiteStateStore: StateStore {
                 t.column("steps", .text).notNull().defaults(to: "[]")
             }
             try db.create(index: "runs_by_routine", on: "runs", columns: ["routine", "id"])
+        }
+        migrator.registerMigration("v2") { db in
+            // `routines enable` / `disable`: a routine's choice outlives restarts and file reloads.
+            try db.create(table: "routine_enabled") { t in
+                t.primaryKey("routine", .text)
+                t.column("enabled", .boolean).notNull()
+            }
+            // Outcome names of the second wave: `error` became `failed`.
+            try db.execute(sql: "UPDATE runs SET outcome = 'failed' WHERE outcome = 'error'")
         }
         return migrator
     }
@@ -94,34 +105,64 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    /// Upserts a run row. Concurrent calls are grouped into one transaction (group commit): many
+    /// triggers at once cost one commit, and each call returns only after its row is committed.
     public func saveRun(_ record: RunRecord) async throws -> Int64 {
-        let steps = String(decoding: try JSONEncoder().encode(record.steps), as: UTF8.self)
-        let keep = keepPerRoutine
-        return try await pool.write { db in
-            if let id = record.id {
+        try await writer.save(record)
+    }
+
+    /// Writes one batch of run rows in one transaction; returns their ids in order.
+    fileprivate static func write(_ records: [RunRecord], keep: Int, in db: Database) throws -> [Int64] {
+        var ids: [Int64] = []
+        for record in records {
+            let steps = String(decoding: try JSONEncoder().encode(record.steps), as: UTF8.self)
+            let arguments: StatementArguments = [
+                record.id, record.routine, record.trigger, record.startedAt.timeIntervalSince1970,
+                record.endedAt?.timeIntervalSince1970, record.outcome, record.error, steps,
+            ]
+            try db.execute(
+                sql: "INSERT INTO runs(id, routine, trigger, started_at, ended_at, outcome, error, steps) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET trigger = excluded.trigger, "
+                    + "started_at = excluded.started_at, ended_at = excluded.ended_at, outcome = excluded.outcome, "
+                    + "error = excluded.error, steps = excluded.steps",
+                arguments: arguments)
+            let id = record.id ?? db.lastInsertedRowID
+            ids.append(id)
+            if record.endedAt == nil && (record.outcome == "running" || record.outcome == "queued") {
+                // A new run: keep the newest `keep` runs of this routine.
                 try db.execute(
-                    sql: "UPDATE runs SET trigger = ?, started_at = ?, ended_at = ?, outcome = ?, error = ?, steps = ? "
-                        + "WHERE id = ?",
-                    arguments: [
-                        record.trigger, record.startedAt.timeIntervalSince1970, record.endedAt?.timeIntervalSince1970,
-                        record.outcome, record.error, steps, id,
-                    ])
-                return id
+                    sql: "DELETE FROM runs WHERE routine = ? AND id <= ("
+                        + "SELECT id FROM runs WHERE routine = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                    arguments: [record.routine, record.routine, keep])
             }
-            try db.execute(
-                sql: "INSERT INTO runs(routine, trigger, started_at, ended_at, outcome, error, steps) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    record.routine, record.trigger, record.startedAt.timeIntervalSince1970,
-                    record.endedAt?.timeIntervalSince1970, record.outcome, record.error, steps,
-                ])
-            let id = db.lastInsertedRowID
-            // Keep the newest `keep` runs of this routine.
-            try db.execute(
-                sql: "DELETE FROM runs WHERE routine = ? AND id <= ("
-                    + "SELECT id FROM runs WHERE routine = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                arguments: [record.routine, record.routine, keep])
-            return id
+        }
+        return ids
+    }
+
+    public func maxRunID() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM runs") ?? 0 }
+    }
+
+    public func enabledOverrides() async throws -> [String: Bool] {
+        try await pool.read { db in
+            var overrides: [String: Bool] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT routine, enabled FROM routine_enabled") {
+                overrides[row["routine"]] = row["enabled"]
+            }
+            return overrides
+        }
+    }
+
+    public func setEnabledOverride(_ routine: String, _ enabled: Bool?) async throws {
+        try await pool.write { db in
+            if let enabled {
+                try db.execute(
+                    sql: "INSERT INTO routine_enabled(routine, enabled) VALUES (?, ?) "
+                        + "ON CONFLICT(routine) DO UPDATE SET enabled = excluded.enabled",
+                    arguments: [routine, enabled])
+            } else {
+                try db.execute(sql: "DELETE FROM routine_enabled WHERE routine = ?", arguments: [routine])
+            }
         }
     }
 
@@ -142,7 +183,8 @@ public final class SQLiteStateStore: StateStore {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE runs SET outcome = 'interrupted', ended_at = ?, "
-                    + "error = coalesce(error, 'the daemon stopped during the run') WHERE outcome = 'running'",
+                    + "error = coalesce(error, CASE outcome WHEN 'queued' THEN 'the daemon stopped before the run started' "
+                    + "ELSE 'the daemon stopped during the run' END) WHERE outcome IN ('running', 'queued')",
                 arguments: [instant.timeIntervalSince1970])
         }
     }
@@ -182,4 +224,46 @@ public struct StateStoreError: Error, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// Group commit of run rows: the first caller writes every row that is waiting, in one transaction,
+/// while later callers queue theirs for the next one; each caller resumes when its row is committed.
+/// The write itself never sees the caller's cancellation (a cancelled run is still recorded).
+actor RunWriter {
+    private let pool: DatabasePool
+    private let keep: Int
+    private var pending: [(record: RunRecord, done: CheckedContinuation<Int64, any Error>)] = []
+    private var writing = false
+
+    init(pool: DatabasePool, keep: Int) {
+        self.pool = pool
+        self.keep = keep
+    }
+
+    func save(_ record: RunRecord) async throws -> Int64 {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append((record, continuation))
+            guard !writing else { return }
+            writing = true
+            // The batch is written by a task of its own, so a caller that is cancelled meanwhile
+            // (a run being stopped) never aborts a transaction that holds other callers' rows.
+            Task { await self.drain() }
+        }
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let batch = pending
+            pending = []
+            let records = batch.map(\.record)
+            let keep = keep
+            do {
+                let ids = try await pool.write { db in try SQLiteStateStore.write(records, keep: keep, in: db) }
+                for (entry, id) in zip(batch, ids) { entry.done.resume(returning: id) }
+            } catch {
+                for entry in batch { entry.done.resume(throwing: error) }
+            }
+        }
+        writing = false
+    }
 }

@@ -85,7 +85,24 @@ public actor Engine {
 
     var runs = RunBook()
     var runTasks: [Int: Task<Void, Never>] = [:]
+    /// The next run's id: one past the highest id in the history (read at `start()`), so a run's id
+    /// is its history row's id and ids never restart.
     var nextRunID = 1
+    /// Each run's chain of history writes (in order); a trigger's reply waits for the first.
+    var rowWrites: [Int: Task<Void, Never>] = [:]
+    /// Runs whose history write failed, with the error.
+    var rowWriteErrors: [Int: String] = [:]
+    /// Terminal writes of queued runs that never started (awaited at shutdown).
+    var droppedWrites: [Task<Void, Never>] = []
+    /// Why a run was asked to end (the first reason wins): its outcome and the sentence recorded.
+    var cancelReasons: [Int: (RunOutcome, String)] = [:]
+    /// Audio calls in flight, by a private id.
+    var activePlays: [Int: ActivePlay] = [:]
+    var nextPlayID = 1
+    /// `routines enable` / `disable` choices (from the state database), by routine name.
+    var enabledOverrides: [String: Bool] = [:]
+    /// Each routine's own `"enabled"` from its file.
+    var fileEnabled: [String: Bool] = [:]
     var lastRuns: [String: Date] = [:]
     /// When each active run started executing.
     var runStarts: [Int: Date] = [:]
@@ -104,6 +121,8 @@ public actor Engine {
     /// Outputs whose PCM did not open: the timer after which the engine tries again (treats them as
     /// available, so their idle trigger makes the next attempt).
     var availabilityRetries: [String: Task<Void, Never>] = [:]
+    /// Outputs whose PCM did not open: the error and when the next attempt is due (monotonic).
+    var unavailable: [String: (reason: String?, retryAt: Duration)] = [:]
 
     private nonisolated let serialExecutor: UnownedSerialExecutor
     /// The task executor preference of every task the engine starts (nil: the global pool).
@@ -145,8 +164,14 @@ public actor Engine {
         do {
             headphoneMode = try await env.store.headphoneMode()
             try await env.store.closeDanglingRuns(at: now)
+            nextRunID = max(nextRunID, Int(try await env.store.maxRunID()) + 1)
+            enabledOverrides = try await env.store.enabledOverrides()
         } catch {
             log(.error, "state store: \(error)")
+        }
+        for (name, enabled) in enabledOverrides where routines[name] != nil {
+            routines[name]?.enabled = enabled
+            idle.setTriggers(of: name, from: routines[name]!, at: mono.now)
         }
         for name in idle.outputNames {
             if let mark = try? await env.store.lastFire(IdleClocks.storeKey(name)) {
@@ -181,10 +206,12 @@ public actor Engine {
         for retry in availabilityRetries.values { retry.cancel() }
         availabilityRetries = [:]
         for name in Array(idleTimers.keys) { cancelIdleTimer(name) }
-        for id in runs.allQueuedIDs { dropQueuedRun(id) }
+        for id in runs.allQueuedIDs { dropQueuedRun(id, .interrupted, "the daemon stopped before the run started") }
         let tasks = Array(runTasks.values)
-        for task in tasks { task.cancel() }
+        for id in Array(runTasks.keys) { cancelRun(id, .interrupted, "the daemon stopped during the run") }
         for task in tasks { await task.value }
+        for write in droppedWrites { await write.value }
+        droppedWrites = []
     }
 
     // MARK: Routines
@@ -193,6 +220,9 @@ public actor Engine {
     /// the old version go on; its schedules are re-planned.
     public func apply(_ routine: Routine) async {
         let name = routine.name
+        var routine = routine
+        fileEnabled[name] = routine.enabled
+        if let chosen = enabledOverrides[name] { routine.enabled = chosen }
         unindex(name)
         routines[name] = routine
         for trigger in routine.triggers {
@@ -218,8 +248,9 @@ public actor Engine {
         routines[name] = nil
         idle.removeTriggers(of: name)
         for output in outputs { rearmIdleTimer(output) }
-        for id in runs.queuedIDs(of: name) { dropQueuedRun(id) }
-        for id in runs.activeIDs(of: name) { runTasks[id]?.cancel() }
+        fileEnabled[name] = nil
+        for id in runs.queuedIDs(of: name) { dropQueuedRun(id, .cancelled, "the routine file was removed") }
+        for id in runs.activeIDs(of: name) { cancelRun(id, .cancelled, "the routine file was removed") }
         rearmPlanner()
     }
 
@@ -243,17 +274,76 @@ public actor Engine {
 
     // MARK: Triggers from outside
 
-    /// Starts a routine now, skipping its conditions (SPEC §7). With `wait`, returns when the run ends.
-    public func trigger(_ name: String, wait: Bool = false) async throws -> TriggerResult {
-        guard routines[name] != nil else { throw EngineError("no routine named \(name)") }
-        let admitted = fire(name, trigger: "manual", eventData: [:], checkConditions: false)
+    /// Starts a routine now, skipping its conditions (SPEC §7). A disabled routine runs only with
+    /// `force`. Returns once the run's history row is committed (an acknowledged run is recorded, even
+    /// if the daemon is killed the next instant); with `wait`, when the run ends.
+    public func trigger(_ name: String, wait: Bool = false, force: Bool = false) async throws -> TriggerResult {
+        guard let routine = routines[name] else { throw EngineError("no routine named \(name)", kind: .notFound) }
+        if !routine.enabled, !force {
+            return .disabled(
+                "routine \(name) is disabled (\(enabledExplanation(name))); use --force to run it anyway, "
+                    + "or routines enable \(name)")
+        }
+        let admitted = fire(name, trigger: "manual", eventData: [:], checkConditions: false, force: true)
         switch admitted {
         case .failure(let reason): return .ignored(reason.message)
         case .success(let id):
+            if let failure = await rowCommitted(id) {
+                throw EngineError("run \(id) of \(name) started, but it could not be recorded in the history: \(failure)")
+            }
             guard wait else { return .started(runID: id) }
             let (outcome, error) = await waitForRun(id)
             return .finished(runID: id, outcome: outcome, error: error)
         }
+    }
+
+    /// Stops the runs of a routine (their audio ends within one block) and drops its queued runs;
+    /// their history rows end `cancelled`. Returns once they have ended.
+    public func stop(_ name: String, reason: String = "stopped by routines stop") async throws -> StopResult {
+        guard routines[name] != nil || !runs.activeIDs(of: name).isEmpty || !runs.queuedIDs(of: name).isEmpty else {
+            throw EngineError("no routine named \(name)", kind: .notFound)
+        }
+        var result = StopResult()
+        for id in runs.queuedIDs(of: name) {
+            dropQueuedRun(id, .cancelled, reason)
+            result.dropped.append(id)
+        }
+        let active = runs.activeIDs(of: name)
+        let tasks = active.compactMap { runTasks[$0] }
+        for id in active { cancelRun(id, .cancelled, reason) }
+        result.stopped = active
+        for task in tasks { await task.value }
+        if !result.stopped.isEmpty || !result.dropped.isEmpty {
+            log(.info, "routine \(name): \(reason) (\(result.stopped.count) running, \(result.dropped.count) queued)")
+        }
+        return result
+    }
+
+    /// Stops every running and queued run (`routines stop --all`), by routine name.
+    public func stopAll(reason: String = "stopped by routines stop --all") async -> [String: StopResult] {
+        var results: [String: StopResult] = [:]
+        for name in runs.busyRoutines {
+            results[name] = try? await stop(name, reason: reason)
+        }
+        return results
+    }
+
+    /// Enables or disables a routine, kept in the state database across restarts and reloads of
+    /// its file (which only gives the default). Running runs go on; `stop` ends them.
+    public func setEnabled(_ name: String, _ enabled: Bool) async throws {
+        guard var routine = routines[name] else { throw EngineError("no routine named \(name)", kind: .notFound) }
+        try await env.store.setEnabledOverride(name, enabled)
+        enabledOverrides[name] = enabled
+        routine.enabled = fileEnabled[name] ?? routine.enabled
+        log(.info, "routine \(name): \(enabled ? "enabled" : "disabled") (routines \(enabled ? "enable" : "disable"))")
+        await apply(routine)
+    }
+
+    /// Whether the routine's file or the state database decides its `enabled`.
+    public func enabledSource(_ name: String) -> EnabledSource { enabledOverrides[name] == nil ? .file : .state }
+
+    func enabledExplanation(_ name: String) -> String {
+        enabledOverrides[name] == false ? "by routines disable" : "\"enabled\": false in its file"
     }
 
     /// Raises an event: every enabled routine with a matching `event` trigger fires.
@@ -292,7 +382,15 @@ public actor Engine {
         }
         guard on != headphoneMode else { return on }
         try await env.store.setHeadphoneMode(on)
+        let previous = router.output(explicit: nil, headphoneMode: headphoneMode)
         headphoneMode = on
+        let next = router.output(explicit: nil, headphoneMode: on)
+        if previous != next {
+            // Implicit audio follows headphone mode: what still plays on the old output stops.
+            stopAudio(
+                on: previous, onlyImplicit: true,
+                reason: "headphone mode switched \(on ? "on" : "off"): audio moved from output \(previous) to \(next)")
+        }
         log(.info, "headphone mode \(on ? "on" : "off")")
         raise(Event("headphones.mode", ["state": on ? "on" : "off"]))
         return on
@@ -323,11 +421,15 @@ public actor Engine {
     /// `availabilityRetryMost`) it counts as available again, so its idle trigger makes the next
     /// attempt (a device that came back, a PCM that appears after its Bluetooth link). Nothing polls:
     /// one timer per failing output. A Bluetooth reconnect of the output's device retries at once.
-    public func setOutputAvailable(_ output: String, _ available: Bool) {
+    public func setOutputAvailable(_ output: String, _ available: Bool, reason: String? = nil) {
         if available {
             availabilityRetries.removeValue(forKey: output)?.cancel()
-        } else if availabilityRetries[output] == nil {
-            scheduleAvailabilityRetry(output, after: Self.availabilityRetryFirst)
+            unavailable[output] = nil
+        } else {
+            if availabilityRetries[output] == nil {
+                scheduleAvailabilityRetry(output, after: Self.availabilityRetryFirst)
+            }
+            if let reason { unavailable[output, default: (nil, mono.now)].reason = reason }
         }
         guard idle.setAvailable(output, available, at: mono.now) else { return }
         activityChanged(output)
@@ -338,6 +440,7 @@ public actor Engine {
 
     private func scheduleAvailabilityRetry(_ output: String, after delay: Duration) {
         let next = min(delay * 2, Self.availabilityRetryMost)
+        unavailable[output, default: (nil, mono.now)].retryAt = mono.now + delay
         let task = Task(executorPreference: taskExecutor) { [mono] in
             do { try await mono.sleep(for: delay) } catch { return }
             await self.retryAvailability(output, next: next)
@@ -370,8 +473,14 @@ public actor Engine {
         let active = idle.isActive(output)
         log(.info, "output \(output) is now \(active ? "active" : "inactive")")
         if !active {
-            // An inactive output needs no keep-alive: stop the pending fire and the burst in flight.
-            for id in idle.inFlightRuns(of: output) { runTasks[id]?.cancel() }
+            let why =
+                idle.outputs[output].map { $0.bluetooth != nil && !$0.connected } == true
+                ? "output \(output) became inactive (its Bluetooth device disconnected)"
+                : "output \(output) became unavailable (its PCM does not open)"
+            // An inactive output needs no keep-alive: stop the pending fire and the burst in flight,
+            // and whatever else plays there.
+            for id in idle.inFlightRuns(of: output) { cancelRun(id, .cancelled, why) }
+            stopAudio(on: output, reason: why + "; its audio stopped")
         }
         rearmIdleTimer(output)
     }

@@ -65,9 +65,19 @@ public struct EngineLogEntry: Sendable, Equatable {
     }
 }
 
-/// How a run ended.
-public enum RunOutcome: String, Sendable, Equatable {
-    case success, error, interrupted
+/// How a run ended (the history's terminal outcomes).
+public enum RunOutcome: String, Sendable, Equatable, CaseIterable {
+    /// Every action ran (or failed with `continueOnError`).
+    case success
+    /// An action failed; the run's error says which and why.
+    case failed
+    /// Stopped on purpose: `routines stop`, a `restart` trigger, its output turning inactive, its
+    /// file removed.
+    case cancelled
+    /// The daemon stopped (or was killed) during the run.
+    case interrupted
+    /// A queued run that never started (a `restart` trigger replaced it).
+    case skipped
 }
 
 /// What `Engine.trigger(_:wait:)` reports.
@@ -78,13 +88,46 @@ public enum TriggerResult: Sendable, Equatable {
     case finished(runID: Int, outcome: RunOutcome, error: String?)
     /// The run mode refused it (e.g. `single` while running); the reason is a full sentence.
     case ignored(String)
+    /// The routine is disabled (`routines disable` or its file's `"enabled": false`); `force` runs it anyway.
+    case disabled(String)
+}
+
+/// What `Engine.stop(_:)` did.
+public struct StopResult: Sendable, Equatable {
+    /// Runs that were running and are now stopped (their history ends `cancelled`).
+    public var stopped: [Int]
+    /// Queued runs that were dropped before they started.
+    public var dropped: [Int]
+    public init(stopped: [Int] = [], dropped: [Int] = []) {
+        self.stopped = stopped
+        self.dropped = dropped
+    }
+}
+
+/// Who decides whether a routine is enabled.
+public enum EnabledSource: String, Sendable, Equatable, Codable {
+    /// The routine file's `"enabled"` (true when absent).
+    case file
+    /// `routines enable` / `routines disable`, kept in the state database.
+    case state
 }
 
 /// An error of the engine, fit for a user: names the routine, output or action.
 public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure, so front ends map it to a status (HTTP 404, 409, …) without reading the text.
+    public enum Kind: Sendable, Equatable {
+        /// The request could not be carried out.
+        case failed
+        /// The routine, output or run named does not exist.
+        case notFound
+    }
     /// What went wrong, for the user.
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public var kind: Kind
+    public init(_ message: String, kind: Kind = .failed) {
+        self.message = message
+        self.kind = kind
+    }
     /// The message.
     public var description: String { message }
 }

@@ -170,17 +170,19 @@ struct IdleClocks {
     /// A play call starts on `output`.
     mutating func playStarted(_ output: String, keepAlive: Bool, at now: Duration) {
         outputs[output]?.playing += 1
+    }
+
+    /// A play call ended; `wrote`: frames reached the device (not an open failure, not a job
+    /// cancelled before its first block). Only a keep-alive burst that wrote counts as a burst.
+    mutating func playEnded(_ output: String, wrote: Bool, keepAlive: Bool = false, at now: Duration) {
+        outputs[output]?.playing -= 1
+        guard wrote else { return }
+        written(output, at: now)
         if keepAlive {
             outputs[output]?.burstsTotal += 1
             outputs[output]?.bursts.append(now)
             outputs[output]?.bursts.removeAll { now - $0 > .seconds(3600) }
         }
-    }
-
-    /// A play call ended; `wrote`: frames went out (not an open failure).
-    mutating func playEnded(_ output: String, wrote: Bool, at now: Duration) {
-        outputs[output]?.playing -= 1
-        if wrote { written(output, at: now) }
     }
 
     /// Frames were written to `output` up to `now`.

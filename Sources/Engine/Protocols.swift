@@ -46,6 +46,19 @@ public protocol AudioOutput: Sendable {
     func setVolume(_ level: Int, on output: String) async throws
 }
 
+/// What an `AudioOutput` throws when the task awaiting a play was cancelled: a queued job is
+/// removed at once, a playing one stops within one block. `framesWritten` tells whether any of it
+/// reached the device (which moves the idle clock).
+public struct PlaybackCancelled: Error, Sendable, Equatable, CustomStringConvertible {
+    public var output: String
+    public var framesWritten: Int
+    public init(output: String, framesWritten: Int) {
+        self.output = output
+        self.framesWritten = framesWritten
+    }
+    public var description: String { "the audio on output \(output) was stopped" }
+}
+
 /// Synthesizes speech.
 public protocol SpeechSynthesizer: Sendable {
     /// The whole utterance, once it is synthesized.
@@ -87,7 +100,8 @@ public struct RunRecord: Sendable, Equatable, Codable {
     public var trigger: String
     public var startedAt: Date
     public var endedAt: Date?
-    /// `running`, `success`, `error`, `interrupted`, `skipped`.
+    /// `queued` and `running` while it lasts; then one of `RunOutcome`: `success`, `failed`,
+    /// `cancelled`, `interrupted`, `skipped`.
     public var outcome: String
     public var error: String?
     /// Each action step: index, kind, start, end, error.
@@ -137,7 +151,9 @@ public protocol StateStore: Sendable {
     /// The last instant a schedule trigger fired (key: `routine#triggerIndexOrId`).
     func lastFire(_ key: String) async throws -> Date?
     func setLastFire(_ key: String, _ instant: Date) async throws
-    /// Inserts a run (returns its id) or updates it when `record.id` is set.
+    /// Inserts or updates a run: the engine gives every run its id (`record.id`, from `maxRunID()`),
+    /// so the row of a new run is committed under the id its trigger reply names. Without an id the
+    /// store picks one. Returns the id.
     func saveRun(_ record: RunRecord) async throws -> Int64
     /// Newest first; nil routine: all.
     func history(routine: String?, limit: Int) async throws -> [RunRecord]
@@ -145,9 +161,20 @@ public protocol StateStore: Sendable {
     func closeDanglingRuns(at instant: Date) async throws
     /// The newest run of every routine, by routine name (for `routines list`).
     func lastRuns() async throws -> [String: RunRecord]
+    /// The highest run id ever stored (0 when none), so run ids never restart.
+    func maxRunID() async throws -> Int64
+    /// `routines enable` / `disable` choices by routine name; a routine without one follows its file.
+    func enabledOverrides() async throws -> [String: Bool]
+    /// Stores (or, with nil, forgets) a routine's enable/disable choice.
+    func setEnabledOverride(_ routine: String, _ enabled: Bool?) async throws
 }
 
 extension StateStore {
+    /// From the newest history row.
+    public func maxRunID() async throws -> Int64 {
+        try await history(routine: nil, limit: 1).first?.id ?? 0
+    }
+
     /// Built from `history`; stores with an index answer it in one query instead.
     public func lastRuns() async throws -> [String: RunRecord] {
         var newest: [String: RunRecord] = [:]

@@ -1,3 +1,4 @@
+import Foundation
 import RoutineModel
 
 /// One accepted run of a routine, from trigger to finish.
@@ -11,6 +12,10 @@ struct RunTicket: Sendable {
     var chain: [String]
     /// Set when an idle trigger started the run: the trigger re-arms when the run ends.
     var idleKey: IdleTriggerKey?
+    /// When the trigger was accepted (the history row's start until the run starts executing).
+    var admittedAt: Date
+    /// It waited in the queue (its row says `queued` until it starts).
+    var wasQueued = false
 }
 
 /// What a trigger does to a routine given its run mode (SPEC §3 `mode`).
@@ -90,6 +95,13 @@ struct RunBook {
         return next
     }
 
+    /// Forgets a run that was promoted from the queue but will never start (the daemon stops).
+    mutating func forget(_ id: Int) {
+        guard let ticket = tickets.removeValue(forKey: id) else { return }
+        active[ticket.routine.name]?.remove(id)
+        if active[ticket.routine.name]?.isEmpty == true { active[ticket.routine.name] = nil }
+    }
+
     /// Ids of the active runs of a routine.
     func activeIDs(of routine: String) -> [Int] { Array(active[routine] ?? []).sorted() }
     /// Ids of the queued runs of a routine.
@@ -98,4 +110,6 @@ struct RunBook {
     var allActive: [RunTicket] { active.values.flatMap { $0 }.compactMap { tickets[$0] }.sorted { $0.id < $1.id } }
     /// Every queued run.
     var allQueuedIDs: [Int] { queued.values.flatMap { $0.map(\.id) } }
+    /// Names of routines with active or queued runs.
+    var busyRoutines: [String] { Set(active.keys).union(queued.keys).sorted() }
 }

@@ -4,16 +4,22 @@ import RoutineModel
 
 extension Engine {
     /// Starts (or queues, or refuses) a run of `name` according to its mode. Conditions are checked
-    /// unless the run is manual or called by another routine. Returns the run id or why it was refused.
+    /// unless the run is manual or called by another routine; a disabled routine runs only when
+    /// `force`d (manual runs) or called by another routine. Returns the run id or why it was refused.
+    ///
+    /// Every accepted run gets its history row at once (`running`, or `queued`), written under the
+    /// run's id; `rowCommitted(_:)` waits for that write (a trigger is acknowledged only after it).
     @discardableResult
     func fire(
         _ name: String, trigger: String, eventData: [String: String], checkConditions: Bool = true,
-        chain: [String] = [], idleKey: IdleTriggerKey? = nil
+        force: Bool = false, chain: [String] = [], idleKey: IdleTriggerKey? = nil
     ) -> Result<Int, EngineError> {
         guard !stopping else { return .failure(EngineError("the daemon is stopping")) }
         guard let routine = routines[name] else { return .failure(EngineError("no routine named \(name)")) }
+        if !routine.enabled, !force {
+            return .failure(EngineError("routine \(name) is disabled (\(enabledExplanation(name)))"))
+        }
         if checkConditions {
-            guard routine.enabled else { return .failure(EngineError("routine \(name) is disabled")) }
             guard ConditionEvaluator.allHold(routine.conditions, in: conditionContext()) else {
                 log(.debug, "routine \(name): conditions do not hold (\(trigger))")
                 return .failure(EngineError("the conditions of routine \(name) do not hold"))
@@ -21,19 +27,26 @@ extension Engine {
         }
         let ticket = RunTicket(
             id: nextRunID, routine: routine, trigger: trigger, eventData: eventData, chain: chain + [name],
-            idleKey: idleKey)
-        nextRunID += 1
+            idleKey: idleKey, admittedAt: env.wallClock.now())
         switch runs.admission(for: routine) {
         case .start:
+            nextRunID += 1
             runs.markActive(ticket)
+            writeRow(RunRecord(id: Int64(ticket.id), routine: name, trigger: trigger, startedAt: ticket.admittedAt, outcome: "running"))
             startTask(ticket)
         case .queue:
+            nextRunID += 1
+            var ticket = ticket
+            ticket.wasQueued = true
             runs.enqueue(ticket)
+            writeRow(RunRecord(id: Int64(ticket.id), routine: name, trigger: trigger, startedAt: ticket.admittedAt, outcome: "queued"))
             log(.info, "routine \(name): run queued (\(trigger))")
         case .restart(let cancel, let drop):
-            for id in drop { dropQueuedRun(id) }
-            for id in cancel { runTasks[id]?.cancel() }
+            nextRunID += 1
+            for id in drop { dropQueuedRun(id, .skipped, "a newer trigger restarted the routine before this run started") }
+            for id in cancel { cancelRun(id, .cancelled, "restarted by a newer trigger (\(trigger))") }
             runs.markActive(ticket)
+            writeRow(RunRecord(id: Int64(ticket.id), routine: name, trigger: trigger, startedAt: ticket.admittedAt, outcome: "running"))
             startTask(ticket)
         case .ignore(let reason):
             log(.notice, reason)
@@ -48,10 +61,46 @@ extension Engine {
         }
     }
 
+    /// Writes a run's history row after the run's earlier writes (rows of one run never overtake each
+    /// other). The write runs in a task of its own, so cancelling the run never cancels its record.
+    @discardableResult
+    func writeRow(_ record: RunRecord) -> Task<Void, Never> {
+        let id = Int(record.id ?? 0)
+        let previous = rowWrites[id]
+        let store = env.store
+        let task = Task(executorPreference: taskExecutor) {
+            await previous?.value
+            do {
+                _ = try await store.saveRun(record)
+            } catch {
+                await self.rowWriteFailed(id, error)
+            }
+        }
+        rowWrites[id] = task
+        return task
+    }
+
+    private func rowWriteFailed(_ id: Int, _ error: any Error) {
+        rowWriteErrors[id] = "\(error)"
+        log(.error, "state store: cannot record run \(id) in the history: \(error)")
+    }
+
+    /// Waits until every history write of run `id` so far is committed; the error when one failed.
+    func rowCommitted(_ id: Int) async -> String? {
+        await rowWrites[id]?.value
+        return rowWriteErrors[id]
+    }
+
+    /// Forgets the write chain of a run whose rows are all written.
+    private func forgetRowWrites(_ id: Int) {
+        rowWrites[id] = nil
+        rowWriteErrors[id] = nil
+    }
+
     /// Waits for a run's end.
     func waitForRun(_ id: Int) async -> (RunOutcome, String?) {
         guard runs.tickets[id] != nil else { return (.interrupted, "run \(id) is not known") }
-        let task = runTasks[id]
+        let task = runTask(id)
         return await withTaskCancellationHandler {
             await withCheckedContinuation { runs.waiters[id, default: []].append($0) }
         } onCancel: {
@@ -59,11 +108,26 @@ extension Engine {
         }
     }
 
-    /// Drops a queued run: its waiters learn it was interrupted.
-    func dropQueuedRun(_ id: Int) {
+    private func runTask(_ id: Int) -> Task<Void, Never>? { runTasks[id] }
+
+    /// Asks a running run to end; the first reason given is the one recorded.
+    func cancelRun(_ id: Int, _ outcome: RunOutcome, _ reason: String) {
+        guard let task = runTasks[id] else { return }
+        if cancelReasons[id] == nil { cancelReasons[id] = (outcome, reason) }
+        task.cancel()
+    }
+
+    /// Drops a queued run: its history row ends with `outcome`, its waiters learn why.
+    func dropQueuedRun(_ id: Int, _ outcome: RunOutcome, _ reason: String) {
         guard let ticket = runs.dropQueued(id) else { return }
-        log(.info, "routine \(ticket.routine.name): queued run dropped")
-        completeWaiters(id, .interrupted, "the queued run was dropped")
+        log(.info, "routine \(ticket.routine.name): queued run \(id) dropped: \(reason)")
+        let now = env.wallClock.now()
+        let done = writeRow(
+            RunRecord(
+                id: Int64(id), routine: ticket.routine.name, trigger: ticket.trigger, startedAt: ticket.admittedAt,
+                endedAt: now, outcome: outcome.rawValue, error: reason))
+        droppedWrites.append(done)
+        completeWaiters(id, outcome, reason)
         if let key = ticket.idleKey { idleRunEnded(key) }
     }
 
@@ -84,33 +148,38 @@ extension Engine {
         let startedAt = env.wallClock.now()
         lastRuns[name] = startedAt
         runStarts[ticket.id] = startedAt
-        var record = RunRecord(routine: name, trigger: ticket.trigger, startedAt: startedAt, outcome: "running")
-        // The "running" row is written while the first action starts, not before it (a SQLite write
-        // is a good part of a millisecond, on the way from a trigger to the first audio frame).
-        let store = env.store
-        let inserted = Task(executorPreference: taskExecutor) { [record] in try await store.saveRun(record) }
+        var record = RunRecord(
+            id: Int64(ticket.id), routine: name, trigger: ticket.trigger, startedAt: ticket.admittedAt, outcome: "running")
+        if ticket.wasQueued {
+            // A queued run that starts now (its row said `queued`).
+            record.startedAt = startedAt
+            writeRow(record)
+        }
         log(.info, "routine \(name): started (\(ticket.trigger))")
         var outcome = RunOutcome.success
         var failure: String?
         for (index, action) in ticket.routine.actions.enumerated() {
             if Task.isCancelled {
-                outcome = .interrupted
+                (outcome, failure) = cancelReasons[ticket.id] ?? (.cancelled, "the run was cancelled")
                 break
             }
             var step = RunStep(index: index, kind: action.kind.label, startedAt: env.wallClock.now())
             do {
                 step.note = try await perform(action.kind, in: ticket)
+            } catch let stop as OutputStopped {
+                step.error = stop.reason
+                (outcome, failure) = (.cancelled, "actions[\(index)] (\(action.kind.label)): \(stop.reason)")
             } catch {
                 if Task.isCancelled || error is CancellationError {
-                    step.error = "interrupted"
-                    outcome = .interrupted
+                    (outcome, failure) = cancelReasons[ticket.id] ?? (.cancelled, "the run was cancelled")
+                    step.error = failure
                 } else {
-                    let message = "actions[\(index)] (\(action.kind.label)): \(error)"
-                    step.error = "\(error)"
+                    let message = "actions[\(index)] (\(action.kind.label)): \(Self.sentence(error))"
+                    step.error = Self.sentence(error)
                     if action.continueOnError {
                         log(.warning, "routine \(name): \(message); continuing (continueOnError)")
                     } else {
-                        outcome = .error
+                        outcome = .failed
                         failure = message
                     }
                 }
@@ -119,16 +188,29 @@ extension Engine {
             record.steps.append(step)
             if outcome != .success { break }
         }
-        do { record.id = try await inserted.value } catch { log(.error, "state store: history: \(error)") }
         record.endedAt = env.wallClock.now()
         record.outcome = outcome.rawValue
-        record.error = failure ?? (outcome == .interrupted ? "interrupted" : nil)
-        do { _ = try await env.store.saveRun(record) } catch { log(.error, "state store: history: \(error)") }
+        record.error = failure
+        // The terminal row, written in a task of its own: a cancelled run is still recorded.
+        await writeRow(record).value
+        forgetRowWrites(ticket.id)
+        cancelReasons[ticket.id] = nil
         Counter(label: "routines_runs_total", dimensions: [("routine", name), ("outcome", outcome.rawValue)]).increment()
         log(
-            outcome == .error ? .error : .info, "routine \(name): \(outcome.rawValue)\(failure.map { ": \($0)" } ?? "")"
-        )
+            outcome == .failed ? .error : .info,
+            "routine \(name): \(outcome.rawValue)\(failure.map { ": \($0)" } ?? "")")
         finish(ticket, outcome, failure)
+    }
+
+    /// An error as a sentence for logs and history: the message of our own errors, a description
+    /// for others, never a bare type name.
+    static func sentence(_ error: any Error) -> String {
+        if error is CancellationError { return "cancelled" }
+        let text = "\(error)"
+        if text.hasSuffix("()") || text == String(describing: type(of: error)) {
+            return "\(String(describing: type(of: error))) (no description)"
+        }
+        return text
     }
 
     private func finish(_ ticket: RunTicket, _ outcome: RunOutcome, _ error: String?) {
@@ -136,12 +218,28 @@ extension Engine {
         runStarts[ticket.id] = nil
         completeWaiters(ticket.id, outcome, error)
         if let next = runs.finish(ticket.id) {
-            if stopping { dropQueuedRun(next.id) } else { startTask(next) }
+            if stopping {
+                runs.forget(next.id)
+                dropStartedButUnrun(next)
+            } else {
+                startTask(next)
+            }
         }
         if let key = ticket.idleKey { idleRunEnded(key) }
         if !stopping {
             raise(Event("routine.finished", ["routine": ticket.routine.name, "outcome": outcome.rawValue]))
         }
+    }
+
+    /// A queued run promoted while the daemon stops: it never runs.
+    private func dropStartedButUnrun(_ ticket: RunTicket) {
+        let done = writeRow(
+            RunRecord(
+                id: Int64(ticket.id), routine: ticket.routine.name, trigger: ticket.trigger, startedAt: ticket.admittedAt,
+                endedAt: env.wallClock.now(), outcome: RunOutcome.interrupted.rawValue,
+                error: "the daemon stopped before the run started"))
+        droppedWrites.append(done)
+        completeWaiters(ticket.id, .interrupted, "the daemon stopped before the run started")
     }
 
     // MARK: Actions
@@ -195,7 +293,7 @@ extension Engine {
         }
         if case .file(let chime) = spec.chime { items.append(.file(path: try env.audioFiles.resolve(chime), gain: 0)) }
         items.append(.speech(speech))
-        try await play(items, on: output, priority: .announcement)
+        try await play(items, on: output, priority: .announcement, implicit: spec.output == nil)
         played = true
         if let reason = speech.fallbackReason {
             log(.warning, "announcement on \(output): \(reason)")
@@ -205,27 +303,62 @@ extension Engine {
     }
 
     private func play(_ items: [AudioItem], explicit: String?, priority: AudioPriority) async throws {
-        try await play(items, on: router.output(explicit: explicit, headphoneMode: headphoneMode), priority: priority)
+        try await play(
+            items, on: router.output(explicit: explicit, headphoneMode: headphoneMode), priority: priority,
+            implicit: explicit == nil)
     }
 
     /// Plays through the audio layer; the output counts as busy meanwhile, and its idle clock moves
-    /// (and is persisted) when the call returns.
-    func play(_ items: [AudioItem], on output: String, priority: AudioPriority) async throws {
+    /// (and is persisted) when the call returns. `implicit`: routed by headphone mode (no `output`
+    /// named), so switching headphone mode away from `output` stops it.
+    ///
+    /// The audio call runs in a child task the engine can cancel on its own (`stopAudio(on:)`) when
+    /// the output turns inactive; cancelling the run cancels it too. Either way the player drops the
+    /// job within one 50 ms block.
+    func play(_ items: [AudioItem], on output: String, priority: AudioPriority, implicit: Bool = false) async throws {
         idle.playStarted(output, keepAlive: priority == .keepAlive, at: mono.now)
         cancelIdleTimer(output)
         var wrote = false
+        let playID = nextPlayID
+        nextPlayID += 1
         defer {
-            idle.playEnded(output, wrote: wrote, at: mono.now)
+            activePlays[playID] = nil
+            idle.playEnded(output, wrote: wrote, keepAlive: priority == .keepAlive, at: mono.now)
             rearmIdleTimer(output)
         }
+        let audio = env.audio
+        let task = Task(executorPreference: taskExecutor) {
+            try await audio.play(items, on: output, priority: priority)
+        }
+        activePlays[playID] = ActivePlay(output: output, implicit: implicit, task: task)
         do {
-            try await env.audio.play(items, on: output, priority: priority)
+            try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
+            }
             wrote = true
         } catch {
-            wrote = Task.isCancelled || error is CancellationError
+            if let stopped = error as? PlaybackCancelled {
+                wrote = stopped.framesWritten > 0
+            } else {
+                wrote = error is CancellationError
+            }
+            if let reason = activePlays[playID]?.stopReason { throw OutputStopped(reason: reason) }
+            if error is PlaybackCancelled { throw CancellationError() }
             throw error
         }
         try? await env.store.setLastFire(IdleClocks.storeKey(output), env.wallClock.now())
+    }
+
+    /// Stops the audio playing or queued on `output` (every play, or only the implicitly routed
+    /// ones); the runs that wait for it end `cancelled` with `reason`.
+    func stopAudio(on output: String, onlyImplicit: Bool = false, reason: String) {
+        for (id, play) in activePlays where play.output == output && (!onlyImplicit || play.implicit) {
+            guard play.stopReason == nil else { continue }
+            activePlays[id]?.stopReason = reason
+            play.task.cancel()
+        }
     }
 
     /// `run`: starts another routine (its conditions skipped) and waits for it. A chain that would
@@ -237,7 +370,8 @@ extension Engine {
         }
         guard routines[target] != nil else { throw EngineError("no routine named \(target)") }
         switch fire(
-            target, trigger: "run:\(ticket.routine.name)", eventData: [:], checkConditions: false, chain: ticket.chain)
+            target, trigger: "run:\(ticket.routine.name)", eventData: [:], checkConditions: false, force: true,
+            chain: ticket.chain)
         {
         case .failure(let error): throw error
         case .success(let id):
@@ -245,8 +379,9 @@ extension Engine {
             try Task.checkCancellation()
             switch outcome {
             case .success: return
-            case .error: throw EngineError("routine \(target) failed: \(error ?? "error")")
-            case .interrupted: throw EngineError("routine \(target) was interrupted")
+            case .failed: throw EngineError("routine \(target) failed: \(error ?? "no reason given")")
+            case .cancelled, .skipped: throw EngineError("routine \(target) was cancelled: \(error ?? "no reason given")")
+            case .interrupted: throw EngineError("routine \(target) was interrupted: \(error ?? "the daemon stopped")")
             }
         }
     }
@@ -275,4 +410,20 @@ extension ActionKind {
         case .run: return "run"
         }
     }
+}
+
+/// One audio call in flight, so the engine can stop an output's audio without ending other work.
+struct ActivePlay {
+    var output: String
+    /// Routed by headphone mode rather than named.
+    var implicit: Bool
+    var task: Task<Void, any Error>
+    /// Set when the engine stopped it (the output turned inactive, headphone mode moved away).
+    var stopReason: String?
+}
+
+/// The engine stopped an action's audio because its output went away; the run ends `cancelled`.
+struct OutputStopped: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
 }

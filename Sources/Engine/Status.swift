@@ -19,6 +19,13 @@ public struct OutputStatus: Sendable, Equatable, Codable {
     public var name: String
     /// No Bluetooth address, or its device connected, and its PCM opens.
     public var active: Bool
+    /// `active`; `inactive` (its Bluetooth device is not connected); `unavailable` (its PCM did not
+    /// open: `reason` says why, `nextRetry` when it is tried again).
+    public var state: OutputState
+    /// Why the output is unavailable (the audio library's error), when known.
+    public var reason: String?
+    /// When an unavailable output is tried again (also at once when its Bluetooth device connects).
+    public var nextRetry: Date?
     /// Wall-clock instant of the last frame written, when known.
     public var lastAudio: Date?
     /// When the earliest idle trigger of this output fires, if armed.
@@ -29,12 +36,19 @@ public struct OutputStatus: Sendable, Equatable, Codable {
     public var burstsTotal: Int
 }
 
+/// What an output can do now.
+public enum OutputState: String, Sendable, Equatable, Codable {
+    case active, inactive, unavailable
+}
+
 /// One routine's schedule state.
 public struct RoutineStatus: Sendable, Equatable, Codable {
     /// The routine's name.
     public var name: String
     /// Whether its triggers start it.
     public var enabled: Bool
+    /// Who decides `enabled`: its file, or `routines enable`/`disable` (the state database).
+    public var enabledBy: EnabledSource
     /// When its last run started (in this daemon's life).
     public var lastRun: Date?
     /// Its next wall-clock fire.
@@ -47,7 +61,7 @@ public struct RoutineStatus: Sendable, Equatable, Codable {
 
 /// A run in progress.
 public struct RunningRun: Sendable, Equatable, Codable {
-    /// The run's id in this daemon's life.
+    /// The run's id (its history row's id).
     public var id: Int
     /// The routine it runs.
     public var routine: String
@@ -94,15 +108,23 @@ extension Engine {
             instant.map { wallNow.addingTimeInterval(($0 - monoNow).seconds) }
         }
         let outputs = idle.outputNames.map { name in
-            OutputStatus(
-                name: name, active: idle.isActive(name), lastAudio: wall(idle.outputs[name]?.lastWrite),
+            let clock = idle.outputs[name]
+            let state: OutputState =
+                clock?.available == false || unavailable[name] != nil
+                ? .unavailable : (idle.isActive(name) ? .active : .inactive)
+            return OutputStatus(
+                name: name, active: idle.isActive(name), state: state,
+                reason: state == .unavailable ? unavailable[name]?.reason : nil,
+                nextRetry: state == .unavailable ? wall(unavailable[name]?.retryAt) : nil,
+                lastAudio: wall(idle.outputs[name]?.lastWrite),
                 nextIdleFire: wall(idle.nextDeadline(of: name)),
                 burstsLastHour: idle.burstsInLastHour(name, at: monoNow),
                 burstsTotal: idle.outputs[name]?.burstsTotal ?? 0)
         }
         let routineStatus = routines.keys.sorted().map { name in
             RoutineStatus(
-                name: name, enabled: routines[name]?.enabled ?? false, lastRun: lastRuns[name],
+                name: name, enabled: routines[name]?.enabled ?? false, enabledBy: enabledSource(name),
+                lastRun: lastRuns[name],
                 nextFire: planner.nextFire(of: name), running: runs.activeIDs(of: name).count,
                 queued: runs.queuedIDs(of: name).count)
         }

@@ -86,6 +86,9 @@ extension Routines {
         @Flag(help: "Wait until the run ends and exit non-zero when it fails.")
         var wait = false
 
+        @Flag(help: "Run it even when it is disabled.")
+        var force = false
+
         @OptionGroup var options: ClientOptions
 
         func validate() throws {
@@ -96,7 +99,7 @@ extension Routines {
 
         func run() throws {
             let reply = try call(
-                options.client, "POST", "/routines/\(urlEncode(name))/trigger", body: Array("{\"wait\":\(wait)}".utf8))
+                options.client, "POST", "/routines/\(urlEncode(name))/trigger", body: Array("{\"wait\":\(wait),\"force\":\(force)}".utf8))
             let outcome = reply["outcome"]?.stringValue ?? "started"
             if wait {
                 if outcome != "success" {
@@ -163,12 +166,17 @@ extension Routines {
             let rows = (reply.arrayValue ?? []).map { routine -> [String] in
                 let problems = routine["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 return [
-                    cell(routine["name"]), routine["enabled"] == .bool(false) ? "no" : "yes",
+                    cell(routine["name"]),
+                    (routine["enabled"] == .bool(false) ? "no" : "yes")
+                        + (routine["enabledBy"]?.stringValue == "state" ? " (set)" : " (file)"),
                     problems.isEmpty ? "ok" : "INVALID", cell(routine["lastRun"]?["outcome"]),
                     cell(routine["lastRun"]?["startedAt"]), cell(routine["nextFire"]),
                 ]
             }
             print(table(["ROUTINE", "ENABLED", "FILE", "LAST", "LAST RUN", "NEXT FIRE"], rows))
+            if (reply.arrayValue ?? []).contains(where: { $0["enabledBy"]?.stringValue == "state" }) {
+                print("(set): chosen with routines enable/disable, kept in the state database; (file): the file's \"enabled\"")
+            }
             for routine in reply.arrayValue ?? [] {
                 for problem in routine["problems"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
                     print(problem)
@@ -202,7 +210,7 @@ extension Routines {
             }
             let outputs = (reply["outputs"]?.arrayValue ?? []).map {
                 [
-                    cell($0["name"]), cell($0["pcm"]), $0["active"] == .bool(true) ? "active" : "inactive",
+                    cell($0["name"]), cell($0["pcm"]), cell($0["state"]),
                     cell($0["lastAudio"]), cell($0["nextKeepAlive"]), cell($0["burstsLastHour"]),
                 ]
             }
@@ -277,7 +285,8 @@ extension Routines {
     /// `routines outputs`.
     struct Outputs: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show each output: PCM, whether it opens, whether it is active, last audio.")
+            abstract: "Show each output: PCM, whether it opens, its state (active, inactive, unavailable), last audio.",
+            discussion: "Exits 1 when a configured output does not open.")
 
         @Flag(help: "Print the daemon's JSON.")
         var json = false
@@ -290,16 +299,28 @@ extension Routines {
                 print(jsonText(reply))
                 return
             }
-            let rows = (reply.arrayValue ?? []).map {
+            let outputs = reply.arrayValue ?? []
+            let rows = outputs.map {
                 [
-                    cell($0["name"]), cell($0["pcm"]), cell($0["bluetooth"]), cell($0["opens"]),
-                    $0["active"] == .bool(true) ? "active" : "inactive", cell($0["lastAudio"]),
+                    cell($0["name"]), cell($0["pcm"]), cell($0["bluetooth"]), cell($0["opens"]), cell($0["state"]),
+                    cell($0["lastAudio"]),
                 ]
             }
             print(table(["OUTPUT", "PCM", "BLUETOOTH", "OPENS", "STATE", "LAST AUDIO"], rows))
-            for output in reply.arrayValue ?? [] {
-                if let error = output["error"]?.stringValue { print("\(cell(output["name"])): \(error)") }
+            for output in outputs {
+                if let error = output["error"]?.stringValue {
+                    print("\(cell(output["name"])): \(error)")
+                } else if output["state"]?.stringValue == "unavailable", let reason = output["reason"]?.stringValue {
+                    print("\(cell(output["name"])): \(reason)")
+                }
+                if output["state"]?.stringValue == "unavailable", let retry = output["nextRetry"]?.stringValue {
+                    print("  tried again at \(retry), and at once when its Bluetooth device connects")
+                }
                 if let hint = output["hint"]?.stringValue { print("  \(hint)") }
+            }
+            let failing = outputs.filter { $0["opens"] == .bool(false) }.compactMap { $0["name"]?.stringValue }
+            if !failing.isEmpty {
+                throw CLIError("\(failing.count == 1 ? "output" : "outputs") \(failing.joined(separator: ", ")) did not open")
             }
         }
     }

@@ -21,7 +21,7 @@ import Testing
 
     @Test(arguments: [
         (RunMode.single, 1, ["success"]),
-        (RunMode.restart, 10, ["interrupted", "interrupted", "success"]),
+        (RunMode.restart, 10, ["cancelled", "cancelled", "success"]),
         (RunMode.queued, 1, ["success", "success"]),
         (RunMode.parallel, 2, ["success", "success"]),
     ])
@@ -75,7 +75,7 @@ import Testing
         #expect(done.map(\.outcome) == ["interrupted"])
         #expect(done[0].steps.map(\.kind) == ["tone", "wait"])
         #expect(done[0].steps[0].error == nil)
-        #expect(done[0].steps[1].error == "interrupted")
+        #expect(done[0].steps[1].error == "the daemon stopped during the run")
         #expect(done[0].steps[0].endedAt!.timeIntervalSince(done[0].steps[0].startedAt) == 2)
     }
 
@@ -110,7 +110,8 @@ import Testing
         #expect(await h.records("long").map(\.outcome) == ["running"])
         await h.engine.remove("long")
         await h.advance(.seconds(100))
-        #expect(await h.records("long").map(\.outcome) == ["interrupted"])
+        #expect(await h.records("long").map(\.outcome) == ["cancelled"])
+        #expect(await h.records("long").first?.error == "the routine file was removed")
         #expect(await h.records("other").count == 11)
         #expect(await h.engine.routineNames() == ["other"])
     }
@@ -130,13 +131,18 @@ import Testing
             return
         }
         let caller = await h.records("caller")
-        #expect(caller.map(\.outcome) == ["error"])
+        #expect(caller.map(\.outcome) == ["failed"])
         #expect(caller[0].error?.contains("routine busy is already running (mode single)") == true)
         for _ in 0..<3 { await h.engine.raise(Event("go")) }
         await h.advance(.seconds(1))
         #expect(await h.engine.status().routines.first { $0.name == "line" }?.queued == 2)
         await h.engine.shutdown()
-        #expect(await h.records("line").map(\.outcome) == ["interrupted"])
+        // The running run and the two queued ones: every accepted run has a terminal row.
+        #expect(await h.records("line").map(\.outcome) == ["interrupted", "interrupted", "interrupted"])
+        #expect(await h.records("line").map(\.error) == [
+            "the daemon stopped during the run", "the daemon stopped before the run started",
+            "the daemon stopped before the run started",
+        ])
         #expect(await h.records("busy").map(\.outcome) == ["interrupted"])
     }
 }

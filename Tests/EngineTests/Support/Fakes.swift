@@ -162,8 +162,8 @@ actor MemoryStateStore: StateStore {
         var record = record
         if record.id == nil {
             record.id = nextID
-            nextID += 1
         }
+        nextID = max(nextID, record.id! + 1)
         runs[record.id!] = record
         return record.id!
     }
@@ -171,10 +171,16 @@ actor MemoryStateStore: StateStore {
         Array(runs.values.filter { routine == nil || $0.routine == routine }.sorted { $0.id! > $1.id! }.prefix(limit))
     }
     func closeDanglingRuns(at instant: Date) async throws {
-        for (id, run) in runs where run.outcome == "running" {
+        for (id, run) in runs where run.outcome == "running" || run.outcome == "queued" {
             runs[id]!.outcome = "interrupted"
             runs[id]!.endedAt = instant
         }
+    }
+    var overrides: [String: Bool] = [:]
+    func enabledOverrides() async throws -> [String: Bool] { overrides }
+    func setEnabledOverride(_ routine: String, _ enabled: Bool?) async throws {
+        time?.bump()
+        overrides[routine] = enabled
     }
     /// Oldest first.
     func records(_ routine: String? = nil) -> [RunRecord] {
