@@ -180,12 +180,14 @@ public enum DaemonRuntime {
                     notifier.notify("READY=1\nSTATUS=\(await statusLine())")
                 }
             })
+        // Shut down in reverse order: the engine first, so SIGTERM silences every output at once
+        // (runs end `interrupted`) instead of after the other services have wound down.
         let services: [any Service] = [
-            EngineService(engine: engine, notifier: notifier),
             DeviceService(watcher: BlueZWatcher(), engine: engine, logger: logger),
             FolderWatchService(watcher: watcher, library: library),
             WatchdogService(engine: engine, notifier: notifier, statusLine: statusLine),
             server,
+            EngineService(engine: engine, notifier: notifier),
         ]
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },

@@ -473,14 +473,16 @@ public actor Engine {
         let active = idle.isActive(output)
         log(.info, "output \(output) is now \(active ? "active" : "inactive")")
         if !active {
+            let disconnected = idle.outputs[output].map { $0.bluetooth != nil && !$0.connected } == true
             let why =
-                idle.outputs[output].map { $0.bluetooth != nil && !$0.connected } == true
+                disconnected
                 ? "output \(output) became inactive (its Bluetooth device disconnected)"
                 : "output \(output) became unavailable (its PCM does not open)"
-            // An inactive output needs no keep-alive: stop the pending fire and the burst in flight,
-            // and whatever else plays there.
+            // An inactive output needs no keep-alive: stop the pending fire and the burst in flight.
             for id in idle.inFlightRuns(of: output) { cancelRun(id, .cancelled, why) }
-            stopAudio(on: output, reason: why + "; its audio stopped")
+            // A device that went away takes its audio with it. (A PCM that does not open plays
+            // nothing: its jobs fail one by one with the audio library's own error.)
+            if disconnected { stopAudio(on: output, reason: why + "; its audio stopped") }
         }
         rearmIdleTimer(output)
     }

@@ -52,7 +52,7 @@ import Testing
         let after = try Self.scrape(daemon)
         #expect(Self.value(after, "routines_runs_total", ["routine": "beep", "outcome": "success"]) == 2)
         #expect(Self.value(after, "routines_runs_total", ["routine": "burst", "outcome": "success"]) == 1)
-        #expect(Self.value(after, "routines_runs_total", ["routine": "lost", "outcome": "error"]) == 1)
+        #expect(Self.value(after, "routines_runs_total", ["routine": "lost", "outcome": "failed"]) == 1)
         #expect(Self.value(after, "routines_keepalive_bursts_total", ["output": "headphones"]) == 1)
         #expect(Self.value(after, "routines_alsa_errors_total", ["output": "gone"]) >= 1)
         #expect(Self.value(after, "routines_alsa_errors_total", ["output": "speakers"]) == 0)

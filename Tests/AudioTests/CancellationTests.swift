@@ -1,0 +1,76 @@
+@testable import Audio
+import Engine
+import Foundation
+import RoutineModel
+import Testing
+
+/// The real player (ALSA `file` plugin, paced to real time) honours cancellation.
+@Suite struct CancellationTests {
+    @Test func cancellingAPlayingJobStopsItWithinOneBlock() async throws {
+        let capture = try Capture()
+        let tone = ToneSpec(frequency: 440, duration: .seconds(5))
+        let router = capture.router
+        let playing = Task { try await router.play([.tone(tone)], on: "speakers", priority: .normal) }
+        // Wait until about 0.5 s of it has gone out.
+        for _ in 0..<400 where capture.samples("speakers").count < 48_000 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let cancelledAt = ContinuousClock.now
+        playing.cancel()
+        let result = await playing.result
+        let ended = ContinuousClock.now - cancelledAt
+        guard case .failure(let error) = result, let stopped = error as? PlaybackCancelled else {
+            Issue.record("the play was not cancelled: \(result)")
+            return
+        }
+        #expect(stopped.framesWritten > 0)
+        #expect(ended < .milliseconds(60), "the player took \(ended) to stop")
+        let frames = capture.samples("speakers").count / 2
+        #expect(frames == stopped.framesWritten)
+        // About what played in real time plus the 100 ms lead, far from the 5 s of the tone.
+        #expect(frames < 48_000 * 8 / 10, "\(frames) frames written")
+    }
+
+    @Test func cancellingAQueuedJobRemovesItAtOnce() async throws {
+        let capture = try Capture()
+        let player = try #require(capture.router.players["speakers"])
+        player.hold()
+        let first = Task { try await player.play([.silence(.milliseconds(100))], priority: .normal) }
+        let second = Task { try await player.play([.silence(.milliseconds(100))], priority: .normal) }
+        for _ in 0..<500 where player.queuedJobs < 2 { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(player.queuedJobs == 2)
+        second.cancel()
+        guard case .failure(let error) = await second.result else {
+            Issue.record("the queued job played")
+            return
+        }
+        #expect((error as? PlaybackCancelled)?.framesWritten == 0)
+        #expect(player.queuedJobs == 1)
+        player.release()
+        try await first.value
+        #expect(capture.samples("speakers").count == 9600)
+    }
+
+    @Test func aFastDeviceIsPacedToRealTime() async throws {
+        let capture = try Capture()
+        let start = ContinuousClock.now
+        try await capture.router.play([.silence(.milliseconds(600))], on: "speakers", priority: .normal)
+        let elapsed = ContinuousClock.now - start
+        // 600 ms of audio, fed at most 100 ms ahead of real time.
+        #expect(elapsed >= .milliseconds(450) && elapsed < .milliseconds(900), "took \(elapsed)")
+        #expect(capture.samples("speakers").count == 57_600)
+    }
+
+    @Test func aCancelledBurstThatWroteNothingDoesNotCountAsAudio() async throws {
+        let capture = try Capture()
+        let player = try #require(capture.router.players["headphones"])
+        player.hold()
+        let burst = Task { try await player.play([.keepAlive(KeepAliveSpec())], priority: .keepAlive) }
+        for _ in 0..<500 where player.queuedJobs < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        burst.cancel()
+        _ = await burst.result
+        player.release()
+        #expect(!capture.written.all.contains("headphones"))
+        #expect(capture.samples("headphones").isEmpty)
+    }
+}
