@@ -43,6 +43,8 @@ public final class OutputPlayer: @unchecked Sendable {
     /// The job being played and whether it was cancelled (guarded by `condition`).
     private var playingID: Int?
     private var playingCancelled = false
+    /// Speech streams of the playing job: a cancel wakes a player that waits for the next chunk.
+    private var playingSpeech: [SpeechStream] = []
     /// How far ahead of real time a fast device may be fed.
     let maxLead: Double
     private var started = false
@@ -120,6 +122,7 @@ public final class OutputPlayer: @unchecked Sendable {
             queue.remove(at: index).done.resume(throwing: PlaybackCancelled(output: output, framesWritten: 0))
         } else if playingID == id {
             playingCancelled = true
+            for stream in playingSpeech { stream.cancel() }
             condition.broadcast()
         }
     }
@@ -192,6 +195,10 @@ public final class OutputPlayer: @unchecked Sendable {
         let job = queue.remove(at: index)
         playingID = job.id
         playingCancelled = false
+        playingSpeech = job.items.compactMap {
+            if case .speech(let stream) = $0 { return stream }
+            return nil
+        }
         return job
     }
 
@@ -200,6 +207,7 @@ public final class OutputPlayer: @unchecked Sendable {
         condition.lock()
         playingID = nil
         playingCancelled = false
+        playingSpeech = []
         condition.unlock()
     }
 
@@ -240,11 +248,13 @@ public final class OutputPlayer: @unchecked Sendable {
                             try write(block, to: device!, progress: &progress)
                         }
                     } else if case .speech(let speech) = item {
-                        try play(speech, to: device!, first: &first, runStart: job.runStart)
+                        try play(speech, to: device!, progress: &progress)
                     } else {
                         try write(try render(item), to: device!, progress: &progress)
                     }
                 }
+                // A cancel that came while the last item ended (a speech stream it cut short).
+                if currentCancelled { throw JobStopped(framesWritten: progress.frames) }
                 // The job's last frames: the idle clock starts from here.
                 onWrite(output)
                 if job.priority == .keepAlive { burstCounter.increment() }
@@ -341,12 +351,12 @@ public final class OutputPlayer: @unchecked Sendable {
     /// so the joins add no seam) and written as soon as it arrives; the player thread waits for the
     /// next chunk in between.
     private func play(
-        _ speech: SpeechStream, to device: PCMDevice, first: inout Bool, runStart: ContinuousClock.Instant?
+        _ speech: SpeechStream, to device: PCMDevice, progress: inout Progress
     ) throws {
         var converter: StreamConverter?
         while let chunk = try speech.next() {
             if let current = converter, !current.accepts(chunk) {
-                try write(try current.finish(), to: device, first: &first, runStart: runStart)
+                try write(try current.finish(), to: device, progress: &progress)
                 converter = nil
             }
             if converter == nil {
@@ -354,9 +364,9 @@ public final class OutputPlayer: @unchecked Sendable {
                     sourceRate: chunk.sampleRate, sourceChannels: chunk.channels, rate: rate, channels: channels,
                     output: output, pcm: pcm)
             }
-            try write(try converter!.convert(chunk.samples), to: device, first: &first, runStart: runStart)
+            try write(try converter!.convert(chunk.samples), to: device, progress: &progress)
         }
-        if let converter { try write(try converter.finish(), to: device, first: &first, runStart: runStart) }
+        if let converter { try write(try converter.finish(), to: device, progress: &progress) }
     }
 
     /// Renders one item to interleaved Int16 at the output's rate and channel count.
