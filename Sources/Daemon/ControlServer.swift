@@ -14,12 +14,17 @@ public struct APIRequest: Sendable {
     public var segments: [String]
     public var query: [String: String]
     public var body: [UInt8]
+    /// Who asked, recorded with the runs the request starts: `api 192.168.1.5` on TCP (the peer's
+    /// address), `cli` on the socket when the `routines` command says so (`X-Routines-Client: cli`),
+    /// else `api`.
+    public var source: String
 
-    public init(method: String, segments: [String], query: [String: String] = [:], body: [UInt8] = []) {
+    public init(method: String, segments: [String], query: [String: String] = [:], body: [UInt8] = [], source: String = "api") {
         self.method = method
         self.segments = segments
         self.query = query
         self.body = body
+        self.source = source
     }
 }
 
@@ -118,10 +123,10 @@ public struct ControlServer: Service {
                 try await withThrowingDiscardingTaskGroup { group in
                     if let tcpServer {
                         group.addTask {
-                            try await Self.accept(tcpServer, handler: handler, logger: logger)
+                            try await Self.accept(tcpServer, handler: handler, tcp: true, logger: logger)
                         }
                     }
-                    try await Self.accept(unixServer, handler: handler, logger: logger)
+                    try await Self.accept(unixServer, handler: handler, tcp: false, logger: logger)
                 }
             }
         } catch is CancellationError {
@@ -159,14 +164,14 @@ public struct ControlServer: Service {
 
     private static func accept(
         _ server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>,
-        handler: any ControlAPIHandler, logger: Logger
+        handler: any ControlAPIHandler, tcp: Bool, logger: Logger
     ) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await connection in connections {
                     group.addTask {
                         do {
-                            try await serve(connection, handler: handler)
+                            try await serve(connection, handler: handler, tcp: tcp)
                         } catch {
                             logger.debug("control connection ended: \(error)")
                         }
@@ -179,8 +184,10 @@ public struct ControlServer: Service {
     /// Reads requests from one connection (keep-alive) and answers each in order. The connection's
     /// `ConnectionGuard` has already checked the token, the body's size and the deadlines.
     private static func serve(
-        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, handler: any ControlAPIHandler
+        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, handler: any ControlAPIHandler,
+        tcp: Bool
     ) async throws {
+        let peer = tcp ? connection.channel.remoteAddress?.ipAddress : nil
         try await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
@@ -194,7 +201,8 @@ public struct ControlServer: Service {
                 case .end:
                     guard let requestHead = head else { continue }
                     let response: APIResponse
-                    if let request = parse(requestHead, body: body) {
+                    if var request = parse(requestHead, body: body) {
+                        request.source = source(requestHead.headers, tcp: tcp, peer: peer)
                         response = await handler.handle(request)
                     } else {
                         response = .error(400, "malformed request target '\(InputLimits.cut(requestHead.uri, limit: 200))'")
@@ -213,6 +221,13 @@ public struct ControlServer: Service {
                 }
             }
         }
+    }
+
+    /// The request's source: the peer's address on TCP (whatever the headers claim), `cli` when the
+    /// `routines` command calls on the socket, else `api`.
+    static func source(_ headers: HTTPHeaders, tcp: Bool, peer: String?) -> String {
+        if tcp { return peer.map { "api \($0)" } ?? "api" }
+        return headers.first(name: "x-routines-client")?.lowercased() == "cli" ? "cli" : "api"
     }
 
     /// Splits the target into decoded segments and query.

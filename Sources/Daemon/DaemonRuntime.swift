@@ -160,7 +160,7 @@ public enum DaemonRuntime {
                         "burstsLastHour": engineOutput?.burstsLastHour ?? 0,
                         "opens": open.map { _ in openError == nil },
                         "error": openError,
-                        "default": name == config.defaultOutput, "headphone": name == config.headphoneOutput,
+                        "default": name == config.defaultOutput, "headphone": config.hasHeadphoneOutput && name == config.headphoneOutput,
                     ]
                 }
             })
@@ -223,7 +223,11 @@ public enum DaemonRuntime {
         else { throw DaemonStartError("\(configFile): http.listen: '\(http.listen)' is not HOST:PORT") }
         let host = String(http.listen[..<colon])
         var tokenPath = http.tokenFile
-        if tokenPath.hasPrefix("~/") { tokenPath = NSHomeDirectory() + tokenPath.dropFirst() }
+        if tokenPath.hasPrefix("~/") {
+            // $HOME first, as a shell expands `~` (the account's home only when HOME is unset).
+            let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            tokenPath = home + tokenPath.dropFirst()
+        }
         guard let data = FileManager.default.contents(atPath: tokenPath) else {
             throw DaemonStartError(
                 "\(configFile): http.tokenFile: cannot read \(tokenPath); the TCP listener needs a token (e.g. head -c 32 /dev/urandom | base64 > \(tokenPath))")

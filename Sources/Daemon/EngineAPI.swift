@@ -36,12 +36,12 @@ public struct EngineAPI: ControlAPIHandler {
         case ("GET", 1) where s[0] == "status": return await status()
         case ("GET", 1) where s[0] == "routines": return await routines()
         case ("GET", 2) where s[0] == "routines": return await routine(s[1])
-        case ("POST", 3) where s[0] == "routines" && s[2] == "trigger": return await trigger(s[1], body: request.body)
+        case ("POST", 3) where s[0] == "routines" && s[2] == "trigger": return await trigger(s[1], body: request.body, source: request.source)
         case ("POST", 3) where s[0] == "routines" && s[2] == "stop": return await stop(s[1], body: request.body)
         case ("POST", 3) where s[0] == "routines" && (s[2] == "enable" || s[2] == "disable"):
             return await setEnabled(s[1], s[2] == "enable", body: request.body)
         case ("POST", 1) where s[0] == "stop": return await stopAll(request.body)
-        case ("POST", 2) where s[0] == "events": return await event(s[1], body: request.body)
+        case ("POST", 2) where s[0] == "events": return await event(s[1], body: request.body, source: request.source)
         case ("GET", 1) where s[0] == "headphones": return await headphones()
         case ("PUT", 1) where s[0] == "headphones": return await setHeadphones(request.body)
         case ("GET", 1) where s[0] == "next": return await next(request.query)
@@ -158,7 +158,7 @@ public struct EngineAPI: ControlAPIHandler {
         return json(200, row)
     }
 
-    func trigger(_ name: String, body: [UInt8]) async -> APIResponse {
+    func trigger(_ name: String, body: [UInt8], source: String) async -> APIResponse {
         var flags: [String: Bool] = [:]
         if !body.isEmpty {
             guard let object = parseObject(body) else {
@@ -173,7 +173,15 @@ public struct EngineAPI: ControlAPIHandler {
             }
         }
         do {
-            switch try await engine.trigger(name, wait: flags["wait"] ?? false, force: flags["force"] ?? false) {
+            if await library.routine(name) == nil, let problems = await library.problems()[name + ".json"],
+                let first = problems.first(where: { $0.severity == .error })
+            {
+                // The file exists but never validated: say so rather than "no routine named".
+                return .error(409, "routine '\(name)' cannot run: its file is invalid (\(first.description)); fix it and check with 'routines validate'")
+            }
+            switch try await engine.trigger(
+                name, wait: flags["wait"] ?? false, force: flags["force"] ?? false, source: source)
+            {
             case .started(let id):
                 // Sent only now: the run's history row is committed.
                 return json(202, ["routine": name, "run": id, "outcome": "started"])
@@ -235,7 +243,7 @@ public struct EngineAPI: ControlAPIHandler {
         return nil
     }
 
-    func event(_ name: String, body: [UInt8]) async -> APIResponse {
+    func event(_ name: String, body: [UInt8], source: String) async -> APIResponse {
         guard RoutineFileName.isValidName(name) else {
             return .error(400, "'\(name)' is not an event name (lower-case letters, digits, '.', '_', '-')")
         }
@@ -254,8 +262,8 @@ public struct EngineAPI: ControlAPIHandler {
                 }
             }
         }
-        await engine.raise(Event(name, data))
-        return json(202, ["event": name, "data": data])
+        let started = await engine.raise(Event(name, data), source: source)
+        return json(202, ["event": name, "data": data, "started": started])
     }
 
     func headphones() async -> APIResponse {
@@ -272,7 +280,7 @@ public struct EngineAPI: ControlAPIHandler {
             let on = try await engine.setHeadphoneMode(change)
             return json(200, ["mode": on ? "on" : "off"])
         } catch {
-            return .error(500, "cannot switch headphone mode: \(error)")
+            return .error(config.hasHeadphoneOutput ? 500 : 409, "cannot switch headphone mode: \(error)")
         }
     }
 
@@ -301,6 +309,13 @@ public struct EngineAPI: ControlAPIHandler {
         }
         do {
             let runs = try await store.history(routine: query["routine"], limit: limit)
+            if runs.isEmpty, let name = query["routine"], await library.routine(name) == nil,
+                await library.problems()[name + ".json"] == nil
+            {
+                // A deleted routine keeps its history; a name never seen is most likely a typo.
+                let known = await library.names()
+                return .error(404, "no routine named '\(name)' and no runs of it in the history; routines: \(known.joined(separator: ", "))")
+            }
             return json(200, runs.map { run -> [String: Any?] in
                 [
                     "id": run.id, "routine": run.routine, "trigger": run.trigger, "startedAt": iso(run.startedAt),

@@ -276,15 +276,18 @@ public actor Engine {
 
     /// Starts a routine now, skipping its conditions (SPEC §7). A disabled routine runs only with
     /// `force`. Returns once the run's history row is committed (an acknowledged run is recorded, even
-    /// if the daemon is killed the next instant); with `wait`, when the run ends.
-    public func trigger(_ name: String, wait: Bool = false, force: Bool = false) async throws -> TriggerResult {
+    /// if the daemon is killed the next instant); with `wait`, when the run ends. `source` is recorded
+    /// as the run's trigger: `cli`, `api`, `api 192.168.1.5` (who asked).
+    public func trigger(
+        _ name: String, wait: Bool = false, force: Bool = false, source: String = "manual"
+    ) async throws -> TriggerResult {
         guard let routine = routines[name] else { throw EngineError("no routine named \(name)", kind: .notFound) }
         if !routine.enabled, !force {
             return .disabled(
                 "routine \(name) is disabled (\(enabledExplanation(name))); use --force to run it anyway, "
                     + "or routines enable \(name)")
         }
-        let admitted = fire(name, trigger: "manual", eventData: [:], checkConditions: false, force: true)
+        let admitted = fire(name, trigger: source, eventData: [:], checkConditions: false, force: true)
         switch admitted {
         case .failure(let reason): return .ignored(reason.message)
         case .success(let id):
@@ -346,9 +349,13 @@ public actor Engine {
         enabledOverrides[name] == false ? "by routines disable" : "\"enabled\": false in its file"
     }
 
-    /// Raises an event: every enabled routine with a matching `event` trigger fires.
-    public func raise(_ event: Event) {
-        guard !stopping, let names = eventIndex[event.name] else { return }
+    /// Raises an event: every enabled routine with a matching `event` trigger fires. Returns how many
+    /// runs it started (or queued); `source` (`cli`, `api 192.168.1.5`) is recorded with each run's
+    /// trigger as `event:NAME via SOURCE`.
+    @discardableResult
+    public func raise(_ event: Event, source: String? = nil) -> Int {
+        guard !stopping, let names = eventIndex[event.name] else { return 0 }
+        var started = 0
         for name in names.sorted() {
             guard let routine = routines[name], routine.enabled else { continue }
             // A routine never restarts itself from its own `routine.finished` (an endless loop otherwise).
@@ -357,10 +364,12 @@ public actor Engine {
                 guard case .event(let expected, let match) = trigger.kind,
                     event.matches(name: expected, match: match)
                 else { continue }
-                fire(name, trigger: "event:\(event.name)", eventData: event.data)
+                let trigger = "event:\(event.name)" + (source.map { " via \($0)" } ?? "")
+                if case .success = fire(name, trigger: trigger, eventData: event.data) { started += 1 }
                 break
             }
         }
+        return started
     }
 
     /// Speaks `text` once (`routines say`): routed like an announcement without `output`, with the
@@ -381,6 +390,11 @@ public actor Engine {
         case .toggle: on = !headphoneMode
         }
         guard on != headphoneMode else { return on }
+        if on && !config.hasHeadphoneOutput {
+            throw EngineError(
+                "headphone mode needs a second output, but the config has only '\(config.defaultOutput)': add the "
+                    + "headphones to 'outputs' and name them in 'headphoneOutput' (docs/routines.md)")
+        }
         try await env.store.setHeadphoneMode(on)
         let previous = router.output(explicit: nil, headphoneMode: headphoneMode)
         headphoneMode = on

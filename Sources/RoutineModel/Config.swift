@@ -4,8 +4,12 @@ public struct Config: Sendable, Equatable {
     public var outputs: [String: OutputConfig]
     /// Where implicit audio goes while headphone mode is off.
     public var defaultOutput: String
-    /// Where implicit audio goes while headphone mode is on.
+    /// Where implicit audio goes while headphone mode is on; equal to `defaultOutput` when there is
+    /// no second output (then headphone mode cannot be switched on).
     public var headphoneOutput: String
+
+    /// Whether headphone mode has an output of its own to switch to.
+    public var hasHeadphoneOutput: Bool { headphoneOutput != defaultOutput }
     /// IANA zone for wall-clock triggers without their own; nil: the system's.
     public var timezone: String?
     /// How `{time}` is spoken.

@@ -44,13 +44,24 @@ public enum ConfigDecoder {
         if let node = fields["headphoneOutput"], let name = context.string(node, "headphoneOutput") {
             config.headphoneOutput = name
         }
+        // Unset keys follow the outputs that exist: with one output it is the default one, and
+        // without a second output there is no headphone output (headphone mode is then refused).
+        let names = config.outputs.keys.sorted()
+        if fields["defaultOutput"] == nil, config.outputs[config.defaultOutput] == nil, names.count == 1 {
+            config.defaultOutput = names[0]
+        }
+        if fields["headphoneOutput"] == nil, config.outputs[config.headphoneOutput] == nil {
+            let others = names.filter { $0 != config.defaultOutput }
+            if others.count <= 1 { config.headphoneOutput = others.first ?? config.defaultOutput }
+        }
         for (key, name) in [("defaultOutput", config.defaultOutput), ("headphoneOutput", config.headphoneOutput)]
         where config.outputs[name] == nil && !config.outputs.isEmpty {
             if fields[key] != nil || fields["outputs"] != nil {
                 context.error(
                     key,
-                    "names the output '\(name)', which 'outputs' does not define"
-                        + Suggestions.hint(for: name, in: config.outputs.keys.sorted()))
+                    (fields[key] == nil ? "is not set and defaults to '\(name)', which 'outputs' does not define; set it"
+                        : "names the output '\(name)', which 'outputs' does not define")
+                        + Suggestions.hint(for: name, in: names))
             }
         }
         if let node = fields["timezone"] { config.timezone = context.timezone(node, "timezone") }

@@ -3,7 +3,7 @@ import RoutineModel
 
 /// Options every daemon client command takes.
 struct ClientOptions: ParsableArguments {
-    @Option(help: "Control socket (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock).")
+    @Option(help: "Control socket (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock, else /tmp/routines-UID.sock).")
     var socket: String?
 
     var client: DaemonClient { DaemonClient(socket: socket) }
@@ -141,9 +141,15 @@ extension Routines {
                 let value = String(pair.dropFirst(key.count + 1))
                 return jsonString(key) + ":" + jsonString(value)
             }
-            _ = try call(
+            let reply = try call(
                 options.client, "POST", "/events/\(urlEncode(name))", body: Array(("{" + members.joined(separator: ",") + "}").utf8))
-            print("raised \(name)")
+            switch reply["started"]?.numberValue.map(Int.init) {
+            case 0?:
+                print("raised \(name): no routine listens to it (none has an enabled, matching event trigger; see 'routines list')")
+            case 1?: print("raised \(name): started 1 routine")
+            case let count?: print("raised \(name): started \(count) routines")
+            case nil: print("raised \(name)")
+            }
         }
     }
 
@@ -277,6 +283,10 @@ extension Routines {
             }
             let rows = (reply.arrayValue ?? []).map {
                 [cell($0["startedAt"]), cell($0["routine"]), cell($0["trigger"]), cell($0["outcome"]), cell($0["error"])]
+            }
+            if rows.isEmpty {
+                print(name.map { "no runs of \($0) yet" } ?? "no runs yet")
+                return
             }
             print(table(["STARTED", "ROUTINE", "TRIGGER", "OUTCOME", "ERROR"], rows))
         }

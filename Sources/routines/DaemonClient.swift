@@ -47,7 +47,8 @@ struct DaemonClient {
             }
         }
         guard connected == 0 else { throw unreachable(errno) }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        // X-Routines-Client: the daemon records runs this starts as `cli` (not `api`).
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Routines-Client: cli\r\n"
         if let body {
             head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
         } else if method != "GET" {

@@ -48,6 +48,10 @@ extension Routines {
                 }
             case .status:
                 if root == nil {
+                    if let problem = installer.userBusProblem {
+                        print(installer.isInstalled ? "installed: \(installer.unitPath)" : "not installed")
+                        throw CLIError(problem)
+                    }
                     let command = installer.statusCommand
                     let status = runCommand(command)
                     if status != 0 && status != 3 {
@@ -69,6 +73,9 @@ extension Routines {
         }
 
         private func runCommands(_ commands: [[String]]) throws {
+        if let problem = ServiceInstaller(environment: InstallEnvironment(root: root, system: system)).userBusProblem {
+            throw CLIError(problem)
+        }
             for command in commands {
                 let status = runCommand(command)
                 if status != 0 {

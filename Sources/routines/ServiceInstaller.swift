@@ -74,6 +74,22 @@ struct ServiceInstaller {
 
     var statusCommand: [String] { systemctl + ["status", "--no-pager", "routines.service"] }
 
+    /// Why `systemctl --user` cannot work here (no user bus), or nil; the system manager is assumed.
+    var userBusProblem: String? {
+        guard !environment.system, environment.root == nil else { return nil }
+        if let address = getenv("DBUS_SESSION_BUS_ADDRESS"), address.pointee != 0 { return nil }
+        guard let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 else {
+            return "no systemd user session here ($XDG_RUNTIME_DIR is not set), so 'systemctl --user' cannot work: "
+                + "log in with a session (a desktop or ssh login), or run 'routines daemon' in a terminal"
+        }
+        let bus = String(cString: runtime) + "/bus"
+        guard access(bus, F_OK) == 0 else {
+            return "no systemd user session here (\(bus) does not exist), so 'systemctl --user' cannot work: "
+                + "log in with a session (a desktop or ssh login), or run 'routines daemon' in a terminal"
+        }
+        return nil
+    }
+
     /// Writes the unit (replacing an older one of ours) and creates the folders with the shipped
     /// routines and sounds; existing user files are never touched. Returns what it did, one line each.
     func install() throws(CLIError) -> [String] {
@@ -100,6 +116,12 @@ struct ServiceInstaller {
                     "warning: \(executable) is under a home folder, which the system unit hides (ProtectHome=yes); "
                         + "install the binary under /usr/local (sudo make install) before starting the service")
             }
+        }
+        if executable.contains("/.build/") {
+            report.append(
+                "warning: the unit runs \(executable), a build output the next build replaces or 'swift package clean' "
+                    + "removes; install the binaries first (bash scripts/run.sh or make install PREFIX=~/.local) and run "
+                    + "the installed 'routines service install'")
         }
         if let shipped = ShippedFiles.locate() {
             for (source, target, kinds) in [

@@ -19,6 +19,42 @@ import Testing
         #expect(await h.records("doorbell").allSatisfy { $0.trigger == "event:door" && $0.outcome == "success" })
     }
 
+    @Test func raiseCountsTheRunsItStartsAndRecordsItsSource() async throws {
+        let h = Harness()
+        await h.start([
+            routine("a", [tone()]), routine("b", [tone()]),
+            routine("c", triggers: [Trigger(kind: .event(name: "go", match: ["room": ["hall"]]))], [tone()]),
+        ])
+        #expect(await h.engine.raise(Event("nobody.listens")) == 0)
+        #expect(await h.engine.raise(Event("go", ["room": "kitchen"]), source: "api 192.168.1.10") == 2)
+        // A routine that is already running (mode single) refuses the second event: not counted.
+        #expect(await h.engine.raise(Event("go", ["room": "hall"]), source: "cli") == 1)
+        await h.advance(.seconds(5))
+        #expect(await h.records("a").map(\.trigger) == ["event:go via api 192.168.1.10"])
+        #expect(await h.records("c").map(\.trigger) == ["event:go via cli"])
+        _ = try await h.engine.trigger("b", source: "api 10.0.0.7")
+        await h.advance(.seconds(5))
+        #expect(await h.records("b").map(\.trigger) == ["event:go via api 192.168.1.10", "api 10.0.0.7"])
+    }
+
+    @Test func headphoneModeNeedsASecondOutput() async throws {
+        let config = Config(outputs: ["speakers": OutputConfig(pcm: "default")], headphoneOutput: "speakers")
+        let h = Harness(config: config)
+        await h.start([routine("r", [.headphoneMode(.on)])])
+        await #expect(throws: EngineError.self) { try await h.engine.setHeadphoneMode(.on) }
+        do {
+            try await h.engine.setHeadphoneMode(.on)
+        } catch {
+            #expect("\(error)".contains("headphone mode needs a second output, but the config has only 'speakers'"))
+        }
+        #expect(await h.engine.isHeadphoneModeOn() == false)
+        // Off stays possible (nothing to do), and a routine switching it on fails with the message.
+        #expect(try await h.engine.setHeadphoneMode(.off) == false)
+        await h.engine.raise(Event("go"))
+        await h.advance(.seconds(1))
+        #expect(await h.records("r").first?.error?.contains("needs a second output") == true)
+    }
+
     @Test(arguments: [
         (RunMode.single, 1, ["success"]),
         (RunMode.restart, 10, ["cancelled", "cancelled", "success"]),

@@ -90,6 +90,6 @@ import Testing
         // Event data: numbers and booleans become the strings routines match on.
         let (raised, echoed) = try curl(daemon, "POST", "/events/door", body: #"{"n":2,"x":1.5,"open":true,"who":"é \"q\""}"#)
         #expect(raised == 202)
-        #expect(echoed == #"{"data":{"n":"2","open":"true","who":"é \"q\"","x":"1.5"},"event":"door"}"# + "\n", "\(echoed)")
+        #expect(echoed == #"{"data":{"n":"2","open":"true","who":"é \"q\"","x":"1.5"},"event":"door","started":0}"# + "\n", "\(echoed)")
     }
 }

@@ -31,7 +31,7 @@ import Testing
         let listed = try routineNames(daemon)["quick"]?["lastRun"] as? [String: Any]
         #expect(listed?["outcome"] as? String == "success", "routines list shows the last run")
         #expect(runs.first?["outcome"] as? String == "success")
-        #expect(runs.first?["trigger"] as? String == "manual")
+        #expect(runs.first?["trigger"] as? String == "cli", "the CLI says it is the CLI (X-Routines-Client)")
         let steps = try #require(runs.first?["steps"] as? [[String: Any]])
         #expect(steps.first?["kind"] as? String == "wait")
     }
