@@ -1,10 +1,12 @@
 # routines — build, test and install.
-#   make                  release build
+#   make                  release build (Swift runtime linked statically)
 #   make test             what CI runs (scripts/test.sh)
 #   make bench            every benchmark (bench/run.sh)
-#   make install          PREFIX=/usr/local DESTDIR= : binary, shipped routines and sounds,
-#                         shell completions (bash, zsh, fish) and the man page
+#   make install          PREFIX=/usr/local DESTDIR= : binaries, shipped routines and sounds,
+#                         shell completions (bash, zsh, fish) and the man page (both committed)
 #   make uninstall
+#   make generated        regenerate the committed man page and completions after changing the
+#                         command line (a test fails until you do)
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR = $(DESTDIR)$(PREFIX)/bin
@@ -14,14 +16,13 @@ BASHDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 BUILD = .build/release
-GENERATED = .build/generated
 
-.PHONY: all build test bench install uninstall completions manual clean
+.PHONY: all build test bench install uninstall generated clean
 
 all: build
 
 build:
-	bash -c 'source scripts/setup.sh && swift build -c release --static-swift-stdlib --product routines && swift build -c release --static-swift-stdlib --product routines-daemon'
+	bash -c 'source scripts/setup.sh && bash scripts/build-products.sh release'
 
 test:
 	bash scripts/test.sh
@@ -29,25 +30,13 @@ test:
 bench:
 	bash bench/run.sh
 
-completions: build
-	mkdir -p $(GENERATED)
-	$(BUILD)/routines --generate-completion-script bash > $(GENERATED)/routines.bash
-	$(BUILD)/routines --generate-completion-script zsh > $(GENERATED)/_routines
-	$(BUILD)/routines --generate-completion-script fish > $(GENERATED)/routines.fish
+# The man page needs SwiftPM's generate-manual plugin, which builds every product in release mode
+# once more (minutes): it runs only here, never in `make install`.
+generated:
+	bash scripts/generate-docs.sh
 
-manual: build
-	mkdir -p $(GENERATED)/man
-	swift package --allow-writing-to-package-directory generate-manual --output-directory $(GENERATED)/man >/dev/null
-
-install: build completions manual
-	install -d $(BINDIR) $(SHAREDIR)/Routines $(SHAREDIR)/Audio $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
-	install -m 0755 $(BUILD)/routines $(BUILD)/routines-daemon $(BINDIR)/
-	install -m 0644 Routines/*.json $(SHAREDIR)/Routines/
-	if ls Audio/*.wav >/dev/null 2>&1; then install -m 0644 Audio/*.wav $(SHAREDIR)/Audio/; fi
-	install -m 0644 $(GENERATED)/man/routines.1 $(MANDIR)/routines.1
-	install -m 0644 $(GENERATED)/routines.bash $(BASHDIR)/routines
-	install -m 0644 $(GENERATED)/_routines $(ZSHDIR)/_routines
-	install -m 0644 $(GENERATED)/routines.fish $(FISHDIR)/routines.fish
+install: build
+	DESTDIR="$(DESTDIR)" bash scripts/install.sh "$(PREFIX)" $(BUILD)
 
 uninstall:
 	rm -f $(BINDIR)/routines $(BINDIR)/routines-daemon $(MANDIR)/routines.1 $(BASHDIR)/routines $(ZSHDIR)/_routines $(FISHDIR)/routines.fish

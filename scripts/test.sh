@@ -1,11 +1,44 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, runs every test suite.
+# The test command (CI runs exactly this): installs what is missing, builds once (debug, with the
+# tests), fails on warnings, relinks routines and routines-daemon with the Swift runtime linked
+# statically (like every binary we install or run; the tests run these) and checks that with ldd,
+# runs every test suite (one keeps the committed man page and completions current), then the
+# README's walkthrough (scripts/test-readme.sh).
+# Arguments go to `swift test` (e.g. --filter ScheduleTests; the README walkthrough then is skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/progress.sh
+started=$SECONDS
+
+step "system packages (apt-get, only what is missing)"
 source scripts/setup.sh
-swift build --build-tests 2>&1 | tee /tmp/routines-build.log | grep -E "warning:|error:|Compiling|Build complete" | grep -v "^\[" || true
-if grep -E "^/.*(Sources|Tests)/.*warning:" /tmp/routines-build.log | grep -v "/.build" ; then
+
+step "debug build with the tests (the first one takes minutes)"
+log=/tmp/routines-build-$$.log
+: > "$log"
+swift build --build-tests 2>&1 | LOG=$log progress
+if grep -E "^/.*(Sources|Tests|bench)/.*warning:" "$log" | grep -v "/.build/"; then
     echo "test: the build has warnings (Swift 6 language mode, no warnings)" >&2
     exit 1
 fi
-swift test --skip-build "$@"
+rm -f "$log"
+
+step "routines and routines-daemon with the Swift runtime linked statically (relinks only)"
+bash scripts/build-products.sh debug
+bin=$(swift build --show-bin-path)
+for binary in routines routines-daemon; do
+    if ldd "$bin/$binary" | grep -E 'libswift|libFoundation|libdispatch|libBlocksRuntime'; then
+        echo "test: $bin/$binary links the Swift runtime dynamically (build with --static-swift-stdlib)" >&2
+        exit 1
+    fi
+done
+echo "test: routines and routines-daemon link no Swift runtime (ldd)" >&2
+
+step "the tests (swift test)"
+swift test --skip-build "$@" 2>&1 | progress
+
+if (($# == 0)); then
+    step "the README's walkthrough in a temporary HOME"
+    bash scripts/test-readme.sh
+fi
+echo "test: everything passed in $((SECONDS - started)) s" >&2

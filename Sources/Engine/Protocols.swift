@@ -96,7 +96,7 @@ public enum WallClockWake: Sendable, Equatable {
 public struct RunRecord: Sendable, Equatable, Codable {
     public var id: Int64?
     public var routine: String
-    /// `manual`, `event:NAME`, a trigger index/id, `startup`, `catchUp:…`.
+    /// `cli`, `api`, `api ADDRESS` (started by a client), `event:NAME [via SOURCE]`, a trigger index/id, `startup`, `catchUp:…`.
     public var trigger: String
     public var startedAt: Date
     public var endedAt: Date?

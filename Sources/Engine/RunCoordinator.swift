@@ -5,7 +5,7 @@ import RoutineModel
 struct RunTicket: Sendable {
     var id: Int
     var routine: Routine
-    /// `manual`, `event:NAME`, `routine#0`, `catchUp:routine#0`, `startup`, `run:CALLER`, `idle:OUTPUT`.
+    /// `cli`, `api ADDRESS`, `event:NAME [via SOURCE]`, `routine#0`, `catchUp:routine#0`, `startup`, `run:CALLER`, `idle:OUTPUT`.
     var trigger: String
     var eventData: [String: String]
     /// Routines already in this run chain (for the `run` cycle guard), this one last.

@@ -65,7 +65,7 @@ public struct RunningRun: Sendable, Equatable, Codable {
     public var id: Int
     /// The routine it runs.
     public var routine: String
-    /// What started it (`manual`, `event:NAME`, `routine#0`, …).
+    /// What started it (`cli`, `api 192.168.1.10`, `event:NAME`, `routine#0`, …).
     public var trigger: String
     /// When it started executing (nil for a run about to start).
     public var startedAt: Date?
