@@ -23,8 +23,8 @@ if ((${#missing[@]})); then
     fi
     echo "setup: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
-    $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -q
+    $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" </dev/null
 fi
 
 if ! command -v swift >/dev/null; then

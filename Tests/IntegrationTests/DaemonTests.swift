@@ -72,7 +72,7 @@ import Testing
         #expect(try history(daemon, "other").isEmpty)
         #expect(try daemon.cli(["headphones", "status"]).stdout.contains("on"))
         let runs = try history(daemon, "hp")
-        #expect(runs.first?["trigger"] as? String == "event:device.connected")
+        #expect(runs.first?["trigger"] as? String == "event:device.connected via cli")
     }
 
     @Test func hotReloadAddEditBreakFixRenameDelete() throws {
