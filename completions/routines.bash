@@ -173,13 +173,13 @@ _routines() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    daemon|trigger|event|list|next|validate|status|headphones|history|outputs|say|service|help)
+    daemon|trigger|event|list|next|validate|status|headphones|history|outputs|say|stop|enable|disable|service|help)
         # Offer subcommand argument completions
         "_routines_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'daemon trigger event list next validate status headphones history outputs say service help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'daemon trigger event list next validate status headphones history outputs say stop enable disable service help' -- "${cur}"))
         ;;
     esac
 }
@@ -216,7 +216,7 @@ _routines_daemon() {
 
 _routines_trigger() {
     repeating_flags=()
-    non_repeating_flags=(--wait --version -h --help)
+    non_repeating_flags=(--wait --force --version -h --help)
     repeating_options=()
     non_repeating_options=(--socket)
     __routines_offer_flags_options 1
@@ -396,6 +396,51 @@ _routines_say() {
     '--voice')
         return
         ;;
+    '--socket')
+        return
+        ;;
+    esac
+}
+
+_routines_stop() {
+    repeating_flags=()
+    non_repeating_flags=(--all --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket)
+    __routines_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        return
+        ;;
+    esac
+}
+
+_routines_enable() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket)
+    __routines_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        return
+        ;;
+    esac
+}
+
+_routines_disable() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket)
+    __routines_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
     '--socket')
         return
         ;;
