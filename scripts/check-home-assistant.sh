@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Checks the Home Assistant YAML of docs/guide.md §6 with Home Assistant's own config check
 # (`hass --script check_config`), each automation form in a config of its own. Not part of the
-# test command (it installs Home Assistant from PyPI, which takes minutes):
-#   bash scripts/check-home-assistant.sh [HASS_VERSION]       (default 2024.3.3, the newest that
-#                                                               runs on Debian 12's Python 3.11)
-# Expected with 2024.3.3: the older form (trigger:/platform:/service:) passes, the 2024.10 form
-# (triggers:/trigger:/actions:/action:) is rejected, as the guide says.
+# test command (it installs Home Assistant from PyPI into a venv, which takes minutes):
+#   bash scripts/check-home-assistant.sh [VERSION]    default 2024.3.3, the newest for Python 3.11
+#   PYTHON=python3.13 bash scripts/check-home-assistant.sh 2025.4.4
+# Checked 2026-11-30: 2024.3.3 accepts the older form (trigger:/platform:/service:) and rejects
+# the 2024.10 form (extra keys not allowed @ data['actions'] ...); 2025.4.4 accepts both.
+# Exit status 1 when the older form, which every release accepts, is rejected.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${1:-2024.3.3}
 venv=${HASS_VENV:-.build/hass-$version}
 if [ ! -x "$venv/bin/hass" ]; then
-    python3 -m venv "$venv"
+    "${PYTHON:-python3}" -m venv "$venv"
     "$venv/bin/pip" install --quiet "homeassistant==$version"
 fi
 T=$(mktemp -d /tmp/routines-hass.XXXXXX)

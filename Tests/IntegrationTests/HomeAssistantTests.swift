@@ -1,10 +1,10 @@
 import Foundation
 import Testing
 
-/// Home Assistant's `rest_command` against the TCP listener, byte for byte as aiohttp sends it
-/// (without Home Assistant itself): its headers, a `payload` sent as bytes, which aiohttp labels
-/// `application/octet-stream`, or with `content_type: application/json`; and where the runs it
-/// starts come from in the history.
+/// Home Assistant's `rest_command` against the TCP listener, byte for byte as it sends requests
+/// (without Home Assistant itself): its headers, no payload, a `payload` (sent as bytes, which
+/// aiohttp labels `application/octet-stream`), or one with `content_type: application/json`; and
+/// where the runs it starts come from in the history.
 @Suite(.timeLimit(.minutes(2))) struct HomeAssistantTests {
     static let token = "hass-0123456789abcdef0123456789"
 
@@ -21,17 +21,21 @@ import Testing
             """#,
     ]
 
-    /// One request as aiohttp 3.9 (Home Assistant 2024.3) writes it for `rest_command`.
+    /// One request exactly as Home Assistant 2024.3.3's `rest_command` sends it (aiohttp 3.9.3;
+    /// captured from its client session): aiohttp labels every body it is given as bytes, the
+    /// empty one too, `application/octet-stream` unless `content_type:` sets a header, which then
+    /// comes right after the configured headers.
     static func homeAssistantRequest(
         _ path: String, port: Int, payload: String?, contentType: String? = nil, token: String = token
     ) -> [UInt8] {
-        var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
-        head += "Authorization: Bearer \(token)\r\n"
-        head += "Accept: */*\r\nAccept-Encoding: gzip, deflate\r\n"
-        head += "User-Agent: HomeAssistant/2024.3.3 aiohttp/3.9.3 Python/3.11\r\n"
         let body = Array((payload ?? "").utf8)
+        var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+        head += "User-Agent: HomeAssistant/2024.3.3 aiohttp/3.9.3 Python/3.11\r\n"
+        head += "Authorization: Bearer \(token)\r\n"
+        if let contentType { head += "Content-Type: \(contentType)\r\n" }
+        head += "Accept: */*\r\nAccept-Encoding: gzip, deflate\r\n"
         head += "Content-Length: \(body.count)\r\n"
-        if payload != nil { head += "Content-Type: \(contentType ?? "application/octet-stream")\r\n" }
+        if contentType == nil { head += "Content-Type: application/octet-stream\r\n" }
         return Array((head + "\r\n").utf8) + body
     }
 
