@@ -70,7 +70,8 @@ public enum DaemonRuntime {
 
         // The speech library starts on the first announcement (about 9 ms once) rather than here:
         // its voice data would otherwise stay resident in a daemon that may never speak.
-        let speech = EspeakSynthesizer()
+        // Wyoming engines of `speech` are reached per announcement only (no connection while idle).
+        let speech = SpeechEngines(config: config.speech, espeak: EspeakSynthesizer())
         let engineBox = EngineBox()
         let callbacks = AudioCallbacks(
             written: { output in Task { await engineBox.engine?.audioWritten(output: output) } },
@@ -107,7 +108,9 @@ public enum DaemonRuntime {
         await engineBox.set(engine)
 
         // Voices are checked against espeak-ng's own list; only routines that name a voice other
-        // than the default start the speech library for that.
+        // than the default start the speech library for that. Wyoming voices are not checked here
+        // (the daemon does not call servers while nothing is spoken): `routines validate` asks the
+        // server, and an announcement with a voice the server lacks falls back to espeak-ng.
         let library = RoutineLibrary(
             folder: paths.routines, config: config, engine: engine, logger: logger,
             extraChecks: { routine, file in
@@ -115,7 +118,7 @@ public enum DaemonRuntime {
                     if case .announce(let spec) = $0.kind { return !spec.voice.isEmpty }
                     return false
                 }
-                return namesVoice ? await speech.voiceDiagnostics(for: routine, file: file) : []
+                return namesVoice ? await speech.voiceDiagnostics(for: routine, file: file, askServers: false) : []
             })
         let watcher: RoutineFolderWatcher
         do {

@@ -321,8 +321,10 @@ public struct EngineAPI: ControlAPIHandler {
                     "id": run.id, "routine": run.routine, "trigger": run.trigger, "startedAt": iso(run.startedAt),
                     "endedAt": iso(run.endedAt), "outcome": run.outcome, "error": run.error,
                     "steps": run.steps.map {
-                        ["index": $0.index, "kind": $0.kind, "startedAt": iso($0.startedAt), "endedAt": iso($0.endedAt), "error": $0.error]
-                            as [String: Any?]
+                        [
+                            "index": $0.index, "kind": $0.kind, "startedAt": iso($0.startedAt), "endedAt": iso($0.endedAt),
+                            "error": $0.error, "note": $0.note,
+                        ] as [String: Any?]
                     },
                 ]
             })

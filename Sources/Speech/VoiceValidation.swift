@@ -29,25 +29,30 @@ extension EspeakSynthesizer {
     ///
     /// The daemon calls this when it loads a routine (the model cannot ask espeak-ng). When the
     /// library cannot start at all, that is reported once, on the first announcement.
-    public func voiceDiagnostics(for routine: Routine, file: String) async -> [Diagnostic] {
+    /// `espeakVoice` maps an announcement's `voice` to the espeak-ng voice to check (nil: not
+    /// espeak-ng's, or its default); by default every non-empty voice is one.
+    public func voiceDiagnostics(
+        for routine: Routine, file: String,
+        espeakVoice: (String) -> String? = { $0.isEmpty ? nil : $0 }
+    ) async -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         var checked: [String: VoiceCheck] = [:]
         for (index, action) in routine.actions.enumerated() {
-            guard case .announce(let spec) = action.kind else { continue }
+            guard case .announce(let announce) = action.kind, let voice = espeakVoice(announce.voice) else { continue }
             let path = "actions[\(index)].voice"
             let check: VoiceCheck
-            if let known = checked[spec.voice] {
+            if let known = checked[voice] {
                 check = known
             } else {
                 do {
-                    check = try await checkVoice(spec.voice)
+                    check = try await checkVoice(voice)
                 } catch {
                     return diagnostics + [Diagnostic(file: file, path: "actions[\(index)]", message: error.description)]
                 }
-                checked[spec.voice] = check
+                checked[voice] = check
             }
             if case .unknown(let suggestions) = check {
-                let message = SpeechError.unknownVoiceMessage(spec.voice, suggestions: suggestions)
+                let message = SpeechError.unknownVoiceMessage(voice, suggestions: suggestions)
                 diagnostics.append(Diagnostic(file: file, path: path, message: message))
             }
         }

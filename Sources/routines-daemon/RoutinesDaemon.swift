@@ -41,16 +41,23 @@ struct RoutinesDaemon: AsyncParsableCommand {
 
     func run() async throws {
         if !checkVoices.isEmpty {
-            // `routines validate` asks here: the voices are checked against espeak-ng's own list.
-            let speech = EspeakSynthesizer()
+            // `routines validate` asks here: espeak-ng voices are checked against espeak-ng's own
+            // list, Wyoming voices against the server's `info` (the config from --config).
+            var config = Config()
+            if let file = arguments.config, case .success(let bytes) = InputFile.read(file),
+                let loaded = ConfigDecoder.decode(bytes, file: file).value
+            {
+                config = loaded
+            }
+            let speech = SpeechEngines(config: config.speech, espeak: EspeakSynthesizer())
             var problems = 0
             for file in checkVoices {
                 guard case .success(let bytes) = InputFile.read(file),
-                    let routine = RoutineDecoder.decode(bytes, file: file).value
+                    let routine = RoutineDecoder.decode(bytes, file: file, config: config).value
                 else { continue }
-                for diagnostic in await speech.voiceDiagnostics(for: routine, file: file) {
+                for diagnostic in await speech.voiceDiagnostics(for: routine, file: file, askServers: true) {
                     print(diagnostic)
-                    problems += 1
+                    if diagnostic.severity == .error { problems += 1 }
                 }
             }
             Glibc.exit(problems == 0 ? 0 : 1)

@@ -281,14 +281,17 @@ extension Routines {
                 print(jsonText(reply))
                 return
             }
-            let rows = (reply.arrayValue ?? []).map {
-                [cell($0["startedAt"]), cell($0["routine"]), cell($0["trigger"]), cell($0["outcome"]), cell($0["error"])]
+            let rows = (reply.arrayValue ?? []).map { run in
+                // A run without an error shows its steps' notes (such as a speech fallback).
+                let notes = (run["steps"]?.arrayValue ?? []).compactMap { $0["note"]?.stringValue }
+                let detail = run["error"]?.stringValue ?? notes.joined(separator: "; ")
+                return [cell(run["startedAt"]), cell(run["routine"]), cell(run["trigger"]), cell(run["outcome"]), detail]
             }
             if rows.isEmpty {
                 print(name.map { "no runs of \($0) yet" } ?? "no runs yet")
                 return
             }
-            print(table(["STARTED", "ROUTINE", "TRIGGER", "OUTCOME", "ERROR"], rows))
+            print(table(["STARTED", "ROUTINE", "TRIGGER", "OUTCOME", "ERROR / NOTE"], rows))
         }
     }
 

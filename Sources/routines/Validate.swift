@@ -77,7 +77,8 @@ extension Routines {
             // Voices are checked against espeak-ng's own list by the daemon binary (which links it).
             if !voiceFiles.isEmpty {
                 let executable = CommandPaths.parent(ExecutablePath.current()) + "/routines-daemon"
-                let status = runCommand([executable] + voiceFiles.flatMap { ["--check-voices", $0] })
+                let configArguments = config.map { ["--config", $0] } ?? []
+                let status = runCommand([executable] + configArguments + voiceFiles.flatMap { ["--check-voices", $0] })
                 if status != 0 { problems += 1 }
             }
             if problems > 0 {
