@@ -69,6 +69,42 @@ import Testing
         #expect(RoutineDecoder.decode(Array(text.utf8), file: "x.json").value != nil)
     }
 
+    @Test func speechEngineOfAVoiceMustBeConfigured() {
+        var config = Config()
+        config.speech.engines["piper"] = SpeechEngineConfig(host: "127.0.0.1", port: 10200)
+        func errors(_ voice: String, _ config: Config?) -> [String] {
+            let text = #"{"triggers":[{"startup":true}],"actions":[{"announce":"Hi","voice":"\#(voice)"}]}"#
+            return RoutineDecoder.decode(Array(text.utf8), file: "x.json", config: config).errors.map(\.description)
+        }
+        #expect(
+            errors("pipr:en_US-joe-medium", config) == [
+                "x.json: actions[0].voice: names the speech engine 'pipr', which config.json's 'speech.engines' does not define; did you mean 'piper'?"
+            ])
+        #expect(errors("piper:en_US-joe-medium", config).isEmpty)
+        #expect(errors("piper", config).isEmpty)
+        #expect(errors("espeak-ng:de", config).isEmpty)
+        #expect(errors("en-us", config).isEmpty)
+        // Without a config the engines are not checked.
+        #expect(errors("pipr:x", nil).isEmpty)
+    }
+
+    @Test func speechVoicesSplitIntoEngineAndVoice() {
+        var speech = SpeechConfig(defaultEngine: "piper")
+        speech.engines["piper"] = SpeechEngineConfig(host: "::1", port: 10200)
+        #expect(SpeechVoice("piper:en_US-joe-medium", config: speech) == SpeechVoice(engine: "piper", voice: "en_US-joe-medium"))
+        #expect(SpeechVoice("piper", config: speech) == SpeechVoice(engine: "piper", voice: nil))
+        #expect(SpeechVoice("piper:", config: speech) == SpeechVoice(engine: "piper", voice: nil))
+        #expect(SpeechVoice("", config: speech) == SpeechVoice(engine: "piper", voice: nil))
+        #expect(SpeechVoice("de+f3", config: speech) == SpeechVoice(engine: "espeak-ng", voice: "de+f3"))
+        #expect(SpeechVoice("espeak-ng:de", config: speech) == SpeechVoice(engine: "espeak-ng", voice: "de"))
+        #expect(SpeechVoice("", config: SpeechConfig()) == SpeechVoice(engine: "espeak-ng", voice: nil))
+        #expect(speech.engines["piper"]?.uri == "tcp://[::1]:10200")
+        #expect(ConfigDecoder.parseTCPURI("tcp://[::1]:10200")! == ("::1", 10200))
+        #expect(ConfigDecoder.parseTCPURI("tcp://:10200") == nil)
+        #expect(ConfigDecoder.parseTCPURI("tcp://host") == nil)
+        #expect(ConfigDecoder.parseTCPURI("unix:///run/piper.sock") == nil)
+    }
+
     @Test func diagnosticsPrintAsValidatePrintsThem() {
         #expect(Diagnostic(file: "a.json", line: 3, column: 7, message: "m").description == "a.json:3:7: m")
         #expect(

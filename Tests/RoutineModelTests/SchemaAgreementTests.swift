@@ -20,6 +20,8 @@ import Testing
         "config/leadin-too-long.json": "a duration string's value is not comparable in a schema",
         "config/bad-timezone.json": "depends on the installed tz database",
         "config/default-output-unknown.json": "refers to keys of another object",
+        "config/speech-default-unknown.json": "refers to keys of another object",
+        "config/speech-bad-port.json": "a port's range is not a pattern",
     ]
 
     /// Runs Debian's python3 with jsonschema once over a list of (schema, file) pairs; returns the
