@@ -111,30 +111,34 @@ public final class SQLiteStateStore: StateStore {
         try await writer.save(record)
     }
 
-    /// Writes one batch of run rows in one transaction; returns their ids in order.
+    /// Writes one batch of run rows in one transaction; returns their ids in order. New rows trim
+    /// their routine's history to the newest `keep` once per batch, not once per row.
     fileprivate static func write(_ records: [RunRecord], keep: Int, in db: Database) throws -> [Int64] {
         var ids: [Int64] = []
+        var trim: Set<String> = []
+        let upsert = try db.cachedStatement(
+            sql: "INSERT INTO runs(id, routine, trigger, started_at, ended_at, outcome, error, steps) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET trigger = excluded.trigger, "
+                + "started_at = excluded.started_at, ended_at = excluded.ended_at, outcome = excluded.outcome, "
+                + "error = excluded.error, steps = excluded.steps")
         for record in records {
-            let steps = String(decoding: try JSONEncoder().encode(record.steps), as: UTF8.self)
-            let arguments: StatementArguments = [
+            let steps =
+                record.steps.isEmpty ? "[]" : String(decoding: try JSONEncoder().encode(record.steps), as: UTF8.self)
+            try upsert.execute(arguments: [
                 record.id, record.routine, record.trigger, record.startedAt.timeIntervalSince1970,
                 record.endedAt?.timeIntervalSince1970, record.outcome, record.error, steps,
-            ]
-            try db.execute(
-                sql: "INSERT INTO runs(id, routine, trigger, started_at, ended_at, outcome, error, steps) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET trigger = excluded.trigger, "
-                    + "started_at = excluded.started_at, ended_at = excluded.ended_at, outcome = excluded.outcome, "
-                    + "error = excluded.error, steps = excluded.steps",
-                arguments: arguments)
-            let id = record.id ?? db.lastInsertedRowID
-            ids.append(id)
+            ])
+            ids.append(record.id ?? db.lastInsertedRowID)
             if record.endedAt == nil && (record.outcome == "running" || record.outcome == "queued") {
-                // A new run: keep the newest `keep` runs of this routine.
-                try db.execute(
-                    sql: "DELETE FROM runs WHERE routine = ? AND id <= ("
-                        + "SELECT id FROM runs WHERE routine = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                    arguments: [record.routine, record.routine, keep])
+                trim.insert(record.routine)
             }
+        }
+        for routine in trim {
+            // Keep the newest `keep` runs of this routine.
+            try db.execute(
+                sql: "DELETE FROM runs WHERE routine = ? AND id <= ("
+                    + "SELECT id FROM runs WHERE routine = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                arguments: [routine, routine, keep])
         }
         return ids
     }
@@ -226,14 +230,18 @@ public struct StateStoreError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Group commit of run rows: the first caller writes every row that is waiting, in one transaction,
-/// while later callers queue theirs for the next one; each caller resumes when its row is committed.
-/// The write itself never sees the caller's cancellation (a cancelled run is still recorded).
-actor RunWriter {
+/// Group commit of run rows on a thread of its own: callers append their row and wait; the thread
+/// writes every row that is waiting in one transaction and resumes each caller once its row is
+/// committed, while rows that arrive meanwhile wait for the next transaction. The write never sees
+/// a caller's cancellation (a cancelled run is still recorded), and an idle writer sleeps on its
+/// condition without a timeout (no wake-ups).
+final class RunWriter: @unchecked Sendable {
+    // @unchecked: `pending` and `started` are guarded by `condition`; `pool` is GRDB's (Sendable).
     private let pool: DatabasePool
     private let keep: Int
+    private let condition = NSCondition()
     private var pending: [(record: RunRecord, done: CheckedContinuation<Int64, any Error>)] = []
-    private var writing = false
+    private var started = false
 
     init(pool: DatabasePool, keep: Int) {
         self.pool = pool
@@ -242,28 +250,33 @@ actor RunWriter {
 
     func save(_ record: RunRecord) async throws -> Int64 {
         try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
             pending.append((record, continuation))
-            guard !writing else { return }
-            writing = true
-            // The batch is written by a task of its own, so a caller that is cancelled meanwhile
-            // (a run being stopped) never aborts a transaction that holds other callers' rows.
-            Task { await self.drain() }
+            if !started {
+                started = true
+                let thread = Thread { [self] in run() }
+                thread.name = "routines-history"
+                thread.start()
+            }
+            condition.signal()
+            condition.unlock()
         }
     }
 
-    private func drain() async {
-        while !pending.isEmpty {
+    private func run() {
+        while true {
+            condition.lock()
+            while pending.isEmpty { condition.wait() }
             let batch = pending
             pending = []
+            condition.unlock()
             let records = batch.map(\.record)
-            let keep = keep
             do {
-                let ids = try await pool.write { db in try SQLiteStateStore.write(records, keep: keep, in: db) }
+                let ids = try pool.write { db in try SQLiteStateStore.write(records, keep: keep, in: db) }
                 for (entry, id) in zip(batch, ids) { entry.done.resume(returning: id) }
             } catch {
                 for entry in batch { entry.done.resume(throwing: error) }
             }
         }
-        writing = false
     }
 }

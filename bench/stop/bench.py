@@ -90,9 +90,8 @@ d.stop()
 print(f"== POST /routines/NAME/stop -> reply (runs ended, their audio stopped, rows written), {len(took)} stops")
 print(f"   median {statistics.median(took) * 1000:.2f} ms, p99 {pct(took, 99) * 1000:.2f} ms")
 
-# 2. Triggers through one persistent connection, each committed before its reply.
-d = Daemon({"quick.json": '{"mode":"parallel","max":1000,"triggers":[{"event":"go"}],"actions":[{"wait":0}]}'},
-           config={"history": {"keepPerRoutine": 100000}})
+# 2. Triggers through one persistent connection, each committed before its reply (default history size).
+d = Daemon({"quick.json": '{"mode":"parallel","max":1000,"triggers":[{"event":"go"}],"actions":[{"wait":0}]}'})
 d.start()
 conn = UnixHTTP(d.socket)
 count = 5000
