@@ -240,10 +240,10 @@ public final class OutputPlayer: @unchecked Sendable {
                 var progress = Progress(runStart: job.runStart)
                 lastWriteReport = nil
                 for item in job.items {
-                    if case .file(let path, let gain) = item {
+                    if case .file(let source, let gain) = item {
                         // Files stream: converted a block ahead of the device, never whole.
                         let stream = try SoundFileStream(
-                            path: path, output: output, pcm: pcm, rate: rate, channels: channels, gain: gain)
+                            source: source, output: output, pcm: pcm, rate: rate, channels: channels, gain: gain)
                         while case let block = try stream.next(maxFrames: rate / 20), !block.isEmpty {
                             try write(block, to: device!, progress: &progress)
                         }
@@ -383,8 +383,8 @@ public final class OutputPlayer: @unchecked Sendable {
             return samples
         case .silence(let duration):
             return [Int16](repeating: 0, count: Synthesis.frames(duration, rate: rate) * channels)
-        case .file(let path, let gain):
-            let stream = try SoundFileStream(path: path, output: output, pcm: pcm, rate: rate, channels: channels, gain: gain)
+        case .file(let source, let gain):
+            let stream = try SoundFileStream(source: source, output: output, pcm: pcm, rate: rate, channels: channels, gain: gain)
             var all: [Int16] = []
             while case let block = try stream.next(maxFrames: rate / 20), !block.isEmpty { all += block }
             return all

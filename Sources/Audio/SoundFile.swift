@@ -1,5 +1,6 @@
 import CSampleRate
 import CSndFile
+import Engine
 import Foundation
 
 /// Decoded audio: interleaved floats with their rate and channel count.
@@ -99,6 +100,7 @@ enum Converter {
 /// floats), and its first block is written as soon as it is converted.
 final class SoundFileStream {
     private let sndfile: routines_sndfile_api
+    private let source: OpenedSoundFile
     private let file: OpaquePointer
     private var resampler: OpaquePointer?
     private let sourceChannels: Int
@@ -113,20 +115,30 @@ final class SoundFileStream {
     private var converted: [Float]
     private let failure: (String, String) -> AudioError
 
-    init(path: String, output: String, pcm: String, rate: Int, channels: Int, gain: Double) throws(AudioError) {
+    /// Decodes from `source`'s descriptor (the one the audio folders checked), never by name again.
+    init(source: OpenedSoundFile, output: String, pcm: String, rate: Int, channels: Int, gain: Double) throws(AudioError) {
+        let path = source.path
         failure = { function, message in AudioError(output: output, pcm: pcm, function: "\(function)(\(path))", message: message) }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        if size > SoundFile.maximumBytes {
-            throw failure("sf_open", "the file is \(size / 1_048_576) MB; sound files may be at most 50 MB")
+        var status = stat()
+        guard fstat(source.descriptor, &status) == 0 else {
+            throw failure("fstat", String(cString: strerror(errno)))
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw failure("fstat", "not a regular file") }
+        if Int(status.st_size) > SoundFile.maximumBytes {
+            throw failure("sf_open_fd", "the file is \(Int(status.st_size) / 1_048_576) MB; sound files may be at most 50 MB")
         }
         switch SoundFile.library {
         case .success(let api): sndfile = api
-        case .failure(let reason): throw failure("sf_open", reason.message)
+        case .failure(let reason): throw failure("sf_open_fd", reason.message)
         }
+        // From the start, whoever read the descriptor before; libsndfile does not close it (close_desc 0):
+        // `source` owns it and lives as long as this stream.
+        lseek(source.descriptor, 0, SEEK_SET)
         var info = SF_INFO()
-        guard let file = sndfile.sf_open!(path, Int32(SFM_READ), &info) else {
-            throw failure("sf_open", "cannot decode the file: \(sndfile.sf_strerror!(nil).map { String(cString: $0) } ?? "unknown error")")
+        guard let file = sndfile.sf_open_fd!(source.descriptor, Int32(SFM_READ), &info, 0) else {
+            throw failure("sf_open_fd", "cannot decode the file: \(sndfile.sf_strerror!(nil).map { String(cString: $0) } ?? "unknown error")")
         }
+        self.source = source
         self.file = file
         guard info.channels > 0, info.samplerate > 0, info.frames >= 0 else {
             _ = sndfile.sf_close!(file)

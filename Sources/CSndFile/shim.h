@@ -10,6 +10,7 @@
 // for hours. The Swift side calls through this table.
 typedef struct routines_sndfile_api {
     __typeof__(&sf_open) sf_open;
+    __typeof__(&sf_open_fd) sf_open_fd;
     __typeof__(&sf_close) sf_close;
     __typeof__(&sf_readf_float) sf_readf_float;
     __typeof__(&sf_strerror) sf_strerror;
@@ -23,6 +24,7 @@ static inline const char *routines_sndfile_load(routines_sndfile_api *api) {
     api->name = (__typeof__(api->name))dlsym(handle, #name);         \
     if (api->name == NULL) return dlerror();
     ROUTINES_SNDFILE_SYMBOL(sf_open)
+    ROUTINES_SNDFILE_SYMBOL(sf_open_fd)
     ROUTINES_SNDFILE_SYMBOL(sf_close)
     ROUTINES_SNDFILE_SYMBOL(sf_readf_float)
     ROUTINES_SNDFILE_SYMBOL(sf_strerror)

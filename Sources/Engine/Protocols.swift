@@ -5,8 +5,8 @@ import RoutineModel
 
 /// A piece of audio to play on one output.
 public enum AudioItem: Sendable, Equatable {
-    /// A file from the audio folders (already resolved to an absolute path inside them), with gain in dB.
-    case file(path: String, gain: Double)
+    /// A file opened inside the audio folders (decoded from that descriptor), with gain in dB.
+    case file(OpenedSoundFile, gain: Double)
     case tone(ToneSpec)
     case keepAlive(KeepAliveSpec)
     case silence(Duration)
@@ -187,11 +187,11 @@ extension StateStore {
 
 // MARK: - Additions by the engine work (new protocols only; the signatures above are unchanged)
 
-/// Resolves a file named in a routine (`chime.wav`, `alarms/soft.ogg`) to an absolute path inside the
-/// audio folders. The real one lives with the daemon; it throws a user-facing error for missing files and
-/// for paths that would leave the folders.
+/// Opens a file named in a routine (`chime.wav`, `alarms/soft.ogg`) inside the audio folders. The real
+/// one lives with the daemon; it throws a user-facing error for missing files, for paths that would
+/// leave the folders and for anything but a regular file. The player decodes the descriptor it returns.
 public protocol AudioFileLocator: Sendable {
-    func resolve(_ name: String) throws -> String
+    func open(_ name: String) throws -> OpenedSoundFile
 }
 
 /// Next-fire math for wall-clock triggers, injected so engine tests can use a fake schedule.

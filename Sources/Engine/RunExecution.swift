@@ -248,8 +248,8 @@ extension Engine {
     private func perform(_ kind: ActionKind, in ticket: RunTicket) async throws -> String? {
         switch kind {
         case .play(let spec):
-            let path = try env.audioFiles.resolve(spec.file)
-            try await play([.file(path: path, gain: spec.gain)], explicit: spec.output, priority: .normal)
+            let file = try env.audioFiles.open(spec.file)
+            try await play([.file(file, gain: spec.gain)], explicit: spec.output, priority: .normal)
         case .tone(let spec):
             try await play([.tone(spec)], explicit: spec.output, priority: .normal)
         case .keepAlive(let spec):
@@ -291,7 +291,7 @@ extension Engine {
         if let lead = router.leadIn(of: output) {
             items.append(.keepAlive(KeepAliveSpec(duration: lead, fade: min(.milliseconds(50), lead / 4))))
         }
-        if case .file(let chime) = spec.chime { items.append(.file(path: try env.audioFiles.resolve(chime), gain: 0)) }
+        if case .file(let chime) = spec.chime { items.append(.file(try env.audioFiles.open(chime), gain: 0)) }
         items.append(.speech(speech))
         try await play(items, on: output, priority: .announcement, implicit: spec.output == nil)
         played = true

@@ -143,18 +143,41 @@ import Testing
             sox.waitUntilExit()
             #expect(sox.terminationStatus == 0)
         }
-        try await capture.router.play([.file(path: same, gain: 0)], on: "speakers", priority: .normal)
+        try await capture.router.play([.file(try OpenedSoundFile(opening: same), gain: 0)], on: "speakers", priority: .normal)
         let original = try #require(FileManager.default.contents(atPath: same))
         let pcm = original.suffix(12_000 * 2).withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
         let left = capture.left("speakers").map { Int16($0) }
         #expect(left == pcm, "decoded samples equal the file's")
 
         let second = try Capture()
-        try await second.router.play([.file(path: low, gain: -6)], on: "speakers", priority: .normal)
+        try await second.router.play([.file(try OpenedSoundFile(opening: low), gain: -6)], on: "speakers", priority: .normal)
         let resampled = second.left("speakers")
         #expect(abs(resampled.count - 12_000) <= 2)
         #expect(Measure.goertzel(resampled, frequency: 750) > 0.9)
         #expect(abs(Measure.peakDBFS(resampled) - (20 * log10(0.5) - 6)) < 0.3)
+    }
+
+    /// The player decodes the descriptor it was given, not the name: a file swapped for another
+    /// after it was opened (and checked) still plays the original (issue 13, symlink race).
+    @Test func soundFileDecodesFromTheCheckedDescriptor() async throws {
+        let capture = try Capture()
+        let checked = capture.dir + "/checked.wav"
+        let other = capture.dir + "/other.wav"
+        for (path, frequency) in [(checked, "750"), (other, "440")] {
+            let sox = Process()
+            sox.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
+            sox.arguments = ["-n", "-r", "48000", "-c", "1", "-b", "16", path, "synth", "0.25", "sine", frequency, "vol", "0.5"]
+            try sox.run()
+            sox.waitUntilExit()
+        }
+        let opened = try OpenedSoundFile(opening: checked)
+        try FileManager.default.removeItem(atPath: checked)
+        try FileManager.default.createSymbolicLink(atPath: checked, withDestinationPath: other)
+        try await capture.router.play([.file(opened, gain: 0)], on: "speakers", priority: .normal)
+        let left = capture.left("speakers")
+        #expect(abs(left.count - 12_000) <= 2)
+        #expect(Measure.goertzel(left, frequency: 750) > 0.9)
+        #expect(Measure.goertzel(left, frequency: 440) < 0.1)
     }
 
     @Test func corruptFileNamesTheFile() async throws {
@@ -162,7 +185,7 @@ import Testing
         let path = capture.dir + "/broken.wav"
         try Data("RIFF-not-really-a-wave-file".utf8).write(to: URL(fileURLWithPath: path))
         await #expect {
-            try await capture.router.play([.file(path: path, gain: 0)], on: "speakers", priority: .normal)
+            try await capture.router.play([.file(try OpenedSoundFile(opening: path), gain: 0)], on: "speakers", priority: .normal)
         } throws: { error in
             "\(error)".contains("broken.wav")
         }

@@ -181,7 +181,7 @@ import Testing
             return
         }
         #expect(lead.duration == .milliseconds(300))
-        #expect(chime == "/audio/chime.wav")
+        #expect(chime.path == "/audio/chime.wav")
         #expect(speech.samples.count == "Hi at 00:00".count * 220)
         #expect(plays.contains { $0.priority == .keepAlive && $0.output == "speakers" })
         let volumes = await h.audio.volumes

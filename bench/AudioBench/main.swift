@@ -31,7 +31,7 @@ try await player.play([.silence(.milliseconds(100))], priority: .normal)
 var perSecond: [Double] = []
 for _ in 0..<5 {
     let start = cpuSeconds()
-    try await player.play([.file(path: file, gain: 0)], priority: .normal)
+    try await player.play([.file(try OpenedSoundFile(opening: file), gain: 0)], priority: .normal)
     perSecond.append((cpuSeconds() - start) / seconds * 1000)
 }
 perSecond.sort()

@@ -237,12 +237,13 @@ struct UTCLocalTime: LocalTimeProvider {
     }
 }
 
-/// Files resolve to `/audio/NAME`; names leaving the folder fail.
+/// Files "open" as `/audio/NAME` (no descriptor: the fake player never decodes); names leaving the
+/// folder fail.
 struct FakeAudioFiles: AudioFileLocator {
-    func resolve(_ name: String) throws -> String {
+    func open(_ name: String) throws -> OpenedSoundFile {
         if name.contains("..") || name.hasPrefix("/") { throw EngineError("\(name): leaves the audio folders") }
         if name.hasPrefix("missing") { throw EngineError("\(name): no such file in the audio folders") }
-        return "/audio/\(name)"
+        return OpenedSoundFile(path: "/audio/\(name)", descriptor: -1)
     }
 }
 
