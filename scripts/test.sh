@@ -2,8 +2,8 @@
 # The test command (CI runs exactly this): installs what is missing, builds once (debug, with the
 # tests), fails on warnings, relinks routines and routines-daemon with the Swift runtime linked
 # statically (like every binary we install or run; the tests run these) and checks that with ldd,
-# runs every test suite (one keeps the committed man page and completions current), then the
-# README's walkthrough (scripts/test-readme.sh).
+# runs every test suite (one keeps the committed man page and completions current), the fuzz targets
+# for 10 s each (fuzz/run.sh), then the README's walkthrough (scripts/test-readme.sh).
 # Arguments go to `swift test` (e.g. --filter ScheduleTests; the README walkthrough then is skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +38,9 @@ step "the tests (swift test)"
 swift test --skip-build "$@" 2>&1 | progress
 
 if (($# == 0)); then
+    step "fuzzing: the regression inputs, then each libFuzzer target for 10 s (fuzz/run.sh)"
+    bash fuzz/run.sh "${ROUTINES_FUZZ_SECONDS:-10}"
+
     step "the README's walkthrough in a temporary HOME"
     bash scripts/test-readme.sh
 fi

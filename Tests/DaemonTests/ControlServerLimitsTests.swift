@@ -43,15 +43,17 @@ import Testing
     @Test func idleConnectionsExhaustTheDaemon() async throws {
         try await Self.withServer(limits: ConnectionLimits(maxConnections: 8, headTimeout: .seconds(60))) { socket, _ in
             var idle: [RawClient] = []
-            for _ in 0..<40 { idle.append(try RawClient(unix: socket)) }
-            let client = try RawClient(unix: socket)
-            try client.send("GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
-            let answer = try client.receive(until: "}\n", timeout: .seconds(5))
+            for _ in 0..<40 { idle.append(try await RawClient.unix(socket)) }
+            let client = try await RawClient.unix(socket)
+            try await client.send("GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = try await client.receive(until: "}\n", timeout: .seconds(5))
             #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
             #expect(answer.contains("{\"path\":\"/status\"}"))
             // All but the 7 newest idle clients were closed by the server (before it answered).
             var closed = 0
-            for connection in idle where connection.closedByServer(within: .milliseconds(200)) { closed += 1 }
+            for connection in idle where try await connection.closedByServer(within: .milliseconds(200)) {
+                closed += 1
+            }
             #expect(closed == 40 - 7)
         }
     }
@@ -60,22 +62,22 @@ import Testing
     /// but sending 10 bytes held the connection forever.
     @Test func oversizedBodyIsReadBeforeThe413() async throws {
         try await Self.withServer(limits: ConnectionLimits()) { socket, _ in
-            let client = try RawClient(unix: socket)
-            try client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n0123456789")
-            let answer = try client.receive(until: "}\n", timeout: .seconds(5))
+            let client = try await RawClient.unix(socket)
+            try await client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n0123456789")
+            let answer = try await client.receive(until: "}\n", timeout: .seconds(5))
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer)")
             #expect(answer.contains("Connection: close"))
-            #expect(client.closedByServer(within: .seconds(5)))
+            #expect(try await client.closedByServer(within: .seconds(5)))
         }
     }
 
     /// A chunked body (no Content-Length) is cut off at the limit as well.
     @Test func chunkedBodyOverTheLimitGets413() async throws {
         try await Self.withServer(limits: ConnectionLimits(maxBody: 1024)) { socket, _ in
-            let client = try RawClient(unix: socket)
+            let client = try await RawClient.unix(socket)
             let chunk = String(repeating: "a", count: 2048)
-            try client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n\(chunk)\r\n")
-            let answer = try client.receive(until: "}\n", timeout: .seconds(5))
+            try await client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n\(chunk)\r\n")
+            let answer = try await client.receive(until: "}\n", timeout: .seconds(5))
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer)")
         }
     }
@@ -84,11 +86,11 @@ import Testing
     /// while the announced body is never sent.
     @Test func tokenIsCheckedAfterTheBody() async throws {
         try await Self.withServer(limits: ConnectionLimits(), tcp: true) { _, port in
-            let client = try RawClient(tcpPort: port)
-            try client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nContent-Length: 1000\r\n\r\n")
-            let answer = try client.receive(until: "}\n", timeout: .seconds(5))
+            let client = try await RawClient.tcp(port)
+            try await client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nContent-Length: 1000\r\n\r\n")
+            let answer = try await client.receive(until: "}\n", timeout: .seconds(5))
             #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer)")
-            #expect(client.closedByServer(within: .seconds(5)))
+            #expect(try await client.closedByServer(within: .seconds(5)))
         }
     }
 
@@ -101,9 +103,9 @@ import Testing
         #expect(!BearerToken.matches("Bearer", token: Self.token))
         #expect(!BearerToken.matches(nil, token: Self.token))
         try await Self.withServer(limits: ConnectionLimits(), tcp: true) { _, port in
-            let client = try RawClient(tcpPort: port)
-            try client.send("GET /status HTTP/1.1\r\nHost: x\r\nauthorization: bearer \(Self.token)\r\n\r\n")
-            let answer = try client.receive(until: "}\n", timeout: .seconds(5))
+            let client = try await RawClient.tcp(port)
+            try await client.send("GET /status HTTP/1.1\r\nHost: x\r\nauthorization: bearer \(Self.token)\r\n\r\n")
+            let answer = try await client.receive(until: "}\n", timeout: .seconds(5))
             #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
         }
     }
@@ -113,16 +115,16 @@ import Testing
         let limits = ConnectionLimits(
             headTimeout: .milliseconds(200), bodyTimeout: .milliseconds(200), idleTimeout: .milliseconds(300))
         try await Self.withServer(limits: limits) { socket, _ in
-            let silent = try RawClient(unix: socket)
-            let partial = try RawClient(unix: socket)
-            try partial.send("GET /status HTTP/1.1\r\nHo")
-            let slowBody = try RawClient(unix: socket)
-            try slowBody.send("POST /events/x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234")
-            let kept = try RawClient(unix: socket)
-            try kept.send("GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try kept.receive(until: "}\n", timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
+            let silent = try await RawClient.unix(socket)
+            let partial = try await RawClient.unix(socket)
+            try await partial.send("GET /status HTTP/1.1\r\nHo")
+            let slowBody = try await RawClient.unix(socket)
+            try await slowBody.send("POST /events/x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234")
+            let kept = try await RawClient.unix(socket)
+            try await kept.send("GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try await kept.receive(until: "}\n", timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
             for client in [silent, partial, slowBody, kept] {
-                #expect(client.closedByServer(within: .seconds(5)))
+                #expect(try await client.closedByServer(within: .seconds(5)))
             }
         }
     }
@@ -167,7 +169,25 @@ final class RawClient: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    func send(_ text: String) throws {
+    /// Runs blocking socket work on a thread of its own: the server under test needs the cooperative
+    /// pool (only as many threads as cores) to answer, so a test must never block it.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    static func unix(_ path: String) async throws -> RawClient { try await offPool { try RawClient(unix: path) } }
+    static func tcp(_ port: Int) async throws -> RawClient { try await offPool { try RawClient(tcpPort: port) } }
+    func send(_ text: String) async throws { try await Self.offPool { try self.sendNow(text) } }
+    func receive(until marker: String, timeout: Duration) async throws -> String {
+        try await Self.offPool { try self.receiveNow(until: marker, timeout: timeout) }
+    }
+    func closedByServer(within timeout: Duration) async throws -> Bool {
+        try await Self.offPool { self.closedByServerNow(within: timeout) }
+    }
+
+    private func sendNow(_ text: String) throws {
         let bytes = Array(text.utf8)
         var sent = 0
         while sent < bytes.count {
@@ -178,7 +198,7 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// Reads until `marker` has arrived (or the connection ends); throws at the timeout.
-    func receive(until marker: String, timeout: Duration) throws -> String {
+    private func receiveNow(until marker: String, timeout: Duration) throws -> String {
         let end = ContinuousClock.now + timeout
         var data: [UInt8] = []
         while !String(decoding: data, as: UTF8.self).contains(marker) {
@@ -190,7 +210,7 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// Whether the server closes the connection (EOF or reset) within `timeout`; data is skipped.
-    func closedByServer(within timeout: Duration) -> Bool {
+    private func closedByServerNow(within timeout: Duration) -> Bool {
         let end = ContinuousClock.now + timeout
         while let chunk = read(before: end) {
             if chunk.isEmpty { return true }

@@ -92,7 +92,9 @@ import Testing
             .write(toFile: dir.path + "/big.json", atomically: true, encoding: .utf8)
         let started = Date()
         let result = try CLI.run(["validate", dir.path + "/big.json"])
-        #expect(Date().timeIntervalSince(started) < 1)
+        // A whole process on a shared machine: the bound is loose; the defect took 56 s. The figure
+        // (bench, release build) is in docs/BENCHMARKS.md.
+        #expect(Date().timeIntervalSince(started) < 5)
         #expect(result.stdout.contains("larger than 1 MiB"), "\(result.stdout)")
         #expect(result.stdout.count < 400)
     }
