@@ -27,7 +27,7 @@ if [ ! -x "$binary" ] || [ -n "$(newest Sources/RoutineModel Sources/Schedule So
         -c Sources/RoutineModel/*.swift -o "$out/RoutineModel.o"
     swiftc "${flags[@]}" -module-name Schedule -I "$out" -emit-module -emit-module-path "$out/Schedule.swiftmodule" \
         -c Sources/Schedule/*.swift -o "$out/Schedule.o"
-    swiftc "${flags[@]}" -module-name RoutinesFuzz -I "$out" fuzz/Harness.swift Sources/Daemon/RequestTarget.swift \
+    swiftc "${flags[@]}" -use-ld=lld -module-name RoutinesFuzz -I "$out" fuzz/Harness.swift Sources/Daemon/RequestTarget.swift \
         "$out/RoutineModel.o" "$out/Schedule.o" -o "$binary"
     echo "fuzz: built in $(($(date +%s) - start)) s" >&2
 fi
@@ -36,7 +36,7 @@ max_len() {
     case "$1" in
         cron) echo 256 ;;
         request) echo 4096 ;;
-        *) echo 16384 ;;
+        *) echo 4096 ;;
     esac
 }
 
