@@ -12,12 +12,7 @@ cd "$(dirname "$0")/../.."
 repo=$PWD
 what=${1:-all}
 T=$(mktemp -d /tmp/routines-setup-bench.XXXXXX)
-daemon=""
-cleanup() {
-    [ -n "$daemon" ] && kill -INT "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
+trap 'rm -rf "$T"' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); commit $(git rev-parse --short HEAD); $(date -u +%FT%TZ)"
 
@@ -36,6 +31,7 @@ if [ "$what" = run ] || [ "$what" = all ]; then
         start=$SECONDS
         bash scripts/run.sh > "$T/run.log" 2>&1 < /dev/null &
         daemon=$!
+        trap 'kill -INT "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null' EXIT
         until grep -q "control API listening" "$T/run.log"; do
             kill -0 "$daemon" 2>/dev/null || { tail -n 20 "$T/run.log"; exit 1; }
             sleep 1
@@ -50,8 +46,6 @@ if [ "$what" = run ] || [ "$what" = all ]; then
         start=$SECONDS
         make install PREFIX="$T/prefix" > "$T/install.log" 2>&1
         echo "make install after it: $((SECONDS - start)) s"
-        kill -INT "$daemon"
-        wait "$daemon" || true
     )
 fi
 
