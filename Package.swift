@@ -39,6 +39,10 @@ let package = Package(
         // Headers only: the library is opened on first use (see its shim.h); libespeak-ng-dev from apt.
         .systemLibrary(name: "CEspeakNG"),
 
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // The MQTT client: libmosquitto driven on a thread of its own.
+        .target(name: "MQTT", dependencies: ["CMosquitto", "CLinux"]),
+
         // ALSA players, decoding, resampling, synthesis.
         .target(
             name: "Audio",
@@ -56,7 +60,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "RoutineModel", "Schedule", "Engine", "Speech", "Devices", "CLinux",
+                "RoutineModel", "Schedule", "Engine", "Speech", "Devices", "MQTT", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -7,6 +7,7 @@ packages=(
     libasound2-dev alsa-utils libsndfile1-dev libsamplerate0-dev
     libespeak-ng-dev espeak-ng libsystemd-dev libsqlite3-dev
     python3-dbusmock python3-jsonschema python3-venv dbus libglib2.0-bin sox pkg-config tzdata
+    mosquitto mosquitto-clients libmosquitto-dev openssl
 )
 
 missing=()

@@ -3,6 +3,7 @@ import Devices
 import Engine
 import Foundation
 import Logging
+import MQTT
 import Prometheus
 import RoutineModel
 import Schedule
@@ -88,6 +89,22 @@ public enum DaemonRuntime {
                 }
             })
         let audio: any AudioOutput = options.audio?(config, callbacks) ?? UnavailableAudioOutput()
+        // MQTT: the client starts connecting now; its events wait in its stream for the bridge.
+        let (changes, changeSink) = AsyncStream.makeStream(of: EngineChange.self)
+        var mqtt: (client: MQTTClient, topics: MQTTTopics, config: MQTTConfig)?
+        if let mqttConfig = config.mqtt {
+            let topics = MQTTTopics(
+                prefix: mqttConfig.prefix, node: mqttConfig.node ?? MQTTTopics.node(fromHostName: hostName()))
+            let client = MQTTClient(
+                options: try mqttOptions(mqttConfig, topics: topics, configFile: paths.config))
+            mqtt = (client, topics, mqttConfig)
+        }
+        var publisher: (any MessagePublisher)?
+        var mirror: @Sendable (EngineChange) -> Void = { _ in }
+        if let client = mqtt?.client {
+            publisher = MQTTMessagePublisher(client: client)
+            mirror = { changeSink.yield($0) }
+        }
         let testOpen = options.testOpen
         let knownPCMs = options.knownPCMs
         let engine = Engine(
@@ -104,7 +121,7 @@ public enum DaemonRuntime {
                     case .warning: logger.warning("\(entry.message)")
                     case .error: logger.error("\(entry.message)")
                     }
-                }))
+                }, publisher: publisher, changes: mirror))
         await engineBox.set(engine)
 
         // Voices are checked against espeak-ng's own list; only routines that name a voice other
@@ -185,13 +202,25 @@ public enum DaemonRuntime {
             })
         // Shut down in reverse order: the engine first, so SIGTERM silences every output at once
         // (runs end `interrupted`) instead of after the other services have wound down.
-        let services: [any Service] = [
+        var services: [any Service] = [
             DeviceService(watcher: BlueZWatcher(), engine: engine, logger: logger),
             FolderWatchService(watcher: watcher, library: library),
             WatchdogService(engine: engine, notifier: notifier, statusLine: statusLine),
             server,
             EngineService(engine: engine, notifier: notifier),
         ]
+        if let mqtt {
+            let discovery = mqtt.config.discovery
+                ? HomeAssistantDiscovery(prefix: mqtt.config.discoveryPrefix, topics: mqtt.topics, version: options.version)
+                : nil
+            let bridge = MQTTBridge(
+                client: mqtt.client, api: api, engine: engine, store: store, topics: mqtt.topics, discovery: discovery,
+                zone: zone, logger: logger)
+            // Before the engine in the list: stopped after it, so `offline` goes out last.
+            services.insert(
+                MQTTService(bridge: bridge, client: mqtt.client, changes: changes, topics: mqtt.topics),
+                at: services.count - 1)
+        }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -219,6 +248,29 @@ public enum DaemonRuntime {
                 "the config file is invalid:\n" + result.errors.map(\.description).joined(separator: "\n"))
         }
         return config
+    }
+
+    /// The client's options from the config: the password read from `passwordFile`, the will.
+    static func mqttOptions(_ mqtt: MQTTConfig, topics: MQTTTopics, configFile: String) throws -> MQTTClientOptions {
+        var password: String?
+        if let file = mqtt.passwordFile {
+            let path = file.hasPrefix("~/") ? NSHomeDirectory() + file.dropFirst() : file
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw DaemonStartError("\(configFile): mqtt.passwordFile: cannot read \(path); put the broker password for '\(mqtt.username ?? "")' in it")
+            }
+            password = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        let caFile = mqtt.caFile.map { $0.hasPrefix("~/") ? NSHomeDirectory() + $0.dropFirst() : $0 }
+        return MQTTClientOptions(
+            host: mqtt.host, port: mqtt.port, tls: mqtt.tls, caFile: caFile, username: mqtt.username, password: password,
+            clientID: "routines-\(topics.node)", keepAlive: mqtt.keepAlive, will: MQTTBridge.will(topics), label: mqtt.url)
+    }
+
+    static func hostName() -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "routines" }
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     static func tcpListener(_ http: HTTPConfig, configFile: String) throws -> (host: String, port: Int, token: String) {
@@ -347,6 +399,15 @@ struct WatchdogService: Service {
             let line = await statusLine()
             notifier.notify("WATCHDOG=1\nSTATUS=\(line)")
         }
+    }
+}
+
+/// `publish` actions go to the broker through the MQTT client.
+struct MQTTMessagePublisher: MessagePublisher {
+    let client: MQTTClient
+
+    func publish(topic: String, payload: [UInt8], qos: Int, retain: Bool) async throws {
+        try client.publish(MQTTOutgoing(topic: topic, payload: payload, qos: qos, retain: retain))
     }
 }
 

@@ -160,16 +160,23 @@ public struct EngineAPI: ControlAPIHandler {
 
     func trigger(_ name: String, body: [UInt8], source: String) async -> APIResponse {
         var flags: [String: Bool] = [:]
+        var data: [String: String] = [:]
         if !body.isEmpty {
             guard let object = parseObject(body) else {
                 return .error(400, "the body must be a JSON object such as {\"wait\": true}")
             }
-            for key in object.keys.sorted() where key != "wait" && key != "force" {
-                return .error(400, "unknown key '\(key)' in the body; allowed: wait, force")
+            for key in object.keys.sorted() where key != "wait" && key != "force" && key != "data" {
+                return .error(400, "unknown key '\(key)' in the body; allowed: wait, force, data")
             }
-            for (key, value) in object {
+            for (key, value) in object where key != "data" {
                 guard case .bool(let flag) = value else { return .error(400, "'\(key)' must be true or false") }
                 flags[key] = flag
+            }
+            if let value = object["data"] {
+                switch stringData(value, what: "data") {
+                case .success(let strings): data = strings
+                case .failure(let message): return .error(400, message.message)
+                }
             }
         }
         do {
@@ -180,7 +187,7 @@ public struct EngineAPI: ControlAPIHandler {
                 return .error(409, "routine '\(name)' cannot run: its file is invalid (\(first.description)); fix it and check with 'routines validate'")
             }
             switch try await engine.trigger(
-                name, wait: flags["wait"] ?? false, force: flags["force"] ?? false, source: source)
+                name, wait: flags["wait"] ?? false, force: flags["force"] ?? false, source: source, data: data)
             {
             case .started(let id):
                 // Sent only now: the run's history row is committed.
@@ -249,17 +256,12 @@ public struct EngineAPI: ControlAPIHandler {
         }
         var data: [String: String] = [:]
         if !body.isEmpty {
-            guard let object = parseObject(body) else {
+            guard let node = try? JSONParser.parse(body) else {
                 return .error(400, "the body must be a JSON object of string values, e.g. {\"room\": \"kitchen\"}")
             }
-            for (key, value) in object {
-                switch value {
-                case .string(let text): data[key] = text
-                case .number(let number): data[key] = JSONResponse.number(number)
-                case .bool(let flag): data[key] = flag ? "true" : "false"
-                default:
-                    return .error(400, "event data '\(key)' must be a string, number or boolean")
-                }
+            switch stringData(node.value, what: "event data") {
+            case .success(let strings): data = strings
+            case .failure(let message): return .error(400, message.message)
             }
         }
         let started = await engine.raise(Event(name, data), source: source)
@@ -381,6 +383,23 @@ public struct EngineAPI: ControlAPIHandler {
     func fireJSON(_ fire: UpcomingFire) -> [String: Any?] {
         let trigger = fire.trigger.split(separator: "#", maxSplits: 1).last.map(String.init) ?? fire.trigger
         return ["routine": fire.routine, "trigger": trigger, "time": zone.iso8601(fire.time)]
+    }
+
+    /// An object of string, number or boolean values as strings (event data, trigger variables).
+    func stringData(_ value: JSONValue, what: String) -> Result<[String: String], EngineError> {
+        guard case .object(let members) = value else {
+            return .failure(EngineError("\(what) must be a JSON object of string values, e.g. {\"room\": \"kitchen\"}"))
+        }
+        var data: [String: String] = [:]
+        for member in members {
+            switch member.value.value {
+            case .string(let text): data[member.key] = text
+            case .number(let number): data[member.key] = JSONResponse.number(number)
+            case .bool(let flag): data[member.key] = flag ? "true" : "false"
+            default: return .failure(EngineError("\(what) '\(member.key)' must be a string, number or boolean"))
+            }
+        }
+        return .success(data)
     }
 
     /// A request body that must be one JSON object (the last of duplicate keys wins); nil otherwise.

@@ -24,6 +24,11 @@ public struct EngineEnvironment: Sendable {
     public var jitter: @Sendable (Duration) -> Duration
     /// Receives one entry per thing worth logging.
     public var log: @Sendable (EngineLogEntry) -> Void
+    /// Sends the messages of `publish` actions; nil: `publish` fails with an error that says MQTT
+    /// is not configured.
+    public var publisher: (any MessagePublisher)?
+    /// Told of every change of state a mirror may show (routines, headphone mode, outputs).
+    public var changes: @Sendable (EngineChange) -> Void
     /// Where the engine's code and tasks run. Nil (the daemon): the engine is an ordinary actor on the
     /// global pool. Tests pass a single-threaded executor they can drain, so virtual-time tests are
     /// deterministic.
@@ -36,7 +41,9 @@ public struct EngineEnvironment: Sendable {
         audioFiles: any AudioFileLocator,
         jitter: @escaping @Sendable (Duration) -> Duration = EngineEnvironment.uniformJitter,
         log: @escaping @Sendable (EngineLogEntry) -> Void = { _ in },
-        executor: (any SerialExecutor & TaskExecutor)? = nil
+        executor: (any SerialExecutor & TaskExecutor)? = nil,
+        publisher: (any MessagePublisher)? = nil,
+        changes: @escaping @Sendable (EngineChange) -> Void = { _ in }
     ) {
         self.audio = audio
         self.speech = speech
@@ -49,6 +56,8 @@ public struct EngineEnvironment: Sendable {
         self.jitter = jitter
         self.log = log
         self.executor = executor
+        self.publisher = publisher
+        self.changes = changes
     }
 
     /// A uniformly random delay in `[0, bound]`.
@@ -104,6 +113,8 @@ public actor Engine {
     /// Each routine's own `"enabled"` from its file.
     var fileEnabled: [String: Bool] = [:]
     var lastRuns: [String: Date] = [:]
+    /// How the last run of each routine ended (in this daemon's life).
+    var lastOutcomes: [String: RunOutcome] = [:]
     /// When each active run started executing.
     var runStarts: [Int: Date] = [:]
 
@@ -234,10 +245,12 @@ public actor Engine {
                 log(.warning, "routine \(name): idle trigger on unknown output \(output); it never fires")
             }
         }
+        env.changes(.routine(name))
         guard started, !stopping else { return }
         await planTriggers(of: name, catchingUp: false)
         considerPlannerDeadline(planner.nextFire(of: name))
         for output in idle.outputNames(of: name) { rearmIdleTimer(output) }
+        env.changes(.routine(name))
     }
 
     /// Removes a routine: its schedules stop, queued runs are dropped and running runs are cancelled.
@@ -252,6 +265,7 @@ public actor Engine {
         for id in runs.queuedIDs(of: name) { dropQueuedRun(id, .cancelled, "the routine file was removed") }
         for id in runs.activeIDs(of: name) { cancelRun(id, .cancelled, "the routine file was removed") }
         rearmPlanner()
+        env.changes(.routine(name))
     }
 
     /// Names of the loaded routines.
@@ -277,9 +291,10 @@ public actor Engine {
     /// Starts a routine now, skipping its conditions (SPEC §7). A disabled routine runs only with
     /// `force`. Returns once the run's history row is committed (an acknowledged run is recorded, even
     /// if the daemon is killed the next instant); with `wait`, when the run ends. `source` is recorded
-    /// as the run's trigger: `cli`, `api`, `api 192.168.1.5` (who asked).
+    /// as the run's trigger: `cli`, `api`, `api 192.168.1.5`, `mqtt` (who asked). `data`: what the run
+    /// sees as `{event.KEY}` (variables sent with the trigger).
     public func trigger(
-        _ name: String, wait: Bool = false, force: Bool = false, source: String = "manual"
+        _ name: String, wait: Bool = false, force: Bool = false, source: String = "manual", data: [String: String] = [:]
     ) async throws -> TriggerResult {
         guard let routine = routines[name] else { throw EngineError("no routine named \(name)", kind: .notFound) }
         if !routine.enabled, !force {
@@ -287,7 +302,7 @@ public actor Engine {
                 "routine \(name) is disabled (\(enabledExplanation(name))); use --force to run it anyway, "
                     + "or routines enable \(name)")
         }
-        let admitted = fire(name, trigger: source, eventData: [:], checkConditions: false, force: true)
+        let admitted = fire(name, trigger: source, eventData: data, checkConditions: false, force: true)
         switch admitted {
         case .failure(let reason): return .ignored(reason.message)
         case .success(let id):
@@ -406,6 +421,7 @@ public actor Engine {
                 reason: "headphone mode switched \(on ? "on" : "off"): audio moved from output \(previous) to \(next)")
         }
         log(.info, "headphone mode \(on ? "on" : "off")")
+        env.changes(.headphoneMode)
         raise(Event("headphones.mode", ["state": on ? "on" : "off"]))
         return on
     }
@@ -499,6 +515,7 @@ public actor Engine {
             if disconnected { stopAudio(on: output, reason: why + "; its audio stopped") }
         }
         rearmIdleTimer(output)
+        env.changes(.output(output))
     }
 }
 

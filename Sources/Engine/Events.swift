@@ -66,7 +66,7 @@ public struct EngineLogEntry: Sendable, Equatable {
 }
 
 /// How a run ended (the history's terminal outcomes).
-public enum RunOutcome: String, Sendable, Equatable, CaseIterable {
+public enum RunOutcome: String, Sendable, Equatable, CaseIterable, Codable {
     /// Every action ran (or failed with `continueOnError`).
     case success
     /// An action failed; the run's error says which and why.

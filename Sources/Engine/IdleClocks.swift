@@ -287,5 +287,6 @@ extension Engine {
         guard let trigger = idle.trigger(key) else { return }
         idle.rearm(key, at: mono.now)
         rearmIdleTimer(trigger.output)
+        env.changes(.output(trigger.output))
     }
 }

@@ -244,3 +244,21 @@ public final class RunLatencyProbe: @unchecked Sendable {
         return start
     }
 }
+
+/// Publishes messages for `publish` actions (the MQTT client in the daemon; a recording fake in tests).
+public protocol MessagePublisher: Sendable {
+    /// Hands a message to the broker connection; throws a user-facing error when it cannot (not
+    /// connected, a full queue).
+    func publish(topic: String, payload: [UInt8], qos: Int, retain: Bool) async throws
+}
+
+/// Something the engine's state now says differently, for mirrors of that state (MQTT's retained
+/// topics). Coalescing is the receiver's business: the engine reports every change.
+public enum EngineChange: Sendable, Equatable, Hashable {
+    /// Headphone mode switched.
+    case headphoneMode
+    /// A routine was added, replaced, removed, started, finished, enabled or disabled.
+    case routine(String)
+    /// An output turned active or inactive, played, or had its next keep-alive moved.
+    case output(String)
+}

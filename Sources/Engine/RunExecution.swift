@@ -148,6 +148,7 @@ extension Engine {
         let startedAt = env.wallClock.now()
         lastRuns[name] = startedAt
         runStarts[ticket.id] = startedAt
+        env.changes(.routine(name))
         var record = RunRecord(
             id: Int64(ticket.id), routine: name, trigger: ticket.trigger, startedAt: ticket.admittedAt, outcome: "running")
         if ticket.wasQueued {
@@ -214,6 +215,7 @@ extension Engine {
     }
 
     private func finish(_ ticket: RunTicket, _ outcome: RunOutcome, _ error: String?) {
+        lastOutcomes[ticket.routine.name] = outcome
         runTasks[ticket.id] = nil
         runStarts[ticket.id] = nil
         completeWaiters(ticket.id, outcome, error)
@@ -226,6 +228,7 @@ extension Engine {
             }
         }
         if let key = ticket.idleKey { idleRunEnded(key) }
+        env.changes(.routine(ticket.routine.name))
         if !stopping {
             raise(Event("routine.finished", ["routine": ticket.routine.name, "outcome": outcome.rawValue]))
         }
@@ -269,6 +272,8 @@ extension Engine {
             raise(Event(name, data.mapValues { renderer.render($0) }))
         case .run(let target):
             try await runNested(target, from: ticket)
+        case .publish(let spec):
+            try await publish(spec, in: ticket)
         }
         return nil
     }
@@ -325,6 +330,7 @@ extension Engine {
             activePlays[playID] = nil
             idle.playEnded(output, wrote: wrote, keepAlive: priority == .keepAlive, at: mono.now)
             rearmIdleTimer(output)
+            env.changes(.output(output))
         }
         let audio = env.audio
         let task = Task(executorPreference: taskExecutor) {
@@ -359,6 +365,27 @@ extension Engine {
             activePlays[id]?.stopReason = reason
             play.task.cancel()
         }
+    }
+
+    /// `publish`: renders placeholders in the topic and in the payload's strings, then hands the
+    /// message to the publisher.
+    private func publish(_ spec: PublishSpec, in ticket: RunTicket) async throws {
+        guard let publisher = env.publisher else {
+            throw EngineError(
+                "cannot publish to \(spec.topic): MQTT is not configured (add \"mqtt\": {\"url\": \"mqtt://HOST:1883\"} to the config)")
+        }
+        let renderer = templates(for: ticket)
+        let topic = renderer.render(spec.topic)
+        if let problem = MQTTTopic.nameProblem(topic) {
+            throw EngineError("cannot publish to '\(topic)' (from '\(spec.topic)'): \(problem)")
+        }
+        let payload: String
+        switch spec.payload {
+        case nil: payload = ""
+        case .string(let text)?: payload = renderer.render(text)
+        case let value?: payload = JSONText.value(renderer.render(value))
+        }
+        try await publisher.publish(topic: topic, payload: Array(payload.utf8), qos: spec.qos, retain: spec.retain)
     }
 
     /// `run`: starts another routine (its conditions skipped) and waits for it. A chain that would
@@ -408,6 +435,7 @@ extension ActionKind {
         case .wait: return "wait"
         case .emit: return "emit"
         case .run: return "run"
+        case .publish: return "publish"
         }
     }
 }

@@ -51,6 +51,8 @@ public struct RoutineStatus: Sendable, Equatable, Codable {
     public var enabledBy: EnabledSource
     /// When its last run started (in this daemon's life).
     public var lastRun: Date?
+    /// How its last finished run ended (in this daemon's life).
+    public var lastOutcome: RunOutcome?
     /// Its next wall-clock fire.
     public var nextFire: Date?
     /// Runs in progress.
@@ -125,6 +127,7 @@ extension Engine {
             RoutineStatus(
                 name: name, enabled: routines[name]?.enabled ?? false, enabledBy: enabledSource(name),
                 lastRun: lastRuns[name],
+                lastOutcome: lastOutcomes[name],
                 nextFire: planner.nextFire(of: name), running: runs.activeIDs(of: name).count,
                 queued: runs.queuedIDs(of: name).count)
         }

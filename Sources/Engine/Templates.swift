@@ -47,6 +47,20 @@ struct TemplateRenderer: Sendable {
         }
     }
 
+    /// A JSON value with every string in it rendered (a `publish` payload).
+    func render(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let text): return .string(render(text))
+        case .array(let items): return .array(items.map { JSONNode(render($0.value), line: $0.line, column: $0.column) })
+        case .object(let members):
+            return .object(
+                members.map {
+                    JSONMember(key: $0.key, value: JSONNode(render($0.value.value), line: $0.value.line, column: $0.value.column))
+                })
+        default: return value
+        }
+    }
+
     /// `07:05` (24h) or `7:05 AM` (12h), in the voice's language.
     var time: String { SpokenDates.time(local, clock: clock, language: language) }
 }

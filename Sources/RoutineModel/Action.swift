@@ -28,6 +28,8 @@ public enum ActionKind: Sendable, Equatable {
     case emit(name: String, data: [String: String])
     /// Run another routine and wait for it.
     case run(String)
+    /// Publish an MQTT message (needs `mqtt` in the config).
+    case publish(PublishSpec)
 
     /// The output an audio action names explicitly, if any.
     public var explicitOutput: String? {
@@ -157,4 +159,23 @@ public enum Chime: Sendable, Equatable {
 /// `{"headphoneMode": "on"|"off"|"toggle"}`.
 public enum HeadphoneModeChange: String, Sendable, Equatable, CaseIterable {
     case on, off, toggle
+}
+
+/// `{"publish": {"topic": ..., "payload": ..., "qos": 0|1, "retain": false}}`: an MQTT message.
+public struct PublishSpec: Sendable, Equatable {
+    /// The topic (no wildcards); placeholders are rendered.
+    public var topic: String
+    /// A string is sent as its text (placeholders rendered); any other JSON value as compact JSON
+    /// (placeholders rendered in its strings); nil: an empty payload.
+    public var payload: JSONValue?
+    /// 0 (at most once) or 1 (at least once).
+    public var qos: Int
+    /// Whether the broker keeps the message for later subscribers.
+    public var retain: Bool
+    public init(topic: String, payload: JSONValue? = nil, qos: Int = 0, retain: Bool = false) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+    }
 }

@@ -2,6 +2,7 @@
 enum ActionDecoding {
     static let kinds = [
         "play", "tone", "keepAlive", "silence", "announce", "headphoneMode", "volume", "wait", "emit", "run",
+        "publish",
     ]
     static let placeholders = ["time", "date", "weekday", "routine", "headphoneMode"]
 
@@ -143,6 +144,8 @@ enum ActionDecoding {
                 }
             }
             result = .emit(name: name, data: data)
+        case "publish":
+            result = decodePublish(value, valuePath, context: context).map(ActionKind.publish)
         default:  // run
             guard let target = context.string(value, valuePath) else { break }
             let name = target.hasSuffix(".json") ? String(target.dropLast(5)) : target
@@ -160,6 +163,39 @@ enum ActionDecoding {
         let failed = context.diagnostics[before...].contains { $0.severity == .error }
         guard !failed, let result else { return nil }
         return Action(result, continueOnError: continueOnError)
+    }
+
+    /// `{"topic": T, "payload": any JSON, "qos": 0|1, "retain": bool}`.
+    static func decodePublish(_ node: JSONNode, _ path: String, context: DecodingContext) -> PublishSpec? {
+        guard let fields = context.object(node, path, allowed: ["topic", "payload", "qos", "retain"]) else { return nil }
+        guard let topicNode = fields["topic"] else {
+            context.error(path, "needs 'topic' (the MQTT topic to publish to, e.g. \"home/office/light/set\")")
+            return nil
+        }
+        let topicPath = context.join(path, "topic")
+        guard let topic = context.string(topicNode, topicPath) else { return nil }
+        if let problem = MQTTTopic.nameProblem(topic) {
+            context.error(topicPath, "'\(topic)' is not an MQTT topic to publish to: \(problem)")
+            return nil
+        }
+        checkPlaceholders(topic, topicPath, context: context)
+        var spec = PublishSpec(topic: topic, payload: fields["payload"]?.value)
+        if let payload = fields["payload"] { checkPayloadPlaceholders(payload, context.join(path, "payload"), context: context) }
+        if let n = fields["qos"], let qos = context.integer(n, context.join(path, "qos"), range: 0...1) { spec.qos = qos }
+        if let n = fields["retain"], let retain = context.bool(n, context.join(path, "retain")) { spec.retain = retain }
+        return spec
+    }
+
+    /// Checks the placeholders of every string inside a `publish` payload.
+    static func checkPayloadPlaceholders(_ node: JSONNode, _ path: String, context: DecodingContext) {
+        switch node.value {
+        case .string(let text): checkPlaceholders(text, path, context: context)
+        case .array(let items):
+            for (index, item) in items.enumerated() { checkPayloadPlaceholders(item, "\(path)[\(index)]", context: context) }
+        case .object(let members):
+            for member in members { checkPayloadPlaceholders(member.value, "\(path).\(member.key)", context: context) }
+        default: break
+        }
     }
 
     /// A relative path inside the audio folders.

@@ -24,6 +24,8 @@ public struct Config: Sendable, Equatable {
     public var speech = SpeechConfig()
     /// Open control API connections allowed per listener (`api.maxConnections`).
     public var maxConnections: Int = 64
+    /// The MQTT broker connection; nil: no MQTT.
+    public var mqtt: MQTTConfig?
 
     /// The configuration used when there is no `config.json`.
     public static let defaults = Config()
@@ -40,7 +42,8 @@ public struct Config: Sendable, Equatable {
         clock: ClockStyle = .h24,
         location: Location? = nil,
         http: HTTPConfig? = nil,
-        keepPerRoutine: Int = 200
+        keepPerRoutine: Int = 200,
+        mqtt: MQTTConfig? = nil
     ) {
         self.outputs = outputs
         self.defaultOutput = defaultOutput
@@ -50,6 +53,7 @@ public struct Config: Sendable, Equatable {
         self.location = location
         self.http = http
         self.keepPerRoutine = keepPerRoutine
+        self.mqtt = mqtt
     }
 }
 
@@ -98,5 +102,87 @@ public struct HTTPConfig: Sendable, Equatable {
     public init(listen: String, tokenFile: String) {
         self.listen = listen
         self.tokenFile = tokenFile
+    }
+}
+
+/// `"mqtt"`: the broker every room's daemon shares.
+public struct MQTTConfig: Sendable, Equatable {
+    /// `mqtt://HOST[:PORT]` (default port 1883) or `mqtts://HOST[:PORT]` (TLS, default 8883).
+    public var url: String
+    /// The broker's host name or address.
+    public var host: String
+    /// The broker's port.
+    public var port: Int
+    /// Whether the connection uses TLS (`mqtts://`).
+    public var tls: Bool
+    /// This daemon's name in topics (`routines/NODE/...`); nil: the host name.
+    public var node: String?
+    /// The first topic level (default `routines`).
+    public var prefix: String
+    /// User name for the broker.
+    public var username: String?
+    /// File holding the password (`~` expanded by the daemon); first line, surrounding white space trimmed.
+    public var passwordFile: String?
+    /// CA certificate (PEM) that signs the broker's certificate; nil: the system's CAs.
+    public var caFile: String?
+    /// Whether to publish Home Assistant discovery configs.
+    public var discovery: Bool
+    /// Home Assistant's discovery prefix (default `homeassistant`).
+    public var discoveryPrefix: String
+    /// Seconds between MQTT keep-alive pings (default 60).
+    public var keepAlive: Int
+
+    public init(
+        url: String, host: String, port: Int, tls: Bool, node: String? = nil, prefix: String = "routines",
+        username: String? = nil, passwordFile: String? = nil, caFile: String? = nil, discovery: Bool = true,
+        discoveryPrefix: String = "homeassistant", keepAlive: Int = 60
+    ) {
+        self.url = url
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.node = node
+        self.prefix = prefix
+        self.username = username
+        self.passwordFile = passwordFile
+        self.caFile = caFile
+        self.discovery = discovery
+        self.discoveryPrefix = discoveryPrefix
+        self.keepAlive = keepAlive
+    }
+
+    /// Splits `mqtt://HOST[:PORT]` / `mqtts://HOST[:PORT]`; nil when it is neither. IPv6 hosts go in
+    /// brackets (`mqtt://[::1]:1883`).
+    public static func parseURL(_ url: String) -> (host: String, port: Int, tls: Bool)? {
+        let tls: Bool
+        var rest: Substring
+        if url.hasPrefix("mqtt://") {
+            tls = false
+            rest = url.dropFirst(7)
+        } else if url.hasPrefix("mqtts://") {
+            tls = true
+            rest = url.dropFirst(8)
+        } else {
+            return nil
+        }
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard !rest.isEmpty, !rest.contains("/"), !rest.contains("@") else { return nil }
+        var host = rest
+        var port = tls ? 8883 : 1883
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let value = Int(after.dropFirst()) else { return nil }
+                port = value
+            }
+        } else if let colon = rest.lastIndex(of: ":") {
+            host = rest[..<colon]
+            guard let value = Int(rest[rest.index(after: colon)...]) else { return nil }
+            port = value
+        }
+        guard !host.isEmpty, (1...65535).contains(port) else { return nil }
+        return (String(host), port, tls)
     }
 }

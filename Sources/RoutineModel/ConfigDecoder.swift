@@ -3,6 +3,7 @@ public enum ConfigDecoder {
     static let keys = [
         "$schema", "outputs", "defaultOutput", "headphoneOutput", "timezone", "clock", "location", "http", "history",
         "speech", "api",
+        "mqtt",
     ]
 
     /// Decodes a config file; missing keys take their defaults.
@@ -110,7 +111,57 @@ public enum ConfigDecoder {
             }
         }
         if let node = fields["speech"], let speech = decodeSpeech(node, context: context) { config.speech = speech }
+        if let node = fields["mqtt"] { config.mqtt = decodeMQTT(node, context: context) }
         return config
+    }
+
+    static let mqttKeys = [
+        "url", "node", "prefix", "username", "passwordFile", "caFile", "discovery", "discoveryPrefix", "keepAlive",
+    ]
+
+    /// `"mqtt": {"url": "mqtt://HOST:1883", ...}`.
+    static func decodeMQTT(_ node: JSONNode, context: DecodingContext) -> MQTTConfig? {
+        guard let fields = context.object(node, "mqtt", allowed: mqttKeys) else { return nil }
+        let before = context.diagnostics.count
+        guard let urlNode = fields["url"] else {
+            context.error("mqtt", "needs 'url': the broker, e.g. \"mqtt://192.168.1.10:1883\" or \"mqtts://broker.lan:8883\"")
+            return nil
+        }
+        guard let url = context.string(urlNode, "mqtt.url") else { return nil }
+        guard let parts = MQTTConfig.parseURL(url) else {
+            context.error(
+                "mqtt.url", "'\(url)' is not a broker URL; write mqtt://HOST[:PORT] (default port 1883) or mqtts://HOST[:PORT] (TLS, 8883)")
+            return nil
+        }
+        var mqtt = MQTTConfig(url: url, host: parts.host, port: parts.port, tls: parts.tls)
+        /// One topic level: no '/', '+', '#', not empty.
+        func level(_ key: String) -> String? {
+            guard let node = fields[key], let text = context.string(node, "mqtt.\(key)") else { return nil }
+            if text.contains("/") || text.contains("+") || text.contains("#") || text == "all" && key == "node" {
+                let why = text == "all" ? "'all' addresses every node" : "one topic level, without '/', '+' or '#'"
+                context.error("mqtt.\(key)", "'\(text)' cannot be used: \(why)")
+                return nil
+            }
+            return text
+        }
+        mqtt.node = level("node")
+        if let prefix = level("prefix") { mqtt.prefix = prefix }
+        if let node = fields["username"] { mqtt.username = context.string(node, "mqtt.username") }
+        if let node = fields["passwordFile"] { mqtt.passwordFile = context.string(node, "mqtt.passwordFile") }
+        if let node = fields["caFile"] { mqtt.caFile = context.string(node, "mqtt.caFile") }
+        if mqtt.caFile != nil && !mqtt.tls {
+            context.error("mqtt.caFile", "is only used with TLS; write the url as mqtts://HOST:8883")
+        }
+        if mqtt.passwordFile != nil && mqtt.username == nil {
+            context.error("mqtt", "'passwordFile' needs 'username'")
+        }
+        if let node = fields["discovery"], let flag = context.bool(node, "mqtt.discovery") { mqtt.discovery = flag }
+        if let prefix = level("discoveryPrefix") { mqtt.discoveryPrefix = prefix }
+        if let node = fields["keepAlive"], let seconds = context.integer(node, "mqtt.keepAlive", range: 5...3600, unit: " seconds") {
+            mqtt.keepAlive = seconds
+        }
+        let failed = context.diagnostics[before...].contains { $0.severity == .error }
+        return failed ? nil : mqtt
     }
 
     static func decodeOutput(_ node: JSONNode, _ path: String, context: DecodingContext) -> OutputConfig? {

@@ -19,3 +19,22 @@ public enum JSONText {
         return out + "\""
     }
 }
+
+extension JSONText {
+    /// A JSON value as compact text, object members in their order; integers without a fraction.
+    public static func value(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .number(let number):
+            if number.isFinite, number == number.rounded(), abs(number) < 9_007_199_254_740_992 {
+                return String(Int64(number))
+            }
+            return number.isFinite ? "\(number)" : "null"
+        case .string(let text): return string(text)
+        case .array(let items): return "[" + items.map { self.value($0.value) }.joined(separator: ",") + "]"
+        case .object(let members):
+            return "{" + members.map { string($0.key) + ":" + self.value($0.value.value) }.joined(separator: ",") + "}"
+        }
+    }
+}

@@ -48,6 +48,9 @@ public enum TriggerKind: Sendable, Equatable {
     case idle(output: String, for: Duration)
     /// Once when the daemon starts.
     case startup
+    /// An MQTT message on a topic matching `topic` (`+`/`#` wildcards) whose payload matches `payload`
+    /// (nil: any payload; see `MQTTPayloadMatch`).
+    case mqtt(topic: String, payload: JSONValue?)
 }
 
 /// Sunrise or sunset.

@@ -1,6 +1,6 @@
 /// Decodes trigger objects (SPEC §3, Triggers).
 enum TriggerDecoding {
-    static let kindKeys = ["at", "cron", "every", "sun", "event", "idle", "startup"]
+    static let kindKeys = ["at", "cron", "every", "sun", "event", "idle", "startup", "mqtt"]
     static let scheduleOptions = ["id", "jitter", "catchUp", "timezone"]
 
     /// The keys each kind allows besides its kind key.
@@ -12,6 +12,7 @@ enum TriggerDecoding {
         case "sun": return ["offset"] + scheduleOptions
         case "event": return ["id", "match"]
         case "idle": return ["id", "for"]
+        case "mqtt": return ["id", "payload"]
         default: return ["id"]
         }
     }
@@ -112,6 +113,13 @@ enum TriggerDecoding {
                 context.error(context.join(path, "for"), "must be at least 1s, got \(DurationText.format(duration))")
             }
             trigger.kind = .idle(output: output, for: duration)
+        case "mqtt":
+            guard let topic = context.string(kindNode, kindPath) else { break }
+            if let problem = MQTTTopic.filterProblem(topic) {
+                context.error(kindPath, "'\(topic)' is not an MQTT topic filter: \(problem)")
+                break
+            }
+            trigger.kind = .mqtt(topic: topic, payload: fields["payload"]?.value)
         default:  // startup
             if let value = context.bool(kindNode, kindPath), !value {
                 context.error(kindPath, "must be true (remove the trigger to not run at startup)")

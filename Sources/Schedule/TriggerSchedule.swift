@@ -53,7 +53,7 @@ public struct TriggerSchedule: Sendable {
                 throw ScheduleError("sun triggers need \"location\" in the config")
             }
             rule = .sun(SunSchedule(event: event, offset: offset, location: location))
-        case .every, .event, .idle, .startup:
+        case .every, .event, .idle, .startup, .mqtt:
             throw ScheduleError("only at, cron and sun triggers fire at wall-clock times")
         }
     }

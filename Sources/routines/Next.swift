@@ -182,6 +182,7 @@ extension Trigger {
         case .event: return "event"
         case .idle: return "idle"
         case .startup: return "startup"
+        case .mqtt: return "mqtt"
         }
     }
 }

@@ -1,0 +1,331 @@
+import Engine
+import Foundation
+import Logging
+import MQTT
+import RoutineModel
+import Schedule
+import ServiceLifecycle
+
+/// Mirrors the daemon on an MQTT broker (docs/mqtt.md): commands on `PREFIX/NODE/…` and
+/// `PREFIX/all/…` become the control API's requests (the same routes the CLI and HTTP use), the
+/// engine's state is published retained, Home Assistant discovery configs describe it, and messages
+/// on the topics of `mqtt` triggers reach the engine.
+actor MQTTBridge {
+    let client: MQTTClient
+    let api: any ControlAPIHandler
+    let engine: Engine
+    let store: any StateStore
+    let topics: MQTTTopics
+    let discovery: HomeAssistantDiscovery?
+    let zone: ZoneRules
+    let logger: Logger
+
+    /// Payloads of the retained topics as last published in this connection (a change publishes
+    /// only what differs; a new connection publishes everything again).
+    var retained: [String: [UInt8]] = [:]
+    /// Routines and outputs whose state topics hold something.
+    var knownRoutines: Set<String> = []
+    /// Filters of the `mqtt` triggers subscribed to.
+    var triggerFilters: Set<String> = []
+    /// Packet ids of QoS 1 messages seen in this session, oldest first (a redelivery carries the
+    /// same id; the broker numbers up to 65535, so a window of 1024 never confuses two messages).
+    var recentPacketIDs: [Int] = []
+    var recentPacketSet: Set<Int> = []
+    /// Runs of earlier daemon lives, for `lastRun` until a routine runs in this one.
+    var persistedRuns: [String: RunRecord] = [:]
+    var connected = false
+
+    static let packetWindow = 1024
+
+    init(
+        client: MQTTClient, api: any ControlAPIHandler, engine: Engine, store: any StateStore, topics: MQTTTopics,
+        discovery: HomeAssistantDiscovery?, zone: ZoneRules, logger: Logger
+    ) {
+        self.client = client
+        self.api = api
+        self.engine = engine
+        self.store = store
+        self.topics = topics
+        self.discovery = discovery
+        self.zone = zone
+        self.logger = logger
+    }
+
+    /// The will: `offline`, retained, so a killed daemon shows offline.
+    static func will(_ topics: MQTTTopics) -> MQTTOutgoing {
+        MQTTOutgoing(topic: topics.availability, payload: Array("offline".utf8), qos: 1, retain: true)
+    }
+
+    // MARK: Connection
+
+    func connectionEvent(_ event: MQTTClientEvent) async -> (@Sendable () async -> Void)? {
+        switch event {
+        case .connected(let sessionPresent):
+            logger.info("MQTT: connected to \(client.options.label) as node '\(topics.node)'")
+            retained = [:]
+            publish(topics.availability, "online")
+            connected = true
+            if !sessionPresent {
+                recentPacketIDs = []
+                recentPacketSet = []
+            }
+            await connectedAgain()
+            return nil
+        case .disconnected(let reason, let retryIn):
+            if connected || client.lastProblem != lastLoggedProblem {
+                logger.error("\(reason); trying again in \(DurationText.format(retryIn))")
+            } else {
+                logger.notice("\(reason); trying again in \(DurationText.format(retryIn))")
+            }
+            lastLoggedProblem = client.lastProblem
+            connected = false
+            return nil
+        case .message(let message):
+            return await received(message)
+        }
+    }
+
+    var lastLoggedProblem: String?
+
+    /// Subscribes and publishes every retained topic afresh.
+    func connectedAgain() async {
+        client.subscribe(topics.commandFilters)
+        triggerFilters = await engine.mqttTopicFilters()
+        client.subscribe(triggerFilters.sorted())
+        if persistedRuns.isEmpty { persistedRuns = (try? await store.lastRuns()) ?? [:] }
+        await publishAll()
+        if let discovery { client.subscribe([discovery.ownConfigsFilter]) }
+    }
+
+    func publishAll() async {
+        let status = await engine.status()
+        publishHeadphoneMode(status)
+        let names = Set(status.routines.map(\.name))
+        for gone in knownRoutines.subtracting(names) { clearRoutine(gone) }
+        for routine in status.routines { publishRoutine(routine) }
+        for output in status.outputs { publishOutput(output) }
+        if let discovery {
+            let (topic, config) = discovery.headphoneSwitch
+            publishJSON(topic, config)
+            for routine in status.routines { publishJSON(discovery.routineButton(routine.name)) }
+            for output in status.outputs {
+                for (topic, config) in discovery.outputEntities(output.name) { publishJSON(topic, config) }
+            }
+        }
+    }
+
+    // MARK: State
+
+    /// The engine says something changed: publish what differs.
+    func changed(_ change: EngineChange) async {
+        guard connected else { return }
+        let status = await engine.status()
+        switch change {
+        case .headphoneMode:
+            publishHeadphoneMode(status)
+        case .output(let name):
+            if let output = status.outputs.first(where: { $0.name == name }) { publishOutput(output) }
+        case .routine(let name):
+            if let routine = status.routines.first(where: { $0.name == name }) {
+                let isNew = !knownRoutines.contains(name)
+                publishRoutine(routine)
+                if isNew, let discovery { publishJSON(discovery.routineButton(name)) }
+            } else if knownRoutines.contains(name) {
+                clearRoutine(name)
+            }
+            await updateTriggerFilters()
+        }
+    }
+
+    func updateTriggerFilters() async {
+        let filters = await engine.mqttTopicFilters()
+        guard filters != triggerFilters else { return }
+        client.unsubscribe(triggerFilters.subtracting(filters).filter { !topics.commandFilters.contains($0) }.sorted())
+        client.subscribe(filters.subtracting(triggerFilters).sorted())
+        triggerFilters = filters
+    }
+
+    func publishHeadphoneMode(_ status: EngineStatus) {
+        publish(topics.headphoneMode, status.headphoneMode ? "on" : "off")
+    }
+
+    func publishRoutine(_ routine: RoutineStatus) {
+        knownRoutines.insert(routine.name)
+        let persisted = persistedRuns[routine.name]
+        let lastRun = routine.lastRun ?? persisted?.startedAt
+        let outcome = routine.lastOutcome?.rawValue ?? (routine.lastRun == nil ? persisted?.outcome : nil)
+        publishJSON(
+            topics.routineState(routine.name),
+            [
+                "enabled": routine.enabled, "running": routine.running > 0, "runs": routine.running,
+                "queued": routine.queued, "lastRun": lastRun.map { zone.iso8601($0) }, "outcome": outcome,
+                "nextFire": routine.nextFire.map { zone.iso8601($0) },
+            ])
+    }
+
+    /// A routine file removed: its state and its button go (empty retained messages).
+    func clearRoutine(_ name: String) {
+        knownRoutines.remove(name)
+        publish(topics.routineState(name), "")
+        if let discovery { publish(discovery.routineButton(name).topic, "") }
+    }
+
+    func publishOutput(_ output: OutputStatus) {
+        publishJSON(
+            topics.outputState(output.name),
+            [
+                "active": output.active, "lastAudio": output.lastAudio.map { zone.iso8601($0) },
+                "nextKeepAlive": output.nextIdleFire.map { zone.iso8601($0) }, "burstsLastHour": output.burstsLastHour,
+            ])
+    }
+
+    func publishJSON(_ entry: (topic: String, config: [String: Any?])) { publishJSON(entry.topic, entry.config) }
+
+    func publishJSON(_ topic: String, _ value: [String: Any?]) {
+        publish(topic, JSONResponse.encode(value))
+    }
+
+    /// Publishes a retained message (QoS 1) unless the broker already holds this payload from us.
+    func publish(_ topic: String, _ text: String) {
+        let payload = Array(text.utf8)
+        guard retained[topic] != payload else { return }
+        do {
+            try client.publish(MQTTOutgoing(topic: topic, payload: payload, qos: 1, retain: true))
+            retained[topic] = payload
+        } catch {
+            // Not connected: everything is published again on the next connect.
+        }
+    }
+
+    // MARK: Commands
+
+    /// Handles one message; an announcement comes back as work to run beside the loop (it lasts as
+    /// long as the speech plays).
+    func received(_ message: MQTTMessage) async -> (@Sendable () async -> Void)? {
+        if message.qos > 0 && message.packetID != 0 {
+            if recentPacketSet.contains(message.packetID) {
+                logger.notice("MQTT: \(message.topic): redelivered message (packet \(message.packetID)) ignored; it was handled already")
+                return nil
+            }
+            recentPacketIDs.append(message.packetID)
+            recentPacketSet.insert(message.packetID)
+            if recentPacketIDs.count > Self.packetWindow { recentPacketSet.remove(recentPacketIDs.removeFirst()) }
+        }
+        if let discovery, message.retain, !message.payload.isEmpty,
+            MQTTTopic.matches(filter: discovery.ownConfigsFilter, topic: message.topic)
+        {
+            // A config from an earlier life (a routine removed while the daemon was down).
+            if retained[message.topic] == nil {
+                logger.info("MQTT: removing the stale Home Assistant config \(message.topic)")
+                publish(message.topic, "")
+            }
+            return nil
+        }
+        var work: (@Sendable () async -> Void)?
+        if let command = topics.command(message.topic) {
+            if message.retain {
+                logger.warning(
+                    "MQTT: \(message.topic): a retained command is ignored (it would run again on every reconnect); publish commands without retain")
+            } else {
+                work = await handle(command, message)
+            }
+        }
+        if !message.retain, triggerFilters.contains(where: { MQTTTopic.matches(filter: $0, topic: message.topic) }) {
+            await engine.mqttMessage(topic: message.topic, payload: message.payload)
+        }
+        return work
+    }
+
+    func handle(_ command: MQTTTopics.Command, _ message: MQTTMessage) async -> (@Sendable () async -> Void)? {
+        let text = String(decoding: message.payload, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let request: APIRequest
+        switch command {
+        case .headphoneMode:
+            let mode = text.lowercased()
+            guard HeadphoneModeChange(rawValue: mode) != nil else {
+                logger.error("MQTT: \(message.topic): the payload must be on, off or toggle, got '\(text)'")
+                return nil
+            }
+            request = APIRequest(
+                method: "PUT", segments: ["headphones"], body: Array("{\"mode\":\"\(mode)\"}".utf8), source: "mqtt")
+        case .routine(let name, let verb):
+            var body: [UInt8] = []
+            if verb == "trigger", !text.isEmpty {
+                guard case .object? = (try? JSONParser.parse(message.payload))?.value else {
+                    logger.error(
+                        "MQTT: \(message.topic): the payload must be empty or a JSON object of variables, e.g. {\"room\": \"kitchen\"}")
+                    return nil
+                }
+                body = Array("{\"data\":".utf8) + message.payload + Array("}".utf8)
+            }
+            var route = verb
+            if verb == "enable" {
+                // `enable` with a payload of false/off disables (a Home Assistant switch's two payloads).
+                switch text.lowercased() {
+                case "", "true", "on", "1": route = "enable"
+                case "false", "off", "0": route = "disable"
+                default:
+                    logger.error("MQTT: \(message.topic): the payload must be empty, true/on or false/off, got '\(text)'")
+                    return nil
+                }
+            }
+            request = APIRequest(method: "POST", segments: ["routines", name, route], body: body, source: "mqtt")
+        case .event(let name):
+            request = APIRequest(
+                method: "POST", segments: ["events", name], body: text.isEmpty ? [] : message.payload, source: "mqtt")
+        case .say:
+            var body = message.payload
+            if !text.hasPrefix("{") {
+                body = Array("{\"text\":\(JSONText.string(text))}".utf8)
+            }
+            let api = self.api
+            let logger = self.logger
+            let topic = message.topic
+            let say = APIRequest(method: "POST", segments: ["say"], body: body, source: "mqtt")
+            return {
+                let response = await api.handle(say)
+                if response.status >= 400 { Self.logFailure(topic, response, logger) }
+            }
+        }
+        let response = await api.handle(request)
+        if response.status >= 400 { Self.logFailure(message.topic, response, logger) }
+        return nil
+    }
+
+    static func logFailure(_ topic: String, _ response: APIResponse, _ logger: Logger) {
+        var message = String(decoding: response.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if let node = try? JSONParser.parse(response.body), case .string(let text)? = node.value["error"] {
+            message = text
+        }
+        if response.status == 409 {
+            logger.notice("MQTT: \(topic): \(message)")
+        } else {
+            logger.error("MQTT: \(topic): \(message)")
+        }
+    }
+}
+
+/// Runs the MQTT bridge: the client's events and the engine's changes, until shutdown, when it
+/// publishes `offline` and disconnects cleanly.
+struct MQTTService: Service {
+    let bridge: MQTTBridge
+    let client: MQTTClient
+    let changes: AsyncStream<EngineChange>
+    let topics: MQTTTopics
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [bridge, changes] in
+                    for await change in changes { await bridge.changed(change) }
+                }
+                for await event in client.events {
+                    if let work = await bridge.connectionEvent(event) { group.addTask { await work() } }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [client, topics] in
+            client.stop(final: [MQTTOutgoing(topic: topics.availability, payload: Array("offline".utf8), qos: 1, retain: true)])
+        }
+    }
+}
