@@ -21,7 +21,8 @@ struct Harness {
     init(
         config: Config = Harness.testConfig, sharing previous: Harness? = nil, jitterSeed: UInt64 = 1,
         time fresh: VirtualTime? = nil, fireCalculator: any FireCalculator = UTCFireCalculator(),
-        localTime: any LocalTimeProvider = UTCLocalTime()
+        localTime: any LocalTimeProvider = UTCLocalTime(), publisher: (any MessagePublisher)? = nil,
+        changes: @escaping @Sendable (EngineChange) -> Void = { _ in }
     ) {
         time = previous?.time ?? fresh ?? VirtualTime()
         audio = previous?.audio ?? RecordingAudio(time: time)
@@ -37,7 +38,7 @@ struct Harness {
                 clock: TestClock(time: time), fireCalculator: fireCalculator, localTime: localTime,
                 audioFiles: FakeAudioFiles(),
                 jitter: { bound in .milliseconds(Int64(random.double() * bound.asSeconds * 1000)) },
-                log: { logs.record($0) }, executor: time.executor))
+                log: { logs.record($0) }, executor: time.executor, publisher: publisher, changes: changes))
     }
 
     /// Applies the routines, starts the engine and lets it settle.
