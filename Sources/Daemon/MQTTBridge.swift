@@ -27,15 +27,11 @@ actor MQTTBridge {
     var knownRoutines: Set<String> = []
     /// Filters of the `mqtt` triggers subscribed to.
     var triggerFilters: Set<String> = []
-    /// Packet ids of QoS 1 messages seen in this session, oldest first (a redelivery carries the
-    /// same id; the broker numbers up to 65535, so a window of 1024 never confuses two messages).
-    var recentPacketIDs: [Int] = []
-    var recentPacketSet: Set<Int> = []
+    /// QoS 1 messages seen in this session, to recognise a redelivery.
+    var seenPackets = PacketIDWindow()
     /// Runs of earlier daemon lives, for `lastRun` until a routine runs in this one.
     var persistedRuns: [String: RunRecord] = [:]
     var connected = false
-
-    static let packetWindow = 1024
 
     init(
         client: MQTTClient, api: any ControlAPIHandler, engine: Engine, store: any StateStore, topics: MQTTTopics,
@@ -65,10 +61,7 @@ actor MQTTBridge {
             retained = [:]
             publish(topics.availability, "online")
             connected = true
-            if !sessionPresent {
-                recentPacketIDs = []
-                recentPacketSet = []
-            }
+            if !sessionPresent { seenPackets = PacketIDWindow() }
             await connectedAgain()
             return nil
         case .disconnected(let reason, let retryIn):
@@ -202,14 +195,9 @@ actor MQTTBridge {
     /// Handles one message; an announcement comes back as work to run beside the loop (it lasts as
     /// long as the speech plays).
     func received(_ message: MQTTMessage) async -> (@Sendable () async -> Void)? {
-        if message.qos > 0 && message.packetID != 0 {
-            if recentPacketSet.contains(message.packetID) {
-                logger.notice("MQTT: \(message.topic): redelivered message (packet \(message.packetID)) ignored; it was handled already")
-                return nil
-            }
-            recentPacketIDs.append(message.packetID)
-            recentPacketSet.insert(message.packetID)
-            if recentPacketIDs.count > Self.packetWindow { recentPacketSet.remove(recentPacketIDs.removeFirst()) }
+        if message.qos > 0 && message.packetID != 0 && !seenPackets.insert(message.packetID) {
+            logger.notice("MQTT: \(message.topic): redelivered message (packet \(message.packetID)) ignored; it was handled already")
+            return nil
         }
         if let discovery, message.retain, !message.payload.isEmpty,
             MQTTTopic.matches(filter: discovery.ownConfigsFilter, topic: message.topic)
@@ -302,6 +290,24 @@ actor MQTTBridge {
         } else {
             logger.error("MQTT: \(topic): \(message)")
         }
+    }
+}
+
+/// Packet ids of the QoS 1 messages received in one session. The broker redelivers a message whose
+/// acknowledgement it did not get (a connection lost at the wrong moment) with the same packet id and
+/// the DUP flag, which libmosquitto does not pass on: the id is what recognises it. The broker hands
+/// out ids in turn up to 65535, so a window of the last 1024 never mistakes a new message for an old one.
+struct PacketIDWindow {
+    static let size = 1024
+    private var order: [Int] = []
+    private var seen: Set<Int> = []
+
+    /// Records an id; false when it was seen already (a redelivery).
+    mutating func insert(_ id: Int) -> Bool {
+        guard seen.insert(id).inserted else { return false }
+        order.append(id)
+        if order.count > Self.size { seen.remove(order.removeFirst()) }
+        return true
     }
 }
 
