@@ -81,7 +81,7 @@ final class RecordingPublisher: MessagePublisher {
         await h.engine.raise(Event("go"))
         await h.advance(.seconds(1))
         let record = try #require(await h.records("p").first)
-        #expect(record.outcome == "error")
+        #expect(record.outcome == "failed")
         #expect(record.error?.contains("MQTT is not configured") == true)
     }
 

@@ -51,6 +51,7 @@ import Testing
                 "chime.json": #"{"triggers":[{"event":"never"}],"actions":[{"emit":"chimed","data":{"who":"{event.who}"}}]}"#,
                 "relay.json":
                     #"{"mode":"parallel","triggers":[{"event":"chimed"},{"event":"doorbell"}],"actions":[{"publish":{"topic":"test/relay","payload":"{event.who}","qos":1}}]}"#,
+                "slow.json": #"{"triggers":[{"event":"never"}],"actions":[{"wait":"60s"}]}"#,
                 "door.json":
                     #"{"mode":"parallel","triggers":[{"mqtt":"zigbee2mqtt/+/door","payload":{"contact":false}}],"actions":[{"publish":{"topic":"test/door/{event.topic}","payload":{"contact":"{event.contact}","battery":"{event.battery}"},"retain":true}}]}"#,
             ])
@@ -76,7 +77,28 @@ import Testing
         let after = try broker.waitForRetained("routines/office/routine/chime/state") { $0?.contains(#""outcome":"success""#) == true }
         let afterState = try jsonObject(try #require(after))
         #expect(afterState["lastRun"] is String)
-        #expect(try Self.history(daemon, "chime").count == 1)
+        let chimeRuns = try Self.history(daemon, "chime")
+        #expect(chimeRuns.count == 1)
+        #expect(chimeRuns.first?["trigger"] as? String == "mqtt", "the run says it came over MQTT")
+
+        // Stop: the running run ends cancelled, and the state says it is no longer running.
+        try broker.publish("routines/office/routine/slow/trigger", "")
+        try broker.waitForRetained("routines/office/routine/slow/state") { $0?.contains(#""running":true"#) == true }
+        try broker.publish("routines/office/routine/slow/stop", "")
+        try broker.waitForRetained("routines/office/routine/slow/state") {
+            $0?.contains(#""running":false"#) == true && $0?.contains(#""outcome":"cancelled""#) == true
+        }
+        #expect(try Self.history(daemon, "slow").first?["outcome"] as? String == "cancelled")
+
+        // Enable with false disables (kept in the state database), enable again enables.
+        try broker.publish("routines/office/routine/slow/enable", "false")
+        try broker.waitForRetained("routines/office/routine/slow/state") { $0?.contains(#""enabled":false"#) == true }
+        #expect(try daemon.cli(["list", "--json"]).stdout.contains("slow"))
+        try broker.publish("routines/office/routine/slow/disable", "")
+        try broker.publish("routines/office/routine/slow/enable", "")
+        try broker.waitForRetained("routines/office/routine/slow/state") { $0?.contains(#""enabled":true"#) == true }
+        try broker.publish("routines/office/routine/nothing/stop", "")
+        try waitUntil("an unknown routine is reported") { daemon.log.contains("no routine named nothing") }
 
         // Events on this node and on all nodes.
         try broker.publish("routines/office/event/doorbell", #"{"who":"alice"}"#)
@@ -244,8 +266,13 @@ import Testing
         }
         try broker.publish("routines/all/say", #"{"text": "Dinner is ready."}"#)
         for daemon in daemons {
+            // More than 0.5 s of stereo, and complete: the capture stopped growing.
+            var last = -1
             try waitUntil("the announcement is captured", timeout: 20) {
-                AudioEndToEndTests.captured(daemon, "speakers").count > 48_000  // more than 0.5 s of stereo
+                let count = AudioEndToEndTests.captured(daemon, "speakers").count
+                defer { last = count }
+                usleep(200_000)
+                return count > 48_000 && count == last
             }
             let samples = AudioEndToEndTests.captured(daemon, "speakers")
             let left = stride(from: 0, to: samples.count, by: 2).map { Double(samples[$0]) }
