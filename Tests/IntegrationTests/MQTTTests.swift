@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The built daemon on a real Mosquitto broker started by the test (docs/mqtt.md).
-@Suite(.timeLimit(.minutes(3))) struct MQTTTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct MQTTTests {
     /// A daemon on `broker` as `node`; outputs capture into raw files in its folder (ALSA `file` plugin).
     static func daemon(
         _ broker: MosquittoBroker, node: String, routines: [String: String] = [:], mqtt extra: String = ""
