@@ -146,6 +146,9 @@ enum ActionDecoding {
             result = .emit(name: name, data: data)
         case "publish":
             result = decodePublish(value, valuePath, context: context).map(ActionKind.publish)
+            if let config, config.mqtt == nil {
+                context.warning(valuePath, "the config has no \"mqtt\" broker, so this action fails (docs/mqtt.md)")
+            }
         default:  // run
             guard let target = context.string(value, valuePath) else { break }
             let name = target.hasSuffix(".json") ? String(target.dropLast(5)) : target

@@ -119,6 +119,9 @@ enum TriggerDecoding {
                 context.error(kindPath, "'\(topic)' is not an MQTT topic filter: \(problem)")
                 break
             }
+            if let config, config.mqtt == nil {
+                context.warning(kindPath, "the config has no \"mqtt\" broker, so this trigger never fires (docs/mqtt.md)")
+            }
             trigger.kind = .mqtt(topic: topic, payload: fields["payload"]?.value)
         default:  // startup
             if let value = context.bool(kindNode, kindPath), !value {

@@ -84,3 +84,20 @@ import Testing
         #expect(text.contains("'passwordFile' needs 'username'"))
     }
 }
+
+@Suite struct MQTTWithoutBrokerTests {
+    static let routine = #"""
+        {"triggers": [{"mqtt": "a/b"}], "actions": [{"publish": {"topic": "c/d", "payload": "x"}}]}
+        """#
+
+    @Test func aConfigWithoutMQTTWarnsAboutTriggerAndAction() throws {
+        let result = RoutineDecoder.decode(Array(Self.routine.utf8), file: "r.json", config: Config())
+        #expect(result.value != nil, "a warning, not an error")
+        let warnings = result.diagnostics.filter { $0.severity == .warning }.map(\.description)
+        #expect(warnings.count == 2)
+        #expect(warnings.allSatisfy { $0.contains("no \"mqtt\" broker") })
+        var config = Config()
+        config.mqtt = MQTTConfig(url: "mqtt://b", host: "b", port: 1883, tls: false)
+        #expect(RoutineDecoder.decode(Array(Self.routine.utf8), file: "r.json", config: config).diagnostics.isEmpty)
+    }
+}
