@@ -125,5 +125,7 @@ import Testing
         #expect(full.location == Location(latitude: 52.52, longitude: 13.405))
         #expect(full.http == HTTPConfig(listen: "127.0.0.1:8787", tokenFile: "~/.config/routines/token"))
         #expect(full.timezone == "Europe/Berlin")
+        #expect(full.maxConnections == 32)
+        #expect(empty.maxConnections == 64)
     }
 }
