@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (swiftc -sanitize=fuzzer,address) and runs each for SECONDS
 # (default 60): routine decoder, config decoder, cron parser + next-fire search, control API request
-# parsing. Usage: bash fuzz/run.sh [SECONDS] [TARGET...]; FUZZ_RUNS=N stops each target after N
-# inputs instead. The seed corpora (fuzz/corpus/TARGET) stay as they are; what the fuzzer learns goes
+# parsing. Usage: bash fuzz/run.sh [SECONDS] [TARGET...] (0: no time limit); FUZZ_RUNS=N also stops
+# each target after N inputs. The seed corpora (fuzz/corpus/TARGET) stay as they are; what the fuzzer learns goes
 # to .build/fuzz/corpus-TARGET. Every file in fuzz/regressions/TARGET (crashes found before) runs
 # first. A crash leaves its input in .build/fuzz/artifacts/ and fails the script: copy it into
 # fuzz/regressions/TARGET and fix the code.
@@ -53,7 +53,7 @@ for target in "${targets[@]}"; do
     fi
     mkdir -p "$out/corpus-$target"
     limit=(-max_total_time="$seconds")
-    if [ -n "${FUZZ_RUNS:-}" ]; then limit=(-runs="$FUZZ_RUNS"); fi
+    if [ -n "${FUZZ_RUNS:-}" ]; then limit+=(-runs="$FUZZ_RUNS"); fi
     start=$(date +%s)
     if FUZZ_TARGET=$target "$binary" "$out/corpus-$target" "fuzz/corpus/$target" "${limit[@]}" \
         -max_len="$(max_len "$target")" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

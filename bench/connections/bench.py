@@ -48,8 +48,34 @@ for _ in range(200):
 else:
     sys.exit("the daemon did not start; see " + work + "/daemon.log")
 
-def median_status(n=7):
+def api_ms():
+    """GET /status over the Unix socket, connect to last byte (no process start)."""
+    start = time.monotonic()
+    c = socket.socket(socket.AF_UNIX)
+    c.settimeout(30)
+    try:
+        c.connect(sock)
+        c.sendall(b"GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        return None
+    finally:
+        c.close()
+    return (time.monotonic() - start) * 1000 if data.startswith(b"HTTP/1.1 200") else None
+
+def median_status(n=21):
     values = [status_ms() for _ in range(n)]
+    if any(v is None for v in values):
+        return None, values
+    return statistics.median(values), values
+
+def median_api(n=21):
+    values = [api_ms() for _ in range(n)]
     if any(v is None for v in values):
         return None, values
     return statistics.median(values), values
@@ -72,9 +98,10 @@ for _ in range(3):
     status_ms()  # warm up
 time.sleep(1)
 baseline, _ = median_status()
+api_baseline, _ = median_api()
 rss_start = rss_mb()
 print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; daemon pid {pid} under ulimit -n 1024")
-print(f"routines status, no other connections: median {baseline:.1f} ms (of 7)")
+print(f"no other connections: routines status median {baseline:.1f} ms, GET /status median {api_baseline:.2f} ms (of 21 each)")
 print(f"RSS at start: {rss_start:.1f} MB, descriptors {open_fds()}")
 for kind in ["tcp", "unix"]:
     conns = idle_connections(kind)
@@ -83,13 +110,18 @@ for kind in ["tcp", "unix"]:
     time.sleep(5)
     c1, t1 = cpu(), time.monotonic()
     loaded, values = median_status()
+    api_loaded, api_values = median_api()
     fds_hanging, rss_hanging = open_fds(), rss_mb()
     print(f"{count} idle {kind.upper()} connections opened ({len(conns)} connect calls accepted or queued):")
     print(f"  daemon CPU while they hang: {100 * (c1 - c0) / (t1 - t0):.2f} % (5 s)")
     if loaded is None:
         print(f"  routines status: FAILED {values}")
     else:
-        print(f"  routines status: median {loaded:.1f} ms, max {max(values):.1f} ms (of 7); ratio to no connections {loaded / baseline:.2f}x")
+        print(f"  routines status: median {loaded:.1f} ms, max {max(values):.1f} ms (of 21); ratio to no connections {loaded / baseline:.2f}x")
+    if api_loaded is None:
+        print(f"  GET /status: FAILED {api_values}")
+    else:
+        print(f"  GET /status: median {api_loaded:.2f} ms, max {max(api_values):.2f} ms (of 21); ratio to no connections {api_loaded / api_baseline:.2f}x")
     print(f"  daemon descriptors {fds_hanging}, RSS {rss_hanging:.1f} MB")
     for s in conns:
         s.close()
