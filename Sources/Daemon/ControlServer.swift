@@ -45,9 +45,9 @@ public struct APIResponse: Sendable {
         APIResponse(status: status, body: Array((text + "\n").utf8))
     }
 
-    /// `{"error": MESSAGE}` with the status.
+    /// `{"error": MESSAGE}` with the status; a message quoting a huge request value is cut.
     public static func error(_ status: Int, _ message: String) -> APIResponse {
-        json(status, "{\"error\":\(JSONText.string(message))}")
+        json(status, "{\"error\":\(JSONText.string(InputLimits.cut(message)))}")
     }
 }
 

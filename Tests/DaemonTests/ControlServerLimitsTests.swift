@@ -129,6 +129,19 @@ import Testing
         }
     }
 
+    /// An error quoting the request (a 20 KB malformed target) stays short.
+    @Test func errorsQuotingTheRequestAreCut() async throws {
+        try await Self.withServer(limits: ConnectionLimits()) { socket, _ in
+            let client = try await RawClient.unix(socket)
+            try await client.send("GET /%zz\(String(repeating: "a", count: 20_000)) HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = try await client.receive(until: "}\n", timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(200))")
+            #expect(answer.contains("malformed request target"))
+            #expect(answer.count < 1000)
+        }
+        #expect(APIResponse.error(404, String(repeating: "x", count: 100_000)).body.count < 1000)
+    }
+
     @Test func requestTargetsParse() {
         #expect(RequestTarget.parse("/routines/good%20morning/trigger?wait=1")?.segments == ["routines", "good morning", "trigger"])
         #expect(RequestTarget.parse("/history?routine=a&limit=5")?.query == ["routine": "a", "limit": "5"])
