@@ -23,10 +23,7 @@ extension Routines {
             switch (name, all) {
             case (nil, false): throw ValidationError("Name a routine to stop, or pass --all.")
             case (.some, true): throw ValidationError("Give a routine name or --all, not both.")
-            case (.some(let name), false):
-                guard RoutineFileName.isValidName(name) else {
-                    throw ValidationError("'\(name)' is not a routine name (lower-case letters, digits, '.', '_', '-').")
-                }
+            case (.some(let name), false): try validateRoutineName(name)
             case (nil, true): break
             }
         }
@@ -68,10 +65,7 @@ extension Routines {
 
         func validate() throws { try validateRoutineName(name) }
 
-        func run() throws {
-            let reply = try call(options.client, "POST", "/routines/\(urlEncode(name))/enable")
-            print("\(name): \(reply["enabled"] == .bool(true) ? "enabled" : "disabled")")
-        }
+        func run() throws { try switchRoutine(name, on: true, options) }
     }
 
     /// `routines disable NAME`.
@@ -87,11 +81,14 @@ extension Routines {
 
         func validate() throws { try validateRoutineName(name) }
 
-        func run() throws {
-            let reply = try call(options.client, "POST", "/routines/\(urlEncode(name))/disable")
-            print("\(name): \(reply["enabled"] == .bool(true) ? "enabled" : "disabled")")
-        }
+        func run() throws { try switchRoutine(name, on: false, options) }
     }
+}
+
+/// `enable` / `disable`: asks the daemon and prints what it says the routine now is.
+func switchRoutine(_ name: String, on: Bool, _ options: ClientOptions) throws {
+    let reply = try call(options.client, "POST", "/routines/\(urlEncode(name))/\(on ? "enable" : "disable")")
+    print("\(name): \(reply["enabled"] == .bool(true) ? "enabled" : "disabled")")
 }
 
 /// A routine name argument: lower-case letters, digits, '.', '_', '-'.
