@@ -98,11 +98,10 @@ public actor Engine {
     /// is its history row's id and ids never restart.
     var nextRunID = 1
     /// Each run's chain of history writes (in order); a trigger's reply waits for the first.
-    var rowWrites: [Int: Task<Void, Never>] = [:]
+    var rowWrites: [Int: (generation: Int, task: Task<Void, Never>)] = [:]
+    var rowWriteGeneration = 0
     /// Runs whose history write failed, with the error.
     var rowWriteErrors: [Int: String] = [:]
-    /// Terminal writes of queued runs that never started (awaited at shutdown).
-    var droppedWrites: [Task<Void, Never>] = []
     /// Why a run was asked to end (the first reason wins): its outcome and the sentence recorded.
     var cancelReasons: [Int: (RunOutcome, String)] = [:]
     /// Audio calls in flight, by a private id.
@@ -221,8 +220,8 @@ public actor Engine {
         let tasks = Array(runTasks.values)
         for id in Array(runTasks.keys) { cancelRun(id, .interrupted, "the daemon stopped during the run") }
         for task in tasks { await task.value }
-        for write in droppedWrites { await write.value }
-        droppedWrites = []
+        // Terminal rows of queued runs that never started.
+        for write in Array(rowWrites.values) { await write.task.value }
     }
 
     // MARK: Routines

@@ -66,7 +66,9 @@ extension Engine {
     @discardableResult
     func writeRow(_ record: RunRecord) -> Task<Void, Never> {
         let id = Int(record.id ?? 0)
-        let previous = rowWrites[id]
+        let previous = rowWrites[id]?.task
+        rowWriteGeneration += 1
+        let generation = rowWriteGeneration
         let store = env.store
         let task = Task(executorPreference: taskExecutor) {
             await previous?.value
@@ -75,8 +77,9 @@ extension Engine {
             } catch {
                 await self.rowWriteFailed(id, error)
             }
+            await self.rowWritten(id, generation: generation)
         }
-        rowWrites[id] = task
+        rowWrites[id] = (generation, task)
         return task
     }
 
@@ -85,9 +88,17 @@ extension Engine {
         log(.error, "state store: cannot record run \(id) in the history: \(error)")
     }
 
+    /// The last write of a run that is over (dropped from the queue) is forgotten once done; a live
+    /// run's writes are forgotten when it ends.
+    private func rowWritten(_ id: Int, generation: Int) {
+        guard rowWrites[id]?.generation == generation, runs.tickets[id] == nil, runTasks[id] == nil else { return }
+        rowWrites[id] = nil
+        rowWriteErrors[id] = nil
+    }
+
     /// Waits until every history write of run `id` so far is committed; the error when one failed.
     func rowCommitted(_ id: Int) async -> String? {
-        await rowWrites[id]?.value
+        await rowWrites[id]?.task.value
         return rowWriteErrors[id]
     }
 
@@ -122,11 +133,10 @@ extension Engine {
         guard let ticket = runs.dropQueued(id) else { return }
         log(.info, "routine \(ticket.routine.name): queued run \(id) dropped: \(reason)")
         let now = env.wallClock.now()
-        let done = writeRow(
+        writeRow(
             RunRecord(
                 id: Int64(id), routine: ticket.routine.name, trigger: ticket.trigger, startedAt: ticket.admittedAt,
                 endedAt: now, outcome: outcome.rawValue, error: reason))
-        droppedWrites.append(done)
         completeWaiters(id, outcome, reason)
         if let key = ticket.idleKey { idleRunEnded(key) }
     }
@@ -236,12 +246,11 @@ extension Engine {
 
     /// A queued run promoted while the daemon stops: it never runs.
     private func dropStartedButUnrun(_ ticket: RunTicket) {
-        let done = writeRow(
+        writeRow(
             RunRecord(
                 id: Int64(ticket.id), routine: ticket.routine.name, trigger: ticket.trigger, startedAt: ticket.admittedAt,
                 endedAt: env.wallClock.now(), outcome: RunOutcome.interrupted.rawValue,
                 error: "the daemon stopped before the run started"))
-        droppedWrites.append(done)
         completeWaiters(ticket.id, .interrupted, "the daemon stopped before the run started")
     }
 
