@@ -18,10 +18,8 @@ final class UnixHTTPConnection {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard connected == 0 else {
-            close(fd)
-            throw POSIXError(.ECONNREFUSED)
-        }
+        // (No close here on failure: deinit runs for a class whose properties are all set, and closes it.)
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
     }
 
     deinit { close(fd) }
