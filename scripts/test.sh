@@ -35,7 +35,17 @@ done
 echo "test: routines and routines-daemon link no Swift runtime (ldd)" >&2
 
 step "the tests (swift test)"
-swift test --skip-build "$@" 2>&1 | progress
+if (($# == 0)); then
+    # The suite that runs SwiftNIO's event loops inside the test process runs in a process of its
+    # own: once in three full runs here a loop died with "illegal state: runningAndAcceptingNewRegistrations"
+    # (its epoll wait failed, as when another part of the process closes a descriptor that is not
+    # its own), taking every other suite with it. The daemon itself is tested by the other suites
+    # through its own process.
+    swift test --skip-build --skip ControlServerLimitsTests 2>&1 | progress
+    swift test --skip-build --filter ControlServerLimitsTests 2>&1 | progress
+else
+    swift test --skip-build "$@" 2>&1 | progress
+fi
 
 if (($# == 0)); then
     step "fuzzing: the regression inputs, then each libFuzzer target for 10 s (fuzz/run.sh)"
