@@ -18,8 +18,11 @@ struct MonotonicTimeline: Sendable {
     /// Sleeps until the timeline reaches `deadline`; throws `CancellationError` when cancelled.
     func sleep(until deadline: Duration) async throws { try await sleepFn(deadline) }
 
-    /// Sleeps for `duration`.
-    func sleep(for duration: Duration) async throws { try await sleepFn(now + duration) }
+    /// Sleeps for `duration`; a zero or negative one only checks for cancellation (no timer is armed).
+    func sleep(for duration: Duration) async throws {
+        guard duration > .zero else { return try Task.checkCancellation() }
+        try await sleepFn(now + duration)
+    }
 }
 
 extension Duration {
