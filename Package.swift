@@ -38,6 +38,8 @@ let package = Package(
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
         // Headers only: the library is opened on first use (see its shim.h); libespeak-ng-dev from apt.
         .systemLibrary(name: "CEspeakNG"),
+        // libpulse (libpulse-dev from apt); no pkgConfig: its flags (-pthread) are ones SwiftPM refuses.
+        .systemLibrary(name: "CPulse"),
 
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         // The MQTT client: libmosquitto driven on a thread of its own.
@@ -48,6 +50,13 @@ let package = Package(
             name: "Audio",
             dependencies: [
                 "CALSA", "CSndFile", "CSampleRate", "CLinux", "RoutineModel", "Engine",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]),
+        // PipeWire/PulseAudio through libpulse: sink outputs, the sinks' activity, sink discovery.
+        .target(
+            name: "AudioServer",
+            dependencies: [
+                "CPulse", "CLinux", "Audio", "Engine", "RoutineModel",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The espeak-ng synthesizer, voice list and voice validation.
@@ -82,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "routines-daemon",
             dependencies: [
-                "Daemon", "Audio", "Devices", "Engine", "RoutineModel", "Speech", "CommandSupport",
+                "Daemon", "Audio", "AudioServer", "Devices", "Engine", "RoutineModel", "Speech", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -106,6 +115,11 @@ let package = Package(
         // Test support: Goertzel, levels and steps of captured samples (used by two test targets).
         .target(name: "SignalMeasure", path: "Tests/SignalMeasure"),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Engine", "RoutineModel", "SignalMeasure", "Speech"]),
+        // Test support: a private PipeWire (or PulseAudio) started by the tests.
+        .target(name: "AudioServerHarness", dependencies: ["SignalMeasure"], path: "Tests/AudioServerHarness"),
+        .testTarget(
+            name: "AudioServerTests",
+            dependencies: ["AudioServer", "Audio", "Engine", "RoutineModel", "SignalMeasure", "AudioServerHarness"]),
         .testTarget(name: "SpeechTests", dependencies: ["Speech", "Engine", "RoutineModel"]),
         // Test support: BlueZ on a private D-Bus through python-dbusmock (used by two test targets).
         .target(name: "BlueZMock", path: "Tests/BlueZMock"),
@@ -113,6 +127,6 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "Engine", "RoutineModel", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel", "BlueZMock", "SignalMeasure"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel", "BlueZMock", "SignalMeasure", "AudioServerHarness"]),
     ]
 )

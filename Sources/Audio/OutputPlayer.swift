@@ -49,8 +49,8 @@ public final class OutputPlayer: @unchecked Sendable {
     let maxLead: Double
     private var started = false
     private var held = false
-    /// The last keep-alive burst rendered (bursts repeat identically; render once). Player thread only.
-    private var burstCache: (spec: KeepAliveSpec, samples: [Int16])?
+    /// Renders items (and caches the last keep-alive burst). Player thread only.
+    private let renderer: ItemRenderer
     /// When the engine last heard of a write (player thread only).
     private var lastWriteReport: ContinuousClock.Instant?
     private let burstCounter: Counter
@@ -72,6 +72,7 @@ public final class OutputPlayer: @unchecked Sendable {
         self.maxLead = maxLead
         self.onWrite = onWrite
         self.onAvailability = onAvailability
+        renderer = ItemRenderer(output: output, target: pcm, rate: rate, channels: channels)
         burstCounter = Counter(label: "routines_keepalive_bursts_total", dimensions: [("output", output)])
         errorCounter = Counter(label: "routines_alsa_errors_total", dimensions: [("output", output)])
         firstFrameTimer = CoreMetrics.Timer(label: "routines_trigger_to_first_frame_seconds", dimensions: [("output", output)])
@@ -242,8 +243,7 @@ public final class OutputPlayer: @unchecked Sendable {
                 for item in job.items {
                     if case .file(let source, let gain) = item {
                         // Files stream: converted a block ahead of the device, never whole.
-                        let stream = try SoundFileStream(
-                            source: source, output: output, pcm: pcm, rate: rate, channels: channels, gain: gain)
+                        let stream = try renderer.stream(source, gain: gain)
                         while case let block = try stream.next(maxFrames: rate / 20), !block.isEmpty {
                             try write(block, to: device!, progress: &progress)
                         }
@@ -370,39 +370,5 @@ public final class OutputPlayer: @unchecked Sendable {
     }
 
     /// Renders one item to interleaved Int16 at the output's rate and channel count.
-    func render(_ item: AudioItem) throws(AudioError) -> [Int16] {
-        switch item {
-        case .tone(let spec):
-            return try Converter.convert(DecodedAudio(samples: Synthesis.tone(spec, rate: rate), rate: rate, channels: 1), rate: rate, channels: channels)
-        case .keepAlive(let spec):
-            if let cached = burstCache, cached.spec == spec { return cached.samples }
-            let samples = try Converter.convert(
-                DecodedAudio(samples: Synthesis.keepAlive(spec, rate: rate), rate: rate, channels: 1), rate: rate,
-                channels: channels)
-            burstCache = (spec, samples)
-            return samples
-        case .silence(let duration):
-            return [Int16](repeating: 0, count: Synthesis.frames(duration, rate: rate) * channels)
-        case .file(let source, let gain):
-            let stream = try SoundFileStream(source: source, output: output, pcm: pcm, rate: rate, channels: channels, gain: gain)
-            var all: [Int16] = []
-            while case let block = try stream.next(maxFrames: rate / 20), !block.isEmpty { all += block }
-            return all
-        case .speech(let speech):
-            // Whole, for callers that render items ahead (the player streams it instead).
-            do {
-                guard let whole = try speech.collect() else { return [] }
-                return try render(.samples(whole))
-            } catch let error as AudioError {
-                throw error
-            } catch {
-                throw AudioError(output: output, pcm: pcm, function: "speech", message: "\(error)")
-            }
-        case .samples(let pcmSamples):
-            let floats = pcmSamples.samples.map { Float($0) / 32767 }
-            return try Converter.convert(
-                DecodedAudio(samples: floats, rate: pcmSamples.sampleRate, channels: max(1, pcmSamples.channels)), rate: rate,
-                channels: channels)
-        }
-    }
+    func render(_ item: AudioItem) throws(AudioError) -> [Int16] { try renderer.render(item) }
 }

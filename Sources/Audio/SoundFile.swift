@@ -98,7 +98,7 @@ enum Converter {
 /// converted to the output's channel count a block at a time, so playing a file costs a few small
 /// buffers instead of the whole file decoded in memory (a 50 MB file would be hundreds of MB of
 /// floats), and its first block is written as soon as it is converted.
-final class SoundFileStream {
+public final class SoundFileStream {
     private let sndfile: routines_sndfile_api
     private let source: OpenedSoundFile
     private let file: OpaquePointer
@@ -167,7 +167,7 @@ final class SoundFileStream {
 
     /// The next block of interleaved 16-bit frames at the output's rate and channel count (at most
     /// `maxFrames`); empty once the file is done.
-    func next(maxFrames: Int) throws(AudioError) -> [Int16] {
+    public func next(maxFrames: Int) throws(AudioError) -> [Int16] {
         var frames = [Float](repeating: 0, count: maxFrames * sourceChannels)
         var produced = 0
         while produced < maxFrames && !finished {

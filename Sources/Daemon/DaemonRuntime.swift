@@ -17,8 +17,8 @@ public struct DaemonOptions: Sendable {
     public var version: String
     /// The audio output; the ALSA players when built, else an output that reports why it cannot play.
     public var audio: (@Sendable (Config, AudioCallbacks) -> any AudioOutput)?
-    /// Test-opens an output's PCM for `routines outputs`: nil when it opens, else the error.
-    public var testOpen: (@Sendable (String) -> String?)?
+    /// Test-opens an output's PCM (or checks its sink) for `routines outputs`: nil when it opens, else the error.
+    public var testOpen: (@Sendable (String) async -> String?)?
     /// The PCM names ALSA knows (as `aplay -L`), offered when an output does not open.
     public var knownPCMs: (@Sendable () -> [String])?
 
@@ -74,6 +74,8 @@ public enum DaemonRuntime {
         // Wyoming engines of `speech` are reached per announcement only (no connection while idle).
         let speech = SpeechEngines(config: config.speech, espeak: EspeakSynthesizer())
         let engineBox = EngineBox()
+        // Sink states reach the engine in the order the audio server reported them (one consumer).
+        let (sinkStates, sinkStateSink) = AsyncStream.makeStream(of: (String, SinkState).self)
         let callbacks = AudioCallbacks(
             written: { output in Task { await engineBox.engine?.audioWritten(output: output) } },
             availability: { output, available, error in
@@ -87,7 +89,8 @@ public enum DaemonRuntime {
                     clock_gettime(CLOCK_REALTIME, &now)
                     logger.debug("output '\(output)': first frame written at \(now.tv_sec).\(String(now.tv_nsec / 1000).leftPadded(6))")
                 }
-            })
+            },
+            sinkState: { output, state in sinkStateSink.yield((output, state)) })
         let audio: any AudioOutput = options.audio?(config, callbacks) ?? UnavailableAudioOutput()
         // MQTT: the client starts connecting now; its events wait in its stream for the bridge.
         let (changes, changeSink) = AsyncStream.makeStream(of: EngineChange.self)
@@ -159,17 +162,23 @@ public enum DaemonRuntime {
                 // Test opens only for `routines outputs`: opening a PCM on every status call would
                 // disturb devices (a busy device, a Bluetooth link woken for nothing).
                 let open = probe ? testOpen : nil
+                var openErrors: [String: String] = [:]
+                if let open {
+                    for name in config.outputs.keys { openErrors[name] = await open(name) }
+                }
                 return config.outputs.keys.sorted().map { name -> [String: Any?] in
                     let output = config.outputs[name]!
                     let engineOutput = status.outputs.first { $0.name == name }
-                    let openError = open.flatMap { $0(name) }
+                    let openError = openErrors[name]
                     var hint: String?
-                    if openError != nil, let known = knownPCMs?(), !known.isEmpty {
+                    if openError != nil, output.sink == nil, let known = knownPCMs?(), !known.isEmpty {
                         hint = "PCMs ALSA knows here (aplay -L): " + known.prefix(20).joined(separator: ", ")
                     }
                     return [
                         "hint": hint,
-                        "name": name, "pcm": output.pcm, "bluetooth": output.bluetooth,
+                        "name": name, "pcm": output.sink == nil ? output.pcm : nil, "sink": output.sink,
+                        "bluetooth": output.bluetooth, "sinkProblem": engineOutput?.sinkProblem,
+                        "otherAudio": output.sink == nil ? nil : engineOutput?.otherAudio,
                         "active": engineOutput?.active ?? false,
                         // A PCM that does not open now is unavailable, whatever the engine last heard.
                         "state": openError != nil ? OutputState.unavailable.rawValue : (engineOutput?.state.rawValue ?? "inactive"),
@@ -204,6 +213,7 @@ public enum DaemonRuntime {
         // (runs end `interrupted`) instead of after the other services have wound down.
         var services: [any Service] = [
             DeviceService(watcher: BlueZWatcher(), engine: engine, logger: logger),
+            SinkStateService(states: sinkStates, engine: engine),
             FolderWatchService(watcher: watcher, library: library),
             WatchdogService(engine: engine, notifier: notifier, statusLine: statusLine),
             server,
@@ -302,6 +312,23 @@ public struct AudioCallbacks: Sendable {
     public var availability: @Sendable (String, Bool, String?) -> Void
     /// Debug log of when a playback's first frame was written (wall clock, µs), for latency checks.
     public var firstFrame: @Sendable (String) -> Void
+    /// A sink output's sink as the audio server reports it (present, another program playing, the
+    /// server unreachable); delivered to the engine in order.
+    public var sinkState: @Sendable (String, SinkState) -> Void
+}
+
+/// Feeds the audio server's sink states to the engine (sink outputs' activity), in order.
+struct SinkStateService: Service {
+    let states: AsyncStream<(String, SinkState)>
+    let engine: Engine
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await (output, state) in states {
+                await engine.sinkStateChanged(output, state)
+            }
+        }
+    }
 }
 
 /// Lets the audio layer reach the engine that is created after it.

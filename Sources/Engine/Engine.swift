@@ -498,6 +498,9 @@ public actor Engine {
         }
     }
 
+    /// An output turned active or inactive (for sources outside this file).
+    func outputActivityChanged(_ output: String) { activityChanged(output) }
+
     private func activityChanged(_ output: String) {
         let active = idle.isActive(output)
         log(.info, "output \(output) is now \(active ? "active" : "inactive")")

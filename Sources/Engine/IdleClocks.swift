@@ -26,6 +26,10 @@ struct OutputClock: Sendable {
     var connected = false
     /// False while the output's PCM cannot be opened.
     var available = true
+    /// For a sink output: what the audio server last said about the sink (nil: nothing yet, so the
+    /// output is inactive until the server reports it). Always nil for an ALSA output.
+    var sink: SinkState?
+    var isSinkOutput = false
     /// The idle clock's start: the last frame written, or the moment the output became active.
     /// Nil while inactive.
     var clockStart: Duration?
@@ -42,14 +46,40 @@ struct OutputClock: Sendable {
     /// Keep-alive bursts started since the engine started (for `/metrics`).
     var burstsTotal = 0
 
-    var isActive: Bool { available && (bluetooth == nil || connected) }
+    var isActive: Bool { available && (bluetooth == nil || connected) && sinkPresent }
+
+    /// An ALSA output, or a sink output whose sink the server reports.
+    var sinkPresent: Bool {
+        guard isSinkOutput else { return true }
+        return sink == .idle || sink == .playing
+    }
+
+    /// A sink output whose audio server cannot be reached.
+    var sinkUnavailable: Bool {
+        if case .serverUnavailable = sink { return true }
+        return false
+    }
+
+    /// Another program plays into the output's sink.
+    var othersPlaying: Bool { sink == .playing }
+
+    /// Why a sink output cannot play (for status), nil when it can.
+    var sinkReason: String? {
+        switch sink {
+        case .serverUnavailable(let reason): reason
+        case .missing: "the audio server has no such sink (is the device connected?)"
+        case nil where isSinkOutput: "waiting for the audio server"
+        default: nil
+        }
+    }
 }
 
 /// Idle clocks of all outputs and the `idle` triggers that watch them (SPEC §3, §5). Pure state: the
 /// engine keeps one monotonic timer per output, armed for `nextDeadline(of:)`.
 ///
 /// An idle trigger is due at `max(clockStart, rearmedAt) + for` while its output is active, no play
-/// call is in progress on it, and no run of it is going on. Every frame written moves `clockStart`.
+/// call is in progress on it, no other program plays into its sink, and no run of it is going on.
+/// Every frame written moves `clockStart`, and so does another program's audio ending.
 struct IdleClocks {
     private(set) var outputs: [String: OutputClock] = [:]
     private var triggers: [IdleTriggerKey: IdleTrigger] = [:]
@@ -58,7 +88,7 @@ struct IdleClocks {
 
     init(outputs config: [String: OutputConfig] = [:]) {
         for (name, output) in config {
-            outputs[name] = OutputClock(bluetooth: output.bluetooth?.uppercased())
+            outputs[name] = OutputClock(bluetooth: output.bluetooth?.uppercased(), isSinkOutput: output.sink != nil)
         }
     }
 
@@ -149,6 +179,22 @@ struct IdleClocks {
         return commit(output, clock, wasActive: before, at: now)
     }
 
+    /// Records what the audio server says about a sink output's sink; returns whether anything
+    /// changed. Another program's audio ending restarts the idle clock, as a frame written would.
+    mutating func setSinkState(_ output: String, _ state: SinkState, at now: Duration) -> Bool {
+        guard var clock = outputs[output], clock.isSinkOutput, clock.sink != state else { return false }
+        let before = clock.isActive
+        let wasPlaying = clock.othersPlaying
+        clock.sink = state
+        if clock.isActive == before {
+            outputs[output] = clock
+            if wasPlaying != clock.othersPlaying { written(output, at: now) }
+            return true
+        }
+        _ = commit(output, clock, wasActive: before, at: now)
+        return true
+    }
+
     private mutating func commit(_ output: String, _ new: OutputClock, wasActive: Bool, at now: Duration) -> Bool {
         var clock = new
         let firstReport = !clock.reported
@@ -198,7 +244,8 @@ struct IdleClocks {
     /// When a trigger is due, or nil when it cannot fire now.
     func deadline(_ key: IdleTriggerKey) -> Duration? {
         guard let trigger = triggers[key], trigger.inFlightRun == nil, !trigger.firing,
-            let clock = outputs[trigger.output], clock.isActive, clock.playing == 0, let start = clock.clockStart
+            let clock = outputs[trigger.output], clock.isActive, clock.playing == 0, !clock.othersPlaying,
+            let start = clock.clockStart
         else { return nil }
         return max(start, trigger.rearmedAt ?? start) + trigger.duration
     }

@@ -17,15 +17,20 @@ public struct EngineStatus: Sendable, Equatable, Codable {
 public struct OutputStatus: Sendable, Equatable, Codable {
     /// The output's name in the config.
     public var name: String
-    /// No Bluetooth address, or its device connected, and its PCM opens.
+    /// No Bluetooth address, or its device connected, and its PCM opens (or its sink exists).
     public var active: Bool
     /// `active`; `inactive` (its Bluetooth device is not connected); `unavailable` (its PCM did not
     /// open: `reason` says why, `nextRetry` when it is tried again).
     public var state: OutputState
-    /// Why the output is unavailable (the audio library's error), when known.
+    /// Why the output is unavailable (the audio library's error, or the audio server unreachable),
+    /// or why a sink output is inactive (its sink does not exist), when known.
     public var reason: String?
     /// When an unavailable output is tried again (also at once when its Bluetooth device connects).
     public var nextRetry: Date?
+    /// A sink output: why it cannot play now (server unreachable, no such sink), else nil.
+    public var sinkProblem: String?
+    /// A sink output: another program plays into its sink now.
+    public var otherAudio: Bool
     /// Wall-clock instant of the last frame written, when known.
     public var lastAudio: Date?
     /// When the earliest idle trigger of this output fires, if armed.
@@ -112,12 +117,13 @@ extension Engine {
         let outputs = idle.outputNames.map { name in
             let clock = idle.outputs[name]
             let state: OutputState =
-                clock?.available == false || unavailable[name] != nil
+                clock?.available == false || unavailable[name] != nil || clock?.sinkUnavailable == true
                 ? .unavailable : (idle.isActive(name) ? .active : .inactive)
             return OutputStatus(
                 name: name, active: idle.isActive(name), state: state,
-                reason: state == .unavailable ? unavailable[name]?.reason : nil,
+                reason: state == .unavailable ? (unavailable[name]?.reason ?? clock?.sinkReason) : clock?.sinkReason,
                 nextRetry: state == .unavailable ? wall(unavailable[name]?.retryAt) : nil,
+                sinkProblem: clock?.sinkReason, otherAudio: clock?.othersPlaying ?? false,
                 lastAudio: wall(idle.outputs[name]?.lastWrite),
                 nextIdleFire: wall(idle.nextDeadline(of: name)),
                 burstsLastHour: idle.burstsInLastHour(name, at: monoNow),

@@ -57,22 +57,34 @@ public struct Config: Sendable, Equatable {
     }
 }
 
-/// One named output.
+/// One named output: an ALSA PCM or a PipeWire/PulseAudio sink.
 public struct OutputConfig: Sendable, Equatable {
-    /// ALSA PCM name (`default`, `bluealsa`, `plughw:1,0`, …).
+    /// ALSA PCM name (`default`, `bluealsa`, `plughw:1,0`, …); empty for a sink output.
     public var pcm: String
+    /// PipeWire/PulseAudio sink name (`bluez_output.AA_BB_CC_DD_EE_FF.1`): audio goes to that sink
+    /// through libpulse instead of an ALSA PCM, and other programs playing into it count as activity.
+    public var sink: String?
     /// Bluetooth address (upper-case); the output is active only while this device is connected.
     public var bluetooth: String?
     /// Inaudible signal played before announcements so a waking device does not clip the first words.
     public var leadIn: Duration?
     /// ALSA simple mixer element for the `volume` action.
     public var mixer: String?
-    public init(pcm: String, bluetooth: String? = nil, leadIn: Duration? = nil, mixer: String? = nil) {
+    public init(pcm: String, sink: String? = nil, bluetooth: String? = nil, leadIn: Duration? = nil, mixer: String? = nil) {
         self.pcm = pcm
+        self.sink = sink
         self.bluetooth = bluetooth
         self.leadIn = leadIn
         self.mixer = mixer
     }
+
+    /// A sink output (no PCM).
+    public static func sink(_ name: String, bluetooth: String? = nil, leadIn: Duration? = nil) -> OutputConfig {
+        OutputConfig(pcm: "", sink: name, bluetooth: bluetooth, leadIn: leadIn)
+    }
+
+    /// What the output plays into, for messages: `sink 'NAME'` or `ALSA PCM 'NAME'`.
+    public var target: String { sink.map { "sink '\($0)'" } ?? "ALSA PCM '\(pcm)'" }
 }
 
 /// 24-hour or 12-hour spoken time.

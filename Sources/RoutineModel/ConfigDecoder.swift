@@ -165,15 +165,36 @@ public enum ConfigDecoder {
     }
 
     static func decodeOutput(_ node: JSONNode, _ path: String, context: DecodingContext) -> OutputConfig? {
-        guard let fields = context.object(node, path, allowed: ["pcm", "bluetooth", "leadIn", "mixer"]) else {
+        guard let fields = context.object(node, path, allowed: ["pcm", "sink", "bluetooth", "leadIn", "mixer"]) else {
             return nil
         }
-        guard let pcmNode = fields["pcm"] else {
-            context.error(path, "needs 'pcm' (an ALSA PCM name such as \"default\", \"bluealsa\" or \"plughw:1,0\")")
+        var output: OutputConfig
+        switch (fields["pcm"], fields["sink"]) {
+        case (nil, nil):
+            context.error(
+                path,
+                "needs 'pcm' (an ALSA PCM name such as \"default\", \"bluealsa\" or \"plughw:1,0\") or 'sink' (a PipeWire/PulseAudio sink; `routines outputs --discover` lists them)")
             return nil
+        case (.some, .some):
+            context.error(path, "has both 'pcm' and 'sink'; give one: 'sink' plays through PipeWire/PulseAudio, 'pcm' through ALSA")
+            return nil
+        case (let pcmNode?, nil):
+            guard let pcm = context.string(pcmNode, context.join(path, "pcm")) else { return nil }
+            output = OutputConfig(pcm: pcm)
+        case (nil, let sinkNode?):
+            let sinkPath = context.join(path, "sink")
+            guard let sink = context.string(sinkNode, sinkPath) else { return nil }
+            guard !sink.isEmpty, !sink.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+                context.error(sinkPath, "'\(sink)' is not a sink name; `routines outputs --discover` (or `pactl list sinks short`) lists them")
+                return nil
+            }
+            output = .sink(sink)
+            if fields["mixer"] != nil {
+                context.error(
+                    context.join(path, "mixer"),
+                    "is for ALSA outputs; a sink output's volume is the sink's own (the volume action sets it)")
+            }
         }
-        guard let pcm = context.string(pcmNode, context.join(path, "pcm")) else { return nil }
-        var output = OutputConfig(pcm: pcm)
         if let n = fields["bluetooth"] {
             output.bluetooth = context.bluetoothAddress(n, context.join(path, "bluetooth"))
         }

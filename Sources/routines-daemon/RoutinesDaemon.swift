@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audio
+import AudioServer
 import CommandSupport
 import Daemon
 import RoutineModel
@@ -73,12 +74,16 @@ struct RoutinesDaemon: AsyncParsableCommand {
             let router = AudioRouter(
                 config: config, onWrite: callbacks.written, onAvailability: callbacks.availability,
                 onFirstFrame: callbacks.firstFrame)
-            routers.set(router)
-            return router
+            // Sink outputs play through the audio server; without any, no server connection is made.
+            let output = CombinedAudioOutput(
+                config: config, alsa: router, onWrite: callbacks.written, onSinkState: callbacks.sinkState,
+                onFirstFrame: callbacks.firstFrame)
+            routers.set(output)
+            return output
         }
         options.testOpen = { output in
-            guard let player = routers.router?.players[output] else { return "output '\(output)' is not configured" }
-            return player.testOpen()
+            guard let audio = routers.router else { return "output '\(output)' is not configured" }
+            return await audio.check(output)
         }
         options.knownPCMs = { knownPCMs() }
         do {
@@ -102,13 +107,13 @@ struct RoutinesDaemon: AsyncParsableCommand {
 final class RouterBox: @unchecked Sendable {
     // @unchecked: written once at start-up under the lock, read afterwards.
     private let lock = NSLock()
-    private var value: AudioRouter?
-    func set(_ router: AudioRouter) {
+    private var value: CombinedAudioOutput?
+    func set(_ router: CombinedAudioOutput) {
         lock.lock()
         value = router
         lock.unlock()
     }
-    var router: AudioRouter? {
+    var router: CombinedAudioOutput? {
         lock.lock()
         defer { lock.unlock() }
         return value

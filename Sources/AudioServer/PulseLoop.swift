@@ -1,0 +1,102 @@
+import CLinux
+import CPulse
+import Foundation
+
+/// One thread that owns a libpulse `pa_mainloop` and drives it itself (prepare → poll → dispatch),
+/// so it sleeps in `poll` until the server sends something, work is handed over, or one of its own
+/// timers is due: no periodic wake-ups. Every libpulse object of the daemon is created and touched
+/// on this thread only; other threads hand work over with `perform`.
+final class PulseLoop: @unchecked Sendable {
+    // @unchecked: `pending` and `stopped` are guarded by `lock`; everything else is loop-thread only.
+    private let mainloop: OpaquePointer
+    /// The main loop's vtable (for `pa_context_new` and io events).
+    let api: UnsafeMutablePointer<pa_mainloop_api>
+    private let lock = NSLock()
+    private var pending: [@Sendable () -> Void] = []
+    private var stopped = false
+    private var thread: Thread?
+    private var timers: [Int: (deadline: ContinuousClock.Instant, action: () -> Void)] = [:]
+    private var nextTimer = 1
+    private let name: String
+
+    init(name: String) {
+        self.name = name
+        mainloop = pa_mainloop_new()
+        api = pa_mainloop_get_api(mainloop)
+    }
+
+    deinit { pa_mainloop_free(mainloop) }
+
+    /// Starts the loop thread.
+    func start() {
+        let thread = Thread { [self] in
+            routines_name_thread(name)
+            run()
+        }
+        thread.name = name
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Runs `work` on the loop thread (in order of submission).
+    func perform(_ work: @escaping @Sendable () -> Void) {
+        lock.lock()
+        let accepted = !stopped
+        if accepted { pending.append(work) }
+        lock.unlock()
+        if accepted { pa_mainloop_wakeup(mainloop) }
+    }
+
+    /// Ends the loop after the work handed over so far (the thread exits).
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+        pa_mainloop_wakeup(mainloop)
+    }
+
+    /// Loop thread: runs `action` after `delay`; returns an id for `cancelTimer`.
+    @discardableResult
+    func after(_ delay: Duration, _ action: @escaping () -> Void) -> Int {
+        let id = nextTimer
+        nextTimer += 1
+        timers[id] = (ContinuousClock.now + delay, action)
+        return id
+    }
+
+    /// Loop thread: forgets a timer.
+    func cancelTimer(_ id: Int?) {
+        if let id { timers[id] = nil }
+    }
+
+    private func run() {
+        while true {
+            lock.lock()
+            let work = pending
+            pending = []
+            let done = stopped
+            lock.unlock()
+            for item in work { item() }
+            if done { return }
+            let now = ContinuousClock.now
+            for (id, timer) in timers.sorted(by: { $0.value.deadline < $1.value.deadline }) where timer.deadline <= now {
+                timers[id] = nil
+                timer.action()
+            }
+            // Sleep in poll until an fd is ready (server, wake-up pipe, inotify) or the next timer.
+            var timeout: Int32 = -1
+            if let next = timers.values.map(\.deadline).min() {
+                let micros = max(0, ContinuousClock.now.duration(to: next).microseconds) + 1
+                timeout = Int32(clamping: micros)
+            }
+            guard pa_mainloop_prepare(mainloop, timeout) >= 0, pa_mainloop_poll(mainloop) >= 0,
+                pa_mainloop_dispatch(mainloop) >= 0
+            else { return }
+        }
+    }
+}
+
+extension Duration {
+    /// Whole microseconds.
+    var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
+}

@@ -1,0 +1,309 @@
+import Foundation
+import SignalMeasure
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real audio server for tests (TESTING.md "A real PipeWire in tests"): a private
+/// `XDG_RUNTIME_DIR`, a private session bus, and either `pipewire` + `wireplumber` +
+/// `pipewire-pulse` or a `pulseaudio -n -F FILE --daemonize=no`, all children stopped by PID.
+public final class AudioServerProcesses {
+    public enum Kind: Sendable { case pipewire, pulseaudio }
+
+    public let kind: Kind
+    /// The private runtime folder (mode 0700); the server's socket is `pulse/native` in it.
+    public let runtimeDir: String
+    public private(set) var busAddress = ""
+    private var busPID: Int32 = 0
+    private var children: [String: Process] = [:]
+    /// The environment a client of this server runs with.
+    public var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_RUNTIME_DIR"] = runtimeDir
+        environment["DBUS_SESSION_BUS_ADDRESS"] = busAddress
+        environment["PULSE_SERVER"] = nil
+        return environment
+    }
+    /// The server's socket.
+    public var socketPath: String { runtimeDir + "/pulse/native" }
+    /// `unix:PATH`, for libpulse.
+    public var serverAddress: String { "unix:" + socketPath }
+
+    /// Whether the programs this needs are installed (scripts/setup.sh installs them).
+    public static func installed(_ kind: Kind) -> Bool {
+        let programs =
+            kind == .pipewire
+            ? ["/usr/bin/pipewire", "/usr/bin/wireplumber", "/usr/bin/pipewire-pulse", "/usr/bin/pactl", "/usr/bin/parec"]
+            : ["/usr/bin/pulseaudio", "/usr/bin/pactl", "/usr/bin/parec"]
+        return programs.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    public init(_ kind: Kind = .pipewire) throws {
+        self.kind = kind
+        runtimeDir = NSTemporaryDirectory() + "routines-pw-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(
+            atPath: runtimeDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try startBus()
+        try startServer()
+    }
+
+    deinit { stopAll() }
+
+    /// Stops every child and the bus, removes the runtime folder.
+    public func stopAll() {
+        for name in children.keys.sorted() { stop(name) }
+        if busPID > 0 { kill(busPID, SIGTERM) }
+        busPID = 0
+        try? FileManager.default.removeItem(atPath: runtimeDir)
+    }
+
+    private func startBus() throws {
+        let out = runtimeDir + "/bus.out"
+        let status = system(
+            "/usr/bin/dbus-daemon --session --address=unix:path='\(runtimeDir)/bus' --fork --print-address=1 --print-pid=1 > '\(out)' 2>/dev/null"
+        )
+        guard status == 0 else { throw HarnessError("dbus-daemon failed to start (\(status))") }
+        let lines = (try String(contentsOfFile: out, encoding: .utf8)).split(separator: "\n")
+        guard lines.count >= 2, let pid = Int32(lines[1]) else { throw HarnessError("dbus-daemon printed no address") }
+        busAddress = String(lines[0])
+        busPID = pid
+    }
+
+    /// Starts the server's processes and waits until it answers.
+    public func startServer() throws {
+        switch kind {
+        case .pipewire:
+            try spawn("pipewire", "/usr/bin/pipewire", [])
+            try spawn("wireplumber", "/usr/bin/wireplumber", [])
+            try spawn("pipewire-pulse", "/usr/bin/pipewire-pulse", [])
+        case .pulseaudio:
+            let file = runtimeDir + "/default.pa"
+            try """
+            load-module module-native-protocol-unix
+            load-module module-null-sink sink_name=placeholder
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+            try spawn("pulseaudio", "/usr/bin/pulseaudio", ["-n", "-F", file, "--exit-idle-time=-1", "--daemonize=no", "--log-target=stderr"])
+        }
+        try waitUntilAnswering()
+    }
+
+    /// Kills the PulseAudio-protocol server (pipewire-pulse, or pulseaudio) with `signal`.
+    public func killPulseServer(_ signal: Int32 = SIGKILL) {
+        stop(kind == .pipewire ? "pipewire-pulse" : "pulseaudio", signal: signal)
+    }
+
+    /// Starts the PulseAudio-protocol server again after `killPulseServer`.
+    public func restartPulseServer() throws {
+        switch kind {
+        case .pipewire: try spawn("pipewire-pulse", "/usr/bin/pipewire-pulse", [])
+        case .pulseaudio:
+            try spawn(
+                "pulseaudio", "/usr/bin/pulseaudio",
+                ["-n", "-F", runtimeDir + "/default.pa", "--exit-idle-time=-1", "--daemonize=no", "--log-target=stderr"])
+        }
+        try waitUntilAnswering()
+    }
+
+    private func spawn(_ name: String, _ path: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        let log = runtimeDir + "/\(name).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
+        children[name] = process
+    }
+
+    private func stop(_ name: String, signal: Int32 = SIGTERM) {
+        guard let process = children.removeValue(forKey: name) else { return }
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+    }
+
+    /// Polls `pactl info` (start-up only: a server needs a moment to create its socket).
+    private func waitUntilAnswering() throws {
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if (try? pactl(["info"])) != nil { return }
+            usleep(50_000)
+        }
+        throw HarnessError("the \(kind) server did not answer within 15 s (logs in \(runtimeDir))")
+    }
+
+    /// Runs `pactl ARGS` against this server; returns its output or throws with its error.
+    @discardableResult
+    public func pactl(_ arguments: [String]) throws -> String {
+        try run("/usr/bin/pactl", arguments)
+    }
+
+    /// Loads a null sink named `name`; returns the module index (for `unloadModule`).
+    @discardableResult
+    public func addNullSink(_ name: String) throws -> String {
+        let module = try pactl(["load-module", "module-null-sink", "sink_name=\(name)"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        // The sink exists once the server lists it.
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            if try sinkState(name) != nil { return module }
+            usleep(20_000)
+        }
+        throw HarnessError("the null sink \(name) did not appear")
+    }
+
+    public func unloadModule(_ module: String) throws {
+        try pactl(["unload-module", module])
+    }
+
+    /// `RUNNING`, `IDLE`, `SUSPENDED`, or nil when there is no such sink.
+    public func sinkState(_ name: String) throws -> String? {
+        for line in try pactl(["list", "sinks", "short"]).split(separator: "\n") {
+            let fields = line.split(separator: "\t")
+            if fields.count >= 5, fields[1] == name { return String(fields[4]) }
+        }
+        return nil
+    }
+
+    /// Starts another program playing `file` into `sink` (`paplay`); the caller waits or kills it.
+    public func play(_ file: String, sink: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/paplay")
+        process.arguments = ["-d", sink, file]
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Records what reaches `sink` (its monitor) as mono 16-bit 48 kHz until `stop()`.
+    public func record(_ sink: String) throws -> MonitorRecording {
+        try MonitorRecording(sink: sink, file: runtimeDir + "/\(sink)-\(UUID().uuidString.prefix(6)).raw", environment: environment)
+    }
+
+    func run(_ path: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let error = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw HarnessError("\(path) \(arguments.joined(separator: " ")): \(String(decoding: error, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// `parec` on a sink's monitor, writing stereo S16LE 48 kHz to a file (read back as its left channel:
+/// a mono capture would be PipeWire's downmix, with its own gain).
+public final class MonitorRecording {
+    public let file: String
+    private let process: Process
+    public static let rate = 48_000
+
+    init(sink: String, file: String, environment: [String: String]) throws {
+        self.file = file
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/parec")
+        process.arguments = [
+            "-d", sink + ".monitor", "--raw", "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=10",
+        ]
+        process.environment = environment
+        process.standardOutput = FileHandle(forWritingAtPath: file)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    /// The left channel so far (16-bit values as Double).
+    public func samples() -> [Double] {
+        guard let data = FileManager.default.contents(atPath: file) else { return [] }
+        return data.withUnsafeBytes { raw in
+            let values = raw.bindMemory(to: Int16.self)
+            return stride(from: 0, to: values.count - 1, by: 2).map { Double(values[$0]) }
+        }
+    }
+
+    /// Seconds recorded so far.
+    public var seconds: Double {
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        return Double(size / 4) / Double(Self.rate)
+    }
+
+    /// Waits until at least `seconds` are recorded (the capture runs at the server's real-time pace).
+    public func waitFor(seconds wanted: Double, timeout: Double = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while seconds < wanted {
+            guard Date() < deadline else { throw HarnessError("the monitor recording stalled at \(seconds) s") }
+            usleep(20_000)
+        }
+    }
+
+    /// Stops the recording; returns its samples.
+    @discardableResult
+    public func stop() -> [Double] {
+        if process.isRunning {
+            // What parec read is in the file already (it writes as it goes).
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return samples()
+    }
+}
+
+/// A harness failure, said plainly.
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// What a monitor recording holds, in short windows: level and the power at two frequencies.
+public struct MonitorWindow: Sendable {
+    /// Seconds from the start of the recording.
+    public var time: Double
+    /// RMS in dBFS (−200 for digital silence).
+    public var rmsDBFS: Double
+    /// Goertzel power at `low` and `high`, relative to the window's energy (≈1 for a pure tone).
+    public var low: Double
+    public var high: Double
+
+    /// Splits samples into `seconds`-long windows.
+    public static func split(
+        _ samples: [Double], seconds: Double = 0.1, low: Double = 20, high: Double = 440, rate: Int = 48_000
+    ) -> [MonitorWindow] {
+        let size = Int(seconds * Double(rate))
+        var windows: [MonitorWindow] = []
+        var start = 0
+        while start + size <= samples.count {
+            let x = Array(samples[start..<start + size])
+            let energy = x.reduce(0) { $0 + $1 * $1 }
+            let rms = (energy / Double(size)).squareRoot()
+            windows.append(
+                MonitorWindow(
+                    time: Double(start) / Double(rate), rmsDBFS: rms > 0 ? 20 * log10(rms / 32768) : -200,
+                    low: Measure.goertzel(x, frequency: low, rate: Double(rate)),
+                    high: Measure.goertzel(x, frequency: high, rate: Double(rate))))
+            start += size
+        }
+        return windows
+    }
+
+    /// Sound at all (above −70 dBFS).
+    public var audible: Bool { rmsDBFS > -70 }
+    /// Mostly the low tone (a keep-alive burst).
+    public var isLow: Bool { audible && low > 0.5 && low > high }
+    /// Mostly the high tone ("music").
+    public var isHigh: Bool { audible && high > 0.5 && high > low }
+}

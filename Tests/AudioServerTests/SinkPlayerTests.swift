@@ -1,0 +1,166 @@
+import AudioServer
+import AudioServerHarness
+import Engine
+import Foundation
+import RoutineModel
+import SignalMeasure
+import Testing
+
+/// Records the states an `AudioServer` reports, and waits for one.
+final class StateLog: @unchecked Sendable {
+    // @unchecked: guarded by `condition`.
+    private let condition = NSCondition()
+    private var states: [(String, SinkState)] = []
+
+    func add(_ output: String, _ state: SinkState) {
+        condition.lock()
+        states.append((output, state))
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var all: [(String, SinkState)] {
+        condition.lock()
+        defer { condition.unlock() }
+        return states
+    }
+
+    /// Waits until the output's latest state matches.
+    func wait(_ output: String, timeout: Double = 10, _ matches: (SinkState) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let last = states.last(where: { $0.0 == output }), matches(last.1) { return true }
+            if !condition.wait(until: deadline) { return false }
+        }
+    }
+}
+
+@Suite(.serialized, .enabled(if: AudioServerProcesses.installed(.pipewire)))
+struct SinkPlayerTests {
+    /// Plays `items` on `sink` through a fresh connection to `server`.
+    static func connect(_ server: AudioServerProcesses, outputs: [String: String], retryFirst: Duration = .seconds(1))
+        -> (AudioServer, StateLog)
+    {
+        let log = StateLog()
+        let audio = AudioServer(
+            sinkOutputs: outputs, server: server.serverAddress, retryFirst: retryFirst, onState: { log.add($0, $1) })
+        audio.start()
+        return (audio, log)
+    }
+
+    @Test func aToneReachesOnlyTheNamedSink() async throws {
+        let server = try AudioServerProcesses(.pipewire)
+        defer { server.stopAll() }
+        try server.addNullSink("headphones")
+        try server.addNullSink("speakers")
+        let (audio, log) = Self.connect(server, outputs: ["hp": "headphones"])
+        defer { audio.stop() }
+        #expect(log.wait("hp") { $0 == .idle })
+        let player = SinkPlayer(output: "hp", sink: "headphones", server: audio)
+        let headphones = try server.record("headphones")
+        let speakers = try server.record("speakers")
+        try headphones.waitFor(seconds: 0.3)
+        try await player.play([.tone(ToneSpec(frequency: 440, duration: .milliseconds(800), level: -12))], priority: .normal)
+        try headphones.waitFor(seconds: headphones.seconds + 0.3)
+        let heard = MonitorWindow.split(headphones.stop())
+        let other = MonitorWindow.split(speakers.stop())
+        let toneWindows = heard.filter(\.isHigh)
+        // 800 ms of tone in 100 ms windows: 7 or 8 whole windows.
+        #expect((7...9).contains(toneWindows.count), "\(toneWindows.count) windows of 440 Hz on the headphones sink")
+        #expect(
+            toneWindows.dropFirst().dropLast().allSatisfy { abs($0.rmsDBFS - (-15)) < 1 },
+            "a −12 dBFS peak sine is −15 dBFS RMS: \(toneWindows.map { Int($0.rmsDBFS) })")
+        #expect(other.allSatisfy { !$0.audible }, "nothing reached the speakers sink")
+    }
+
+    @Test func statesFollowOtherProgramsTheSinkAndTheServer() async throws {
+        let server = try AudioServerProcesses(.pipewire)
+        defer { server.stopAll() }
+        let module = try server.addNullSink("headphones")
+        // A first retry far away: reconnecting within the test proves the inotify watch did it.
+        let (audio, log) = Self.connect(server, outputs: ["hp": "headphones", "gone": "no_such_sink"], retryFirst: .seconds(120))
+        defer { audio.stop() }
+        #expect(log.wait("hp") { $0 == .idle })
+        #expect(log.wait("gone") { $0 == .missing })
+
+        // Another program plays: RUNNING with a client that is not ours.
+        let music = NSTemporaryDirectory() + "routines-music-\(UUID().uuidString.prefix(6)).wav"
+        try Self.writeTone(music, frequency: 440, seconds: 1)
+        defer { try? FileManager.default.removeItem(atPath: music) }
+        let paplay = try server.play(music, sink: "headphones")
+        #expect(log.wait("hp") { $0 == .playing })
+        paplay.waitUntilExit()
+        #expect(log.wait("hp") { $0 == .idle })
+
+        // Our own audio is not "another program".
+        let player = SinkPlayer(output: "hp", sink: "headphones", server: audio)
+        try await player.play([.tone(ToneSpec(frequency: 440, duration: .milliseconds(300)))], priority: .normal)
+        #expect(!log.all.dropFirst(4).contains { $0.0 == "hp" && $0.1 == .playing })
+
+        // The sink disappears and comes back.
+        try server.unloadModule(module)
+        #expect(log.wait("hp") { $0 == .missing })
+        await #expect(throws: AudioServerError.self) {
+            try await player.play([.tone(ToneSpec(duration: .milliseconds(100)))], priority: .normal)
+        }
+        try server.addNullSink("headphones")
+        #expect(log.wait("hp") { $0 == .idle })
+
+        // The server is killed: unavailable with the reason; back as soon as its socket reappears.
+        server.killPulseServer()
+        #expect(log.wait("hp") { if case .serverUnavailable = $0 { true } else { false } })
+        if case .serverUnavailable(let reason) = log.all.last(where: { $0.0 == "hp" })!.1 {
+            #expect(reason.contains("not reachable at \(server.socketPath)"), "\(reason)")
+        }
+        await #expect(throws: AudioServerError.self) {
+            try await player.play([.tone(ToneSpec(duration: .milliseconds(100)))], priority: .normal)
+        }
+        try server.restartPulseServer()
+        // pipewire-pulse's null sink went with it: the server answers again, without the sink.
+        #expect(log.wait("hp", timeout: 10) { $0 == .missing }, "reconnected through inotify, not the 120 s retry")
+        try server.addNullSink("headphones")
+        #expect(log.wait("hp") { $0 == .idle })
+        try await player.play([.tone(ToneSpec(frequency: 440, duration: .milliseconds(200)))], priority: .normal)
+    }
+
+    @Test func aKeepAliveBurstDoesNotStartWhileAnotherProgramPlays() async throws {
+        let server = try AudioServerProcesses(.pipewire)
+        defer { server.stopAll() }
+        try server.addNullSink("headphones")
+        let (audio, log) = Self.connect(server, outputs: ["hp": "headphones"])
+        defer { audio.stop() }
+        #expect(log.wait("hp") { $0 == .idle })
+        let player = SinkPlayer(output: "hp", sink: "headphones", server: audio)
+        let recording = try server.record("headphones")
+        let music = NSTemporaryDirectory() + "routines-music-\(UUID().uuidString.prefix(6)).wav"
+        try Self.writeTone(music, frequency: 440, seconds: 2)
+        defer { try? FileManager.default.removeItem(atPath: music) }
+        let paplay = try server.play(music, sink: "headphones")
+        #expect(log.wait("hp") { $0 == .playing })
+        let burst = KeepAliveSpec(duration: .seconds(1))
+        try await player.play([.keepAlive(burst)], priority: .keepAlive)
+        paplay.waitUntilExit()
+        #expect(log.wait("hp") { $0 == .idle })
+        // Once the program stopped, a burst plays.
+        try await player.play([.keepAlive(burst)], priority: .keepAlive)
+        try recording.waitFor(seconds: recording.seconds + 0.2)
+        let windows = MonitorWindow.split(recording.stop())
+        let music440 = windows.filter(\.isHigh)
+        let bursts = windows.filter(\.isLow)
+        #expect(music440.count >= 15, "the other program's 2 s of music were recorded (\(music440.count) windows)")
+        #expect((8...10).contains(bursts.count), "one 1 s burst, after the music (\(bursts.count) windows)")
+        #expect((bursts.first?.time ?? 0) > (music440.last?.time ?? .infinity), "the burst came after the music")
+    }
+
+    /// A mono 16-bit 48 kHz WAV with a sine at −10 dBFS (sox).
+    static func writeTone(_ path: String, frequency: Double, seconds: Double) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
+        process.arguments = ["-n", "-r", "48000", "-c", "1", "-b", "16", path, "synth", "\(seconds)", "sine", "\(frequency)", "vol", "-10dB"]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw HarnessError("sox failed") }
+    }
+}
