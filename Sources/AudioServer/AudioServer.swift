@@ -103,14 +103,17 @@ public final class AudioServer: @unchecked Sendable {
         loop.stop()
     }
 
-    /// The sinks, once the server answered (or why it did not).
-    public func sinkList() async -> Result<[ServerSink], AudioServerError> {
+    /// The sinks, once the server answered (or why it did not, also after `timeout`).
+    public func sinkList(timeout: Duration = .seconds(3)) async -> Result<[ServerSink], AudioServerError> {
         await withCheckedContinuation { continuation in
             loop.perform { [self] in
                 if ready && synced {
                     continuation.resume(returning: .success(sortedSinks))
-                } else {
-                    syncWaiters.append(continuation)
+                    return
+                }
+                syncWaiters.append(continuation)
+                loop.after(timeout) { [self] in
+                    failWaiters(AudioServerError(function: "pa_context_connect", message: problem))
                 }
             }
         }
@@ -290,7 +293,7 @@ public final class AudioServer: @unchecked Sendable {
         problem =
             "the audio server (PipeWire or PulseAudio) is not reachable\(where_): \(reason); tried again after a while (1 s, doubling to 1 min) and as soon as its socket appears"
         dropContext()
-        failWaiters(AudioServerError(function: "pa_context_connect", message: problem))
+        failWaiters(AudioServerError(function: "pa_context_connect", message: "the audio server (PipeWire or PulseAudio) is not reachable\(where_): \(reason)"))
         for output in sinkOutputs.keys.sorted() { report(output, .serverUnavailable(problem)) }
         for action in onChange { action() }
         guard !stopping else { return }

@@ -271,8 +271,14 @@ public final class SinkPlayer: @unchecked Sendable {
         pa_stream_unref(stream)
     }
 
-    /// The server lost the connection or the sink: a stream on it is gone.
+    /// The server lost the connection or the sink: a stream on it is gone. Another program started
+    /// playing during a keep-alive burst: the burst stops (the device is kept awake anyway).
     private func serverChanged() {
+        if let playing = current, playing.job.priority == .keepAlive, server.othersPlaying(sink) {
+            if let stream, streamReady, let operation = pa_stream_flush(stream, nil, nil) { pa_operation_unref(operation) }
+            finish(nil)
+            return
+        }
         guard let problem = server.playProblem(sink: sink) else { return }
         closeStream()
         if current != nil { finish(failure("pa_stream", problem)) }

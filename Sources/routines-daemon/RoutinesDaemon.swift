@@ -25,6 +25,10 @@ struct RoutinesDaemon: AsyncParsableCommand {
     @Option(name: .customLong("check-voices"), help: .hidden)
     var checkVoices: [String] = []
 
+    /// `routines outputs --discover` asks here: libpulse and ALSA live in this executable.
+    @Flag(name: .customLong("discover-outputs"), help: .hidden)
+    var discoverOutputs = false
+
     /// ArgumentParser's `main`, after installing the daemon's global executor (before any task).
     static func main() async {
         GlobalExecutor.install()
@@ -41,6 +45,10 @@ struct RoutinesDaemon: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if discoverOutputs {
+            print(await OutputDiscovery.report().text)
+            Glibc.exit(0)
+        }
         if !checkVoices.isEmpty {
             // `routines validate` asks here: espeak-ng voices are checked against espeak-ng's own
             // list, Wyoming voices against the server's `info` (the config from --config).

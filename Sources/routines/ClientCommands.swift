@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import RoutineModel
 
 /// Options every daemon client command takes.
@@ -304,9 +305,22 @@ extension Routines {
         @Flag(help: "Print the daemon's JSON.")
         var json = false
 
+        @Flag(
+            help: ArgumentHelp(
+                "List what could be an output instead: the PipeWire/PulseAudio sinks (name, description, state, Bluetooth address) and ALSA's PCMs, each with a config snippet. Needs no daemon.",
+                valueName: "discover"))
+        var discover = false
+
         @OptionGroup var options: ClientOptions
 
         func run() throws {
+            if discover {
+                // libpulse and ALSA live in routines-daemon (the client stays lean): it answers.
+                let executable = CommandPaths.parent(ExecutablePath.current()) + "/routines-daemon"
+                let status = runCommand([executable, "--discover-outputs"])
+                if status != 0 { throw ExitCode(status) }
+                return
+            }
             let reply = try call(options.client, "GET", "/outputs")
             if json {
                 print(jsonText(reply))
@@ -315,14 +329,20 @@ extension Routines {
             let outputs = reply.arrayValue ?? []
             let rows = outputs.map {
                 [
-                    cell($0["name"]), cell($0["pcm"]), cell($0["bluetooth"]), cell($0["opens"]), cell($0["state"]),
-                    cell($0["lastAudio"]),
+                    cell($0["name"]), $0["sink"]?.stringValue.map { "sink \($0)" } ?? cell($0["pcm"]), cell($0["bluetooth"]),
+                    cell($0["opens"]), cell($0["state"]), cell($0["lastAudio"]),
                 ]
             }
-            print(table(["OUTPUT", "PCM", "BLUETOOTH", "OPENS", "STATE", "LAST AUDIO"], rows))
+            print(table(["OUTPUT", "PCM/SINK", "BLUETOOTH", "OPENS", "STATE", "LAST AUDIO"], rows))
             for output in outputs {
                 if let error = output["error"]?.stringValue {
                     print("\(cell(output["name"])): \(error)")
+                } else if output["state"]?.stringValue != "active", output["sink"] != nil,
+                    let reason = output["reason"]?.stringValue
+                {
+                    print("\(cell(output["name"])): \(reason)")
+                } else if output["otherAudio"] == .bool(true) {
+                    print("\(cell(output["name"])): another program plays into its sink (no keep-alive needed meanwhile)")
                 } else if output["state"]?.stringValue == "unavailable", let reason = output["reason"]?.stringValue {
                     print("\(cell(output["name"])): \(reason)")
                 }

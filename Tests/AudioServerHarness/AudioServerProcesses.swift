@@ -16,7 +16,7 @@ public final class AudioServerProcesses {
     public let runtimeDir: String
     public private(set) var busAddress = ""
     private var busPID: Int32 = 0
-    private var children: [String: Process] = [:]
+    private var children: [String: pid_t] = [:]
     /// The environment a client of this server runs with.
     public var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
@@ -106,22 +106,14 @@ public final class AudioServerProcesses {
     }
 
     private func spawn(_ name: String, _ path: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        let log = runtimeDir + "/\(name).log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: log)
-        try process.run()
-        children[name] = process
+        children[name] = try ChildProcess.spawn(
+            path, arguments, environment: environment, stdout: "/dev/null", stderr: runtimeDir + "/\(name).log")
     }
 
     private func stop(_ name: String, signal: Int32 = SIGTERM) {
-        guard let process = children.removeValue(forKey: name) else { return }
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        process.waitUntilExit()
+        guard let pid = children.removeValue(forKey: name) else { return }
+        kill(pid, signal)
+        ChildProcess.wait(pid)
     }
 
     /// Polls `pactl info` (start-up only: a server needs a moment to create its socket).
@@ -167,16 +159,11 @@ public final class AudioServerProcesses {
         return nil
     }
 
-    /// Starts another program playing `file` into `sink` (`paplay`); the caller waits or kills it.
-    public func play(_ file: String, sink: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/paplay")
-        process.arguments = ["-d", sink, file]
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    /// Starts another program playing `file` into `sink` (`paplay`); the caller waits for it.
+    public func play(_ file: String, sink: String) throws -> ChildProcess {
+        ChildProcess(
+            pid: try ChildProcess.spawn(
+                "/usr/bin/paplay", ["-d", sink, file], environment: environment, stdout: "/dev/null", stderr: "/dev/null"))
     }
 
     /// Records what reaches `sink` (its monitor) as mono 16-bit 48 kHz until `stop()`.
@@ -185,22 +172,57 @@ public final class AudioServerProcesses {
     }
 
     func run(_ path: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let error = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw HarnessError("\(path) \(arguments.joined(separator: " ")): \(String(decoding: error, as: UTF8.self))")
+        let out = runtimeDir + "/run-\(UUID().uuidString.prefix(6))"
+        defer {
+            unlink(out + ".out")
+            unlink(out + ".err")
         }
-        return String(decoding: data, as: UTF8.self)
+        let pid = try ChildProcess.spawn(path, arguments, environment: environment, stdout: out + ".out", stderr: out + ".err")
+        let status = ChildProcess.wait(pid)
+        let output = (try? String(contentsOfFile: out + ".out", encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let error = (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? ""
+            throw HarnessError("\(path) \(arguments.joined(separator: " ")): \(error)")
+        }
+        return output
+    }
+}
+
+/// A child started with posix_spawn and reaped with waitpid by its own PID (Foundation's Process
+/// can miss a child's exit when many processes come and go, and then waits forever).
+public struct ChildProcess {
+    public let pid: pid_t
+
+    /// Waits for the child; returns its exit status.
+    @discardableResult
+    public func waitUntilExit() -> Int32 { Self.wait(pid) }
+
+    static func spawn(_ path: String, _ arguments: [String], environment: [String: String], stdout: String, stderr: String)
+        throws -> pid_t
+    {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard result == 0 else { throw HarnessError("cannot start \(path): \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    @discardableResult
+    static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }
 
@@ -208,24 +230,18 @@ public final class AudioServerProcesses {
 /// a mono capture would be PipeWire's downmix, with its own gain).
 public final class MonitorRecording {
     public let file: String
-    private let process: Process
+    private var pid: pid_t?
     public static let rate = 48_000
 
     init(sink: String, file: String, environment: [String: String]) throws {
         self.file = file
-        _ = FileManager.default.createFile(atPath: file, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/parec")
-        process.arguments = [
-            "-d", sink + ".monitor", "--raw", "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=10",
-        ]
-        process.environment = environment
-        process.standardOutput = FileHandle(forWritingAtPath: file)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        pid = try ChildProcess.spawn(
+            "/usr/bin/parec",
+            ["-d", sink + ".monitor", "--raw", "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=10"],
+            environment: environment, stdout: file, stderr: "/dev/null")
     }
 
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    deinit { stop() }
 
     /// The left channel so far (16-bit values as Double).
     public func samples() -> [Double] {
@@ -254,10 +270,11 @@ public final class MonitorRecording {
     /// Stops the recording; returns its samples.
     @discardableResult
     public func stop() -> [Double] {
-        if process.isRunning {
+        if let pid {
             // What parec read is in the file already (it writes as it goes).
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            kill(pid, SIGKILL)
+            ChildProcess.wait(pid)
+            self.pid = nil
         }
         return samples()
     }

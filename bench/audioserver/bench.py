@@ -1,0 +1,344 @@
+#!/usr/bin/python3
+"""Sink-output benchmarks (issue 20), against a real PipeWire (and PulseAudio) this script starts.
+Prints the figures. Usage:
+    bench/audioserver/bench.py BINARY [efficacy MINUTES] [latency] [idle]
+(no command: all three, efficacy over 10 minutes). BINARY is the built `routines`.
+
+efficacy  keep-alive `for: 5s` on a sink output while another program (paplay) plays random 1-20 s
+          pieces of 440 Hz with random 1-15 s pauses; the sink's monitor is recorded throughout:
+          longest silence at the monitor, bursts that overlapped the other program's audio.
+latency   API request (POST /routines/NAME/trigger) to the first non-silent frame read from the
+          sink's monitor, vs spawning `paplay` and `pw-play` on the same 100 ms file, measured the
+          same way; on PipeWire and on PulseAudio. The sink's own latency (pactl) is printed apart.
+idle      a daemon with a sink output (subscription open) vs one with an ALSA output only: context
+          switches per minute over 60 s, and RSS.
+"""
+import array, http.client, math, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+BIN = os.path.abspath(sys.argv[1])
+ARGS = sys.argv[2:]
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=10)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.path)
+
+
+def call(sock, method, path):
+    c = UnixHTTP(sock)
+    c.request(method, path, body=b"" if method == "POST" else None)
+    r = c.getresponse()
+    return r.status, r.read()
+
+
+class Server:
+    """pipewire + wireplumber + pipewire-pulse, or pulseaudio, in a private runtime folder."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.dir = tempfile.mkdtemp(prefix="routines-bench-pw-")
+        os.chmod(self.dir, 0o700)
+        out = subprocess.run(
+            ["dbus-daemon", "--session", "--address=unix:path=" + self.dir + "/bus", "--fork", "--print-address=1",
+             "--print-pid=1"], capture_output=True, text=True, check=True).stdout.split("\n")
+        self.bus_pid = int(out[1])
+        self.env = dict(os.environ, XDG_RUNTIME_DIR=self.dir, DBUS_SESSION_BUS_ADDRESS=out[0])
+        self.env.pop("PULSE_SERVER", None)
+        self.procs = []
+        if kind == "pipewire":
+            for program in ["pipewire", "wireplumber", "pipewire-pulse"]:
+                self.procs.append(self.spawn([program]))
+        else:
+            with open(self.dir + "/default.pa", "w") as f:
+                f.write("load-module module-native-protocol-unix\n")
+            self.procs.append(self.spawn(["pulseaudio", "-n", "-F", self.dir + "/default.pa", "--exit-idle-time=-1",
+                                          "--daemonize=no"]))
+        for _ in range(300):
+            if subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+        self.pactl("load-module", "module-null-sink", "sink_name=headphones")
+        self.server_name = [l for l in self.pactl("info").split("\n") if l.startswith("Server Name")][0]
+
+    def spawn(self, argv):
+        return subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def pactl(self, *args):
+        return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, check=True).stdout
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.terminate()
+            p.wait(5)
+        os.kill(self.bus_pid, 15)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Daemon:
+    def __init__(self, server_env, config, routines, audio=()):
+        self.dir = tempfile.mkdtemp(prefix="routines-bench-")
+        os.makedirs(self.dir + "/routines")
+        os.makedirs(self.dir + "/cfg/routines/audio")
+        for path in audio:
+            shutil.copy(path, self.dir + "/cfg/routines/audio/")
+        for name, text in routines.items():
+            with open(self.dir + "/routines/" + name, "w") as f:
+                f.write(text)
+        with open(self.dir + "/config.json", "w") as f:
+            f.write(config)
+        self.socket = self.dir + "/s.sock"
+        self.proc = subprocess.Popen(
+            [BIN, "daemon", "--routines", self.dir + "/routines", "--state", self.dir + "/state", "--socket",
+             self.socket, "--config", self.dir + "/config.json", "--log-level", "warning"],
+            env=dict(server_env, XDG_CONFIG_HOME=self.dir + "/cfg"), stdout=subprocess.DEVNULL,
+            stderr=open(self.dir + "/log", "w"))
+        for _ in range(1000):
+            try:
+                if call(self.socket, "GET", "/status")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.01)
+
+    def wait_active(self, output="headphones"):
+        import json
+        for _ in range(500):
+            outputs = json.loads(call(self.socket, "GET", "/outputs")[1])
+            if any(o["name"] == output and o["state"] == "active" for o in outputs):
+                return
+            time.sleep(0.02)
+        raise SystemExit("output never became active: " + open(self.dir + "/log").read())
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def write_tone(path, freq, seconds, rate=48000, level_db=-10):
+    n = int(seconds * rate)
+    amp = 32767 * 10 ** (level_db / 20)
+    data = array.array("h", (int(amp * math.sin(2 * math.pi * freq * i / rate)) for i in range(n)))
+    import wave
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(data.tobytes())
+
+
+def goertzel(x, freq, rate):
+    w = 2 * math.pi * freq / rate
+    c = 2 * math.cos(w)
+    s1 = s2 = 0.0
+    for v in x:
+        s1, s2 = v + c * s1 - s2, s1
+    return math.sqrt(max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2)) * 2 / len(x)  # amplitude
+
+
+def efficacy(minutes):
+    server = Server("pipewire")
+    rate = 8000
+    try:
+        routine = '{"triggers": [{"idle": "headphones", "for": "5s"}], "actions": [{"keepAlive": {"output": "headphones"}}]}'
+        config = '{"outputs": {"headphones": {"sink": "headphones"}}, "defaultOutput": "headphones", "headphoneOutput": "headphones"}'
+        raw = server.dir + "/monitor.raw"
+        parec = subprocess.Popen(["parec", "-d", "headphones.monitor", "--raw", "--format=s16le", "--rate=%d" % rate,
+                                  "--channels=1", "--latency-msec=20"], env=server.env, stdout=open(raw, "wb"))
+        time.sleep(0.5)
+        daemon = Daemon(server.env, config, {"keep.json": routine})
+        daemon.wait_active()
+        rnd = random.Random(20)
+        pieces = {}
+        for length in range(1, 21):
+            pieces[length] = server.dir + "/piece-%d.wav" % length
+            write_tone(pieces[length], 440, length)
+        end = time.monotonic() + minutes * 60
+        played = 0
+        while time.monotonic() < end - 25:
+            time.sleep(rnd.uniform(1, 15))
+            length = rnd.randint(1, 20)
+            subprocess.run(["paplay", "-d", "headphones", pieces[length]], env=server.env)
+            played += 1
+        time.sleep(max(0, end - time.monotonic()))
+        parec.terminate()
+        parec.wait()
+        daemon.stop()
+        samples = array.array("h")
+        with open(raw, "rb") as f:
+            samples.frombytes(f.read())
+        win = rate // 20
+        silent_run = longest = 0
+        windows = []
+        for start in range(0, len(samples) - win, win):
+            x = samples[start:start + win]
+            energy = math.sqrt(sum(v * v for v in x) / win)
+            if energy < 3:  # digital silence (below -80 dBFS)
+                silent_run += 1
+                longest = max(longest, silent_run)
+            else:
+                silent_run = 0
+            # The burst's 20 Hz at -42 dBFS has an amplitude of about 260; the music none.
+            windows.append((goertzel(x, 20, rate) > 100, goertzel(x, 440, rate) > 100))
+        bursts = started_in_music = cut_short = 0
+        overlap_windows = []
+        i = 0
+        while i < len(windows):
+            if not windows[i][0]:
+                i += 1
+                continue
+            j = i
+            while j < len(windows) and windows[j][0]:
+                j += 1
+            bursts += 1
+            music = [k for k in range(i, j) if windows[k][1]]
+            if windows[i][1] and (i == 0 or windows[i - 1][1]):
+                started_in_music += 1  # the other program was already playing when the burst began
+            elif music:
+                cut_short += 1
+                overlap_windows.append(len(music))
+            i = j
+        print("keep-alive efficacy on %s, %.0f min, for: 5s, %d pieces of other audio (1-20 s):"
+              % (server.server_name.split(": ", 1)[1], minutes, played))
+        print("  longest silence at the sink monitor: %.2f s (limit for + 1 s = 6 s)" % (longest * 0.05))
+        print("  keep-alive bursts: %d; started while the other program played: %d" % (bursts, started_in_music))
+        print("  bursts the other program's start cut short: %d (overlap at most %d ms)"
+              % (cut_short, max(overlap_windows or [0]) * 50))
+    finally:
+        server.stop()
+
+
+class MonitorReader:
+    """parec on the sink's monitor, read in 1 ms chunks: the instant the first non-silent frame arrives."""
+
+    def __init__(self, env):
+        self.proc = subprocess.Popen(["parec", "-d", "headphones.monitor", "--raw", "--format=s16le", "--rate=48000",
+                                      "--channels=1", "--latency-msec=1"], env=env, stdout=subprocess.PIPE, bufsize=0)
+        self.fd = self.proc.stdout.fileno()
+        self.drain(0.3)
+
+    def drain(self, seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            os.read(self.fd, 65536)
+
+    def first_sound(self, timeout=5):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            data = os.read(self.fd, 96)
+            if any(data[i] or data[i + 1] for i in range(0, len(data) - 1, 2)):
+                return time.monotonic()
+        return None
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def latency():
+    for kind in ["pipewire", "pulseaudio"]:
+        server = Server(kind)
+        try:
+            short = server.dir + "/short.wav"
+            write_tone(short, 440, 0.1)
+            config = '{"outputs": {"headphones": {"sink": "headphones"}}, "defaultOutput": "headphones", "headphoneOutput": "headphones"}'
+            daemon = Daemon(server.env, config, {"beep.json": '{"actions": [{"play": "short.wav"}]}'}, audio=[short])
+            daemon.wait_active()
+            reader = MonitorReader(server.env)
+            results = {"routines (API request)": [], "paplay (spawn)": []}
+            if kind == "pipewire":
+                results["pw-play (spawn)"] = []
+            for trial in range(15):
+                for name in results:
+                    reader.drain(0.35)
+                    t0 = time.monotonic()
+                    if name.startswith("routines"):
+                        status, body = call(daemon.socket, "POST", "/routines/beep/trigger")
+                        if status >= 300:
+                            raise SystemExit("trigger failed: %s %s" % (status, body))
+                    elif name.startswith("paplay"):
+                        p = subprocess.Popen(["paplay", "-d", "headphones", short], env=server.env)
+                    else:
+                        p = subprocess.Popen(["pw-play", "--target", "headphones", short], env=server.env)
+                    t1 = reader.first_sound()
+                    if t1 is not None:
+                        results[name].append((t1 - t0) * 1000)
+                    if not name.startswith("routines"):
+                        p.wait()
+                    reader.drain(0.3)
+            reader.stop()
+            sink = [l.strip() for l in server.pactl("list", "sinks").split("\n") if l.strip().startswith("Latency")]
+            daemon.stop()
+            print("first frame at the sink monitor on %s (median of %d, ms):"
+                  % (server.server_name.split(": ", 1)[1], len(results["paplay (spawn)"])))
+            ours = statistics.median(results["routines (API request)"])
+            for name, values in results.items():
+                m = statistics.median(values)
+                print("  %-24s median %6.1f  p90 %6.1f  (%.1fx routines)" % (
+                    name, m, sorted(values)[int(len(values) * 0.9) - 1], m / ours))
+            print("  server buffering (pactl list sinks): %s" % (sink[0] if sink else "n/a"))
+        finally:
+            server.stop()
+
+
+def threads_switches(pid):
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if "ctxt_switches" in line:
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1])
+
+
+def idle():
+    server = Server("pipewire")
+    try:
+        figures = {}
+        for name, config in [
+            ("ALSA output only", '{"outputs": {"speakers": {"pcm": "null"}}, "defaultOutput": "speakers", "headphoneOutput": "speakers"}'),
+            ("sink output (subscribed)", '{"outputs": {"speakers": {"pcm": "null"}, "headphones": {"sink": "headphones"}}, "defaultOutput": "speakers", "headphoneOutput": "headphones"}'),
+        ]:
+            daemon = Daemon(server.env, config, {})
+            if "sink" in name:
+                daemon.wait_active()
+            time.sleep(5)
+            pid = daemon.proc.pid
+            before = threads_switches(pid)
+            time.sleep(60)
+            after = threads_switches(pid)
+            figures[name] = (after - before, rss_kb(pid))
+            daemon.stop()
+        for name, (switches, rss) in figures.items():
+            print("  %-26s %3d wake-ups/min (context switches of live threads), RSS %.1f MB" % (name, switches, rss / 1024))
+        base = figures["ALSA output only"][1]
+        print("  sink subscription costs %+.1f MB RSS" % ((figures["sink output (subscribed)"][1] - base) / 1024))
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    commands = ARGS or ["efficacy", "latency", "idle"]
+    if "idle" in commands:
+        print("idle daemon over 60 s with PipeWire running:")
+        idle()
+    if "latency" in commands:
+        latency()
+    if "efficacy" in commands:
+        i = commands.index("efficacy")
+        minutes = float(commands[i + 1]) if i + 1 < len(commands) and commands[i + 1].replace(".", "").isdigit() else 10
+        efficacy(minutes)
