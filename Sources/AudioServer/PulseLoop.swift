@@ -18,14 +18,35 @@ final class PulseLoop: @unchecked Sendable {
     private var timers: [Int: (deadline: ContinuousClock.Instant, action: () -> Void)] = [:]
     private var nextTimer = 1
     private let name: String
+    /// Work handed over makes this eventfd readable until the loop reads it. (`pa_mainloop_wakeup`
+    /// would not do: `pa_mainloop_prepare` drains its pipe, so a wake-up between taking the work and
+    /// preparing the poll would be lost and the loop would sleep with work pending.)
+    private let wakeFD: Int32
+    private var wakeEvent: OpaquePointer?
 
     init(name: String) {
         self.name = name
         mainloop = pa_mainloop_new()
         api = pa_mainloop_get_api(mainloop)
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        wakeEvent = api.pointee.io_new(
+            api, wakeFD, PA_IO_EVENT_INPUT,
+            { _, _, fd, _, _ in
+                var value: UInt64 = 0
+                _ = read(fd, &value, 8)
+            }, nil)
     }
 
-    deinit { pa_mainloop_free(mainloop) }
+    deinit {
+        if let wakeEvent { api.pointee.io_free(wakeEvent) }
+        pa_mainloop_free(mainloop)
+        close(wakeFD)
+    }
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
 
     /// Starts the loop thread.
     func start() {
@@ -44,7 +65,7 @@ final class PulseLoop: @unchecked Sendable {
         let accepted = !stopped
         if accepted { pending.append(work) }
         lock.unlock()
-        if accepted { pa_mainloop_wakeup(mainloop) }
+        if accepted { wake() }
     }
 
     /// Ends the loop after the work handed over so far (the thread exits).
@@ -52,7 +73,7 @@ final class PulseLoop: @unchecked Sendable {
         lock.lock()
         stopped = true
         lock.unlock()
-        pa_mainloop_wakeup(mainloop)
+        wake()
     }
 
     /// Loop thread: runs `action` after `delay`; returns an id for `cancelTimer`.

@@ -181,7 +181,9 @@ public enum DaemonRuntime {
                         "otherAudio": output.sink == nil ? nil : engineOutput?.otherAudio,
                         "active": engineOutput?.active ?? false,
                         // A PCM that does not open now is unavailable, whatever the engine last heard.
-                        "state": openError != nil ? OutputState.unavailable.rawValue : (engineOutput?.state.rawValue ?? "inactive"),
+                        // (A sink output's state is the audio server's word: a missing sink is inactive.)
+                        "state": openError != nil && output.sink == nil
+                            ? OutputState.unavailable.rawValue : (engineOutput?.state.rawValue ?? "inactive"),
                         "reason": openError ?? engineOutput?.reason,
                         "nextRetry": engineOutput?.nextRetry.map { zone.iso8601($0) },
                         "lastAudio": engineOutput?.lastAudio.map { zone.iso8601($0) },

@@ -118,12 +118,21 @@ public final class AudioServerProcesses {
 
     /// Polls `pactl info` (start-up only: a server needs a moment to create its socket).
     private func waitUntilAnswering() throws {
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(30)
+        var last = ""
         while Date() < deadline {
-            if (try? pactl(["info"])) != nil { return }
+            do {
+                try pactl(["info"])
+                return
+            } catch {
+                last = "\(error)"
+            }
             usleep(50_000)
         }
-        throw HarnessError("the \(kind) server did not answer within 15 s (logs in \(runtimeDir))")
+        let logs = children.keys.sorted().map { name in
+            "\(name): " + ((try? String(contentsOfFile: runtimeDir + "/\(name).log", encoding: .utf8)) ?? "").suffix(400)
+        }
+        throw HarnessError("the \(kind) server did not answer within 30 s (\(last)); \(logs.joined(separator: "; "))")
     }
 
     /// Runs `pactl ARGS` against this server; returns its output or throws with its error.
