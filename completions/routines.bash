@@ -368,7 +368,7 @@ _routines_history() {
 
 _routines_outputs() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --discover --version -h --help)
     repeating_options=()
     non_repeating_options=(--socket)
     __routines_offer_flags_options 0
