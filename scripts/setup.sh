@@ -6,16 +6,12 @@ set -euo pipefail
 packages=(
     libasound2-dev alsa-utils libsndfile1-dev libsamplerate0-dev
     libespeak-ng-dev espeak-ng libsystemd-dev libsqlite3-dev
-<<<<<<< HEAD
     python3-dbusmock python3-jsonschema python3-venv dbus libglib2.0-bin sox pkg-config tzdata
     mosquitto mosquitto-clients libmosquitto-dev openssl
-=======
-    python3-dbusmock python3-jsonschema dbus libglib2.0-bin sox pkg-config tzdata
     # Sink outputs (libpulse) and the real audio servers the tests start: PipeWire (with its
     # PulseAudio server) and PulseAudio itself. pulseaudio conflicts with pipewire-alsa: nothing
     # here needs ALSA's `pipewire` PCM.
     libpulse-dev pulseaudio-utils pipewire pipewire-pulse wireplumber pulseaudio
->>>>>>> 0d9e1ed (Sink outputs: {"sink": NAME} plays through libpulse (new AudioServer module, one pa_mainloop driven on its own thread); the server's sink and stream events make a sink output present/missing/unavailable and busy while another program plays; reconnects with backoff and at once via inotify; tests against a real PipeWire)
 )
 
 missing=()

@@ -131,13 +131,20 @@ def write_tone(path, freq, seconds, rate=48000, level_db=-10):
         w.writeframes(data.tobytes())
 
 
+HANN = {}
+
+
 def goertzel(x, freq, rate):
+    """Amplitude at `freq` through a Hann window (its side lobes keep a loud 440 Hz out of 20 Hz)."""
+    n = len(x)
+    if n not in HANN:
+        HANN[n] = [0.5 - 0.5 * math.cos(2 * math.pi * i / (n - 1)) for i in range(n)]
     w = 2 * math.pi * freq / rate
     c = 2 * math.cos(w)
     s1 = s2 = 0.0
-    for v in x:
-        s1, s2 = v + c * s1 - s2, s1
-    return math.sqrt(max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2)) * 2 / len(x)  # amplitude
+    for v, h in zip(x, HANN[n]):
+        s1, s2 = v * h + c * s1 - s2, s1
+    return math.sqrt(max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2)) * 4 / n  # amplitude (Hann gain 1/2)
 
 
 def efficacy(minutes):
@@ -182,8 +189,10 @@ def efficacy(minutes):
                 longest = max(longest, silent_run)
             else:
                 silent_run = 0
-            # The burst's 20 Hz at -42 dBFS has an amplitude of about 260; the music none.
-            windows.append((goertzel(x, 20, rate) > 100, goertzel(x, 440, rate) > 100))
+            # 100 ms around this 50 ms step (two cycles of 20 Hz). The burst's 20 Hz at -42 dBFS has
+            # an amplitude of about 260; the music (440 Hz at -10 dBFS) none.
+            y = samples[max(0, start - win // 2):start + win + win // 2]
+            windows.append((goertzel(y, 20, rate) > 100, goertzel(y, 440, rate) > 100))
         bursts = started_in_music = cut_short = 0
         overlap_windows = []
         i = 0
