@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-for b in model schedule speech daemon audio keepalive devices stop connections mqtt; do
+for b in model schedule speech daemon audio keepalive devices stop connections mqtt audioserver; do
     if [ -x "bench/$b/run.sh" ]; then
         echo "################ $b"
         bash "bench/$b/run.sh"

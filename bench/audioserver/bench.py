@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Sink-output benchmarks (issue 20), against a real PipeWire (and PulseAudio) this script starts.
 Prints the figures. Usage:
+    bash bench/audioserver/run.sh [efficacy MINUTES] [latency] [idle]   (release build), or
     bench/audioserver/bench.py BINARY [efficacy MINUTES] [latency] [idle]
 (no command: all three, efficacy over 10 minutes). BINARY is the built `routines`.
 
@@ -255,7 +256,7 @@ def latency():
             short = server.dir + "/short.wav"
             write_tone(short, 440, 0.1)
             config = '{"outputs": {"headphones": {"sink": "headphones"}}, "defaultOutput": "headphones", "headphoneOutput": "headphones"}'
-            daemon = Daemon(server.env, config, {"beep.json": '{"actions": [{"play": "short.wav"}]}'}, audio=[short])
+            daemon = Daemon(server.env, config, {"beep.json": '{"triggers": [{"event": "beep"}], "actions": [{"play": "short.wav"}]}'}, audio=[short])
             daemon.wait_active()
             reader = MonitorReader(server.env)
             results = {"routines (API request)": [], "paplay (spawn)": []}
