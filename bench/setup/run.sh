@@ -31,7 +31,8 @@ if [ "$what" = run ] || [ "$what" = all ]; then
         start=$SECONDS
         bash scripts/run.sh > "$T/run.log" 2>&1 < /dev/null &
         daemon=$!
-        trap 'kill -INT "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null' EXIT
+        # SIGTERM: a script's background job ignores SIGINT until run.sh has exec'd the daemon.
+        trap 'kill -TERM "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null' EXIT
         until grep -q "control API listening" "$T/run.log"; do
             kill -0 "$daemon" 2>/dev/null || { tail -n 20 "$T/run.log"; exit 1; }
             sleep 1
