@@ -349,7 +349,8 @@ public final class OutputPlayer: @unchecked Sendable {
 
     /// Speech while it is synthesized: each chunk is converted (one resampler for the whole stream,
     /// so the joins add no seam) and written as soon as it arrives; the player thread waits for the
-    /// next chunk in between.
+    /// next chunk in between. A long chunk (a cached utterance comes as one) is converted 50 ms at a
+    /// time, so its first block goes out before the rest is converted.
     private func play(
         _ speech: SpeechStream, to device: PCMDevice, progress: inout Progress
     ) throws {
@@ -364,7 +365,13 @@ public final class OutputPlayer: @unchecked Sendable {
                     sourceRate: chunk.sampleRate, sourceChannels: chunk.channels, rate: rate, channels: channels,
                     output: output, pcm: pcm)
             }
-            try write(try converter!.convert(chunk.samples), to: device, progress: &progress)
+            let block = max(1, chunk.sampleRate / 20) * max(1, chunk.channels)
+            var offset = 0
+            while offset < chunk.samples.count {
+                let end = min(chunk.samples.count, offset + block)
+                try write(try converter!.convert(Array(chunk.samples[offset..<end])), to: device, progress: &progress)
+                offset = end
+            }
         }
         if let converter { try write(try converter.finish(), to: device, progress: &progress) }
     }

@@ -309,6 +309,9 @@ extension Engine {
         items.append(.speech(speech))
         try await play(items, on: output, priority: .announcement, implicit: spec.output == nil)
         played = true
+        if let first = speech.firstChunkAt {
+            log(.debug, "output '\(output)': first speech chunk at \(String(format: "%.6f", first.timeIntervalSince1970))")
+        }
         if let reason = speech.fallbackReason {
             log(.warning, "announcement on \(output): \(reason)")
             return reason

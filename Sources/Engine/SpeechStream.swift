@@ -16,6 +16,7 @@ public final class SpeechStream: @unchecked Sendable, Equatable, CustomStringCon
     private var cancelled = false
     private var fallback: String?
     private var delivered = 0
+    private var firstChunk: Date?
 
     /// An empty stream for a producer to fill.
     public init() {}
@@ -37,6 +38,7 @@ public final class SpeechStream: @unchecked Sendable, Equatable, CustomStringCon
         defer { condition.unlock() }
         if cancelled || finished { return !cancelled }
         if !chunk.samples.isEmpty {
+            if firstChunk == nil { firstChunk = Date() }
             pending.append(chunk)
             condition.broadcast()
         }
@@ -98,6 +100,13 @@ public final class SpeechStream: @unchecked Sendable, Equatable, CustomStringCon
         pending.removeAll()
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// When the producer appended the first chunk (wall clock; for latency logs).
+    public var firstChunkAt: Date? {
+        condition.lock()
+        defer { condition.unlock() }
+        return firstChunk
     }
 
     /// Why another engine spoke, when one did.
