@@ -179,7 +179,7 @@ complete -c 'routines' -n '__routines_should_offer_completions_for_flags_or_opti
 complete -c 'routines' -n '__routines_should_offer_completions_for_flags_or_options "routines outputs" version' -l 'version' -d 'Show the version.'
 complete -c 'routines' -n '__routines_should_offer_completions_for_flags_or_options "routines outputs" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'routines' -n '__routines_should_offer_completions_for_flags_or_options "routines say" output' -l 'output' -d 'Output name (default: the active output).' -rfka ''
-complete -c 'routines' -n '__routines_should_offer_completions_for_flags_or_options "routines say" voice' -l 'voice' -d 'espeak-ng voice, e.g. en, en-us, de.' -rfka ''
+complete -c 'routines' -n '__routines_should_offer_completions_for_flags_or_options "routines say" voice' -l 'voice' -d 'Voice: espeak-ng\'s (en, en-us, de) or ENGINE:VOICE of a configured engine (piper:en_US-joe-medium); default: the default engine\'s.' -rfka ''
 complete -c 'routines' -n '__routines_should_offer_completions_for_flags_or_options "routines say" socket' -l 'socket' -d 'Control socket (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock, else /tmp/routines-UID.sock).' -rfka ''
 complete -c 'routines' -n '__routines_should_offer_completions_for_flags_or_options "routines say" version' -l 'version' -d 'Show the version.'
 complete -c 'routines' -n '__routines_should_offer_completions_for_flags_or_options "routines say" h help' -s 'h' -l 'help' -d 'Show help information.'

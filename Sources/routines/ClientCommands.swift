@@ -368,7 +368,7 @@ extension Routines {
         @Option(help: "Output name (default: the active output).")
         var output: String?
 
-        @Option(help: "espeak-ng voice, e.g. en, en-us, de.")
+        @Option(help: "Voice: espeak-ng's (en, en-us, de) or ENGINE:VOICE of a configured engine (piper:en_US-joe-medium); default: the default engine's.")
         var voice: String?
 
         @OptionGroup var options: ClientOptions

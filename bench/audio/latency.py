@@ -75,6 +75,19 @@ def first_frame():
     raise SystemExit("no first-frame line in the daemon log")
 
 
+def wait_for(text):
+    """Reads the daemon's log until a line contains `text` (playback is paced in real time)."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = log.readline()
+        if not line:
+            time.sleep(0.005)
+            continue
+        if text in line:
+            return
+    raise SystemExit(f"no '{text}' line in the daemon log")
+
+
 def api(path, body=b"{}"):
     c = UnixHTTP(sock)
     c.connect()
@@ -126,6 +139,7 @@ speech = []
 for i in range(RUNS):
     t0 = api("/events/y", json.dumps({"text": sentence(i)}).encode())
     speech.append(first_frame() - t0)
+    wait_for("routine speak: success")  # the sentence plays for about 3 s
     time.sleep(2.3)
 m_speech = report("control API request -> first speech frame (10 words, synthesis included)", speech, "(target: median <= 8 ms)")
 pipeline = []
