@@ -63,8 +63,10 @@ public enum BearerToken {
         guard let header else { return false }
         let bytes = Array(header.utf8)
         let scheme = Array("bearer ".utf8)
-        // `| 0x20` lower-cases ASCII letters and leaves the space as it is.
-        guard bytes.count > scheme.count, zip(bytes.prefix(scheme.count), scheme).allSatisfy({ $0 | 0x20 == $1 })
+        // Letters in either case; the space itself exactly (`| 0x20` alone would take a NUL for it,
+        // as the fuzzer found).
+        guard bytes.count > scheme.count,
+            zip(bytes.prefix(scheme.count), scheme).allSatisfy({ $0 == $1 || ($1 != 0x20 && $0 | 0x20 == $1) })
         else { return false }
         var start = scheme.count
         while start < bytes.count && bytes[start] == UInt8(ascii: " ") { start += 1 }

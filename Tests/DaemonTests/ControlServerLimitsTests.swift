@@ -101,6 +101,9 @@ import Testing
         #expect(!BearerToken.matches("Bearer \(Self.token)x", token: Self.token))
         #expect(!BearerToken.matches("Basic \(Self.token)", token: Self.token))
         #expect(!BearerToken.matches("Bearer", token: Self.token))
+        // Found by fuzz/run.sh (fuzz/regressions/request/bearer-nul-for-space): a NUL passed for the space.
+        #expect(!BearerToken.matches("bearer\u{0} \(Self.token)", token: Self.token))
+        #expect(!BearerToken.matches("bearer\u{0}\(Self.token)", token: Self.token))
         #expect(!BearerToken.matches(nil, token: Self.token))
         try await Self.withServer(limits: ConnectionLimits(), tcp: true) { _, port in
             let client = try await RawClient.tcp(port)
