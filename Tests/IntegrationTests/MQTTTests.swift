@@ -219,6 +219,35 @@ import Testing
         try broker.waitForRetained("routines/hall/availability") { $0 == "offline" }
     }
 
+    /// A command whose acknowledgement never reached the broker is delivered again (same packet id,
+    /// DUP flag) when the session resumes: it runs once. The daemon is stopped (SIGSTOP) while the
+    /// broker sends the command, the broker shuts down saving the unacknowledged message with the
+    /// session, and comes back; the daemon, resumed, reads the first delivery from its socket,
+    /// reconnects, and gets the redelivery.
+    @Test func aRedeliveredCommandRunsOnce() throws {
+        let broker = try MosquittoBroker(persistent: true)
+        let daemon = try Self.daemon(
+            broker, node: "loft",
+            routines: ["once.json": #"{"mode":"parallel","triggers":[{"event":"never"}],"actions":[{"wait":"10ms"}]}"#])
+        try daemon.start()
+        try Self.waitOnline(broker, "loft", daemon)
+        let pid = try #require(daemon.process?.processIdentifier)
+        kill(pid, SIGSTOP)
+        try broker.publish("routines/loft/routine/once/trigger", "")
+        try waitUntil("the broker sent the command to the stopped daemon") {
+            broker.log.contains("Sending PUBLISH to routines-loft (d0, q1, r0, m")
+        }
+        broker.terminate()
+        try broker.start()
+        kill(pid, SIGCONT)
+        try waitUntil("the broker delivered the command again", timeout: 20) {
+            broker.log.contains("Sending PUBLISH to routines-loft (d1, q1")
+        }
+        try waitUntil("the daemon recognised the redelivery") { daemon.log.contains("redelivered message") }
+        try waitUntil("the first delivery ran") { try Self.history(daemon, "once").count >= 1 }
+        #expect(try Self.history(daemon, "once").count == 1, "\(daemon.log)")
+    }
+
     @Test func wrongPasswordIsAClearErrorRetriedAndTheRestOfTheDaemonWorks() throws {
         let broker = try MosquittoBroker(.password(user: "office", password: "right-password"))
         let wrong = try Self.daemon(broker, node: "office", mqtt: #", "username": "office", "passwordFile": "PASSWORD""#)

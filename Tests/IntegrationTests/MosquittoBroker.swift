@@ -22,13 +22,21 @@ final class MosquittoBroker {
     var process: Process?
     private var subscribers: [Process] = []
 
-    init(_ security: Security = .anonymous) throws {
+    /// `persistent`: sessions and their unacknowledged messages survive a `terminate()` and `start()`
+    /// (saved at shutdown); the log then shows every packet.
+    init(_ security: Security = .anonymous, persistent: Bool = false) throws {
         self.security = security
         dir = try TempDir()
         port = try freePort()
         configPath = dir.path + "/mosquitto.conf"
         logPath = dir.path + "/mosquitto.log"
-        var config = "listener \(port) 127.0.0.1\npersistence false\n"
+        var config = "listener \(port) 127.0.0.1\n"
+        if persistent {
+            chmod(dir.path, 0o777)  // the broker drops to the `mosquitto` user and writes its database here
+            config += "persistence true\npersistence_location \(dir.path)/\nlog_type all\n"
+        } else {
+            config += "persistence false\n"
+        }
         switch security {
         case .anonymous:
             config += "allow_anonymous true\n"
@@ -65,8 +73,14 @@ final class MosquittoBroker {
     /// Starts (or restarts, on the same port) the broker and waits until it accepts connections.
     func start() throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
-        process.arguments = ["-c", configPath]
+        // Through python3, which clears the signal mask the test process's children inherit, so
+        // `terminate()`'s SIGTERM reaches the broker.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [
+            "-c",
+            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv('/usr/sbin/mosquitto', ['mosquitto', '-c', sys.argv[1]])",
+            configPath,
+        ]
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
@@ -82,6 +96,14 @@ final class MosquittoBroker {
     func kill() {
         guard let process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// SIGTERM: the broker shuts down cleanly (and saves its sessions when persistent).
+    func terminate() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
         process.waitUntilExit()
         self.process = nil
     }
