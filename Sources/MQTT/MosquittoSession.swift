@@ -73,6 +73,8 @@ final class MosquittoSession {
     /// Protocol, credentials, TLS, will and callbacks; a message when something is refused.
     func configure(_ mosq: OpaquePointer) -> String? {
         _ = mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5)
+        // Small packets (a PUBACK, a state update) go out at once instead of waiting for an ACK (Nagle).
+        _ = mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1)
         if let username = options.username {
             let rc = mosquitto_username_pw_set(mosq, username, options.password)
             if rc != MOSQ_ERR_SUCCESS.rawValue { return "user name: \(describe(rc))" }
