@@ -150,6 +150,12 @@ final class MosquittoSession {
             if fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
                 let rc = mosquitto_loop_read(mosq, 1)
                 lastIn = Self.now()
+                // ACK at once rather than after the kernel's delayed-ACK timer (up to 40 ms): a broker
+                // with Nagle on (Mosquitto's default) holds its next small packet, say a command,
+                // until its last one (a PUBACK for our state update) is acknowledged. Linux clears
+                // quick-ACK mode by itself, so it is set again after every read.
+                var one: Int32 = 1
+                _ = setsockopt(sock, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size))
                 if let refusal { return .lost(refusal) }
                 if rc != MOSQ_ERR_SUCCESS.rawValue { return .lost(lostReason(rc)) }
             }
