@@ -47,7 +47,8 @@ matches_sample() { # FILE "sample: NAME" OUTPUT_FILE
         line=${line//\/run\/user\/1000/$XDG_RUNTIME_DIR}
         pattern=$(printf '%s' "$line" | sed -e 's/[][\.*^$/]/\\&/g' -e 's/\\\.\\\.\\\./.*/g' \
             -e 's/[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9][+-][0-9][0-9]:[0-9][0-9]/[0-9T:+-]\\{25\\}/g')
-        sed 's/[[:space:]]*$//' "$3" | grep -qx -- "$pattern" || fail "$1's sample '$2' line is not what the command prints: $line
+        # grep reads to the end (-q would stop early and, with pipefail, fail the pipeline).
+        sed 's/[[:space:]]*$//' "$3" | grep -x -- "$pattern" > /dev/null || fail "$1's sample '$2' line is not what the command prints: $line
 --- the command printed:
 $(cat "$3")"
     done < <(block "$1" "$2")
@@ -88,7 +89,7 @@ done
 # The PATH line, then the "talk to it" commands, each of which must succeed.
 eval "$(block README.md "test: path")"
 [ "$(command -v routines)" = "$HOME/.local/bin/routines" ] || fail "routines is not on PATH after the README's export"
-if ldd "$HOME/.local/bin/routines-daemon" | grep -q libswiftCore; then fail "the installed daemon links the Swift runtime dynamically"; fi
+if ldd "$HOME/.local/bin/routines-daemon" | grep libswiftCore > /dev/null; then fail "the installed daemon links the Swift runtime dynamically"; fi
 run_block() { # FILE TAG OUTPUT
     (cd "$repo" && bash -e -x -c "$(block "$1" "test: $2")") > "$3" 2>&1 || fail "$1's '$2' commands failed:
 $(cat "$3")"
@@ -98,7 +99,9 @@ grep -q "door.opened: no routine listens to it" "$T/talk.out" || fail "routines 
 
 # First routine (README): tea.json, picked up at once, started by its event.
 block README.md "test: tea.json" > "$HOME/.config/routines/routines/tea.json"
-for _ in $(seq 1 100); do routines list | grep -q '^tea ' && break; sleep 0.1; done
+loaded() { routines list | grep "^$1 " > /dev/null; }
+for _ in $(seq 1 100); do loaded tea && break; sleep 0.1; done
+loaded tea || fail "the daemon did not pick up tea.json: $(routines list)"
 run_block README.md tea-event "$T/tea.out"
 matches_sample README.md "sample: tea-event" "$T/tea.out"
 run_block README.md offline "$T/offline.out"
@@ -131,7 +134,8 @@ matches_sample README.md "sample: validate" "$T/validate.out"
 
 # The guide's first routine.
 block docs/guide.md "test: tea-time.json" > "$HOME/.config/routines/routines/tea-time.json"
-for _ in $(seq 1 100); do routines list | grep -q '^tea-time ' && break; sleep 0.1; done
+for _ in $(seq 1 100); do loaded tea-time && break; sleep 0.1; done
+loaded tea-time || fail "the daemon did not pick up tea-time.json: $(routines list)"
 run_block docs/guide.md first-routine "$T/guide.out"
 matches_sample docs/guide.md "sample: history" "$T/guide.out"
 

@@ -42,7 +42,7 @@ if [ "$what" = run ] || [ "$what" = all ]; then
         # run.sh ends in exec, and `routines daemon` execs routines-daemon: the same process.
         echo "run: idle RSS after 30 s: $(awk '/VmRSS/ {printf "%.1f MB", $2 / 1024}' "/proc/$daemon/status")"
         for binary in routines routines-daemon; do
-            if ldd "$HOME/.local/bin/$binary" | grep -q libswiftCore; then echo "run: $binary links the Swift runtime"; else echo "run: $binary: no Swift runtime (ldd)"; fi
+            if ldd "$HOME/.local/bin/$binary" | grep libswiftCore > /dev/null; then echo "run: $binary links the Swift runtime"; else echo "run: $binary: no Swift runtime (ldd)"; fi
         done
         start=$SECONDS
         make install PREFIX="$T/prefix" > "$T/install.log" 2>&1
