@@ -36,15 +36,19 @@ echo "test: routines and routines-daemon link no Swift runtime (ldd)" >&2
 
 step "the tests (swift test)"
 if (($# == 0)); then
-    # The suite that runs SwiftNIO's event loops inside the test process runs in a process of its
-    # own: once in three full runs here a loop died with "illegal state: runningAndAcceptingNewRegistrations"
-    # (its epoll wait failed, as when another part of the process closes a descriptor that is not
-    # its own), taking every other suite with it. The daemon itself is tested by the other suites
-    # through its own process.
-    # The real Piper server's suite also runs alone: its synchronous tests hold a thread of the
-    # test process's small cooperative pool for a minute or more (the server loads its voice model),
-    # which starved the engine suites' async tests into their time limits when run beside them.
-    swift test --skip-build --skip ControlServerLimitsTests --skip SpeechEngineEndToEndTests 2>&1 | progress
+    # Four test processes:
+    # - the unit suites (async, with time limits) apart from the end-to-end ones, whose synchronous
+    #   tests wait in real time on threads of the test process's small cooperative pool (two threads
+    #   on two cores): beside them, async suites were starved into their time limits;
+    # - the end-to-end suites (IntegrationTests), which run the built binaries;
+    # - the suite that runs SwiftNIO's event loops inside the test process: once in three full runs
+    #   here a loop died with "illegal state: runningAndAcceptingNewRegistrations" (its epoll wait
+    #   failed, as when another part of the process closes a descriptor that is not its own),
+    #   taking every other suite with it;
+    # - the real Piper server's suite, whose tests hold a pool thread for a minute or more while
+    #   the server loads its voice model.
+    swift test --skip-build --skip IntegrationTests --skip ControlServerLimitsTests 2>&1 | progress
+    swift test --skip-build --filter IntegrationTests --skip SpeechEngineEndToEndTests 2>&1 | progress
     swift test --skip-build --filter ControlServerLimitsTests 2>&1 | progress
     swift test --skip-build --filter SpeechEngineEndToEndTests 2>&1 | progress
 else
