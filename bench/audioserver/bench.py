@@ -176,6 +176,7 @@ def efficacy(minutes):
         parec.terminate()
         parec.wait()
         daemon.stop()
+        shutil.copy(raw, "/tmp/routines-efficacy.raw")  # for a second look (8 kHz mono s16le)
         samples = array.array("h")
         with open(raw, "rb") as f:
             samples.frombytes(f.read())
@@ -204,6 +205,11 @@ def efficacy(minutes):
             j = i
             while j < len(windows) and windows[j][0]:
                 j += 1
+            if j - i < 5:
+                # Shorter than 250 ms: the click of a piece of music starting or stopping mid-cycle
+                # (broadband), not a 2 s burst.
+                i = j
+                continue
             bursts += 1
             music = [k for k in range(i, j) if windows[k][1]]
             if windows[i][1] and (i == 0 or windows[i - 1][1]):
@@ -257,6 +263,7 @@ def latency():
             write_tone(short, 440, 0.1)
             config = '{"outputs": {"headphones": {"sink": "headphones"}}, "defaultOutput": "headphones", "headphoneOutput": "headphones"}'
             daemon = Daemon(server.env, config, {"beep.json": '{"triggers": [{"event": "beep"}], "actions": [{"play": "short.wav"}]}'}, audio=[short])
+            server.procs.append(daemon.proc)  # stopped with the server whatever happens
             daemon.wait_active()
             reader = MonitorReader(server.env)
             results = {"routines (API request)": [], "paplay (spawn)": []}
