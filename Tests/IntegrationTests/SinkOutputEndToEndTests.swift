@@ -98,7 +98,7 @@ struct SinkOutputEndToEndTests {
         try waitUntil("the sink is suspended", timeout: 20) { try server.sinkState("headphones") == "SUSPENDED" }
         #expect(try daemon.cli(["event", "burst"]).status == 0)
         let recording = try server.record("headphones")
-        try waitUntil("the burst ended", timeout: 10) {
+        try waitUntil("the burst ended", timeout: 30) {
             (try? daemon.cli(["history", "burst", "--json"]).stdout.contains("success")) == true
         }
         try recording.waitFor(seconds: recording.seconds + 0.3)
@@ -126,7 +126,7 @@ struct SinkOutputEndToEndTests {
         defer { daemon.stop() }
         try Self.waitForState(daemon, "headphones", "active")
         // Right after the first burst ended, another program plays 10 s of music.
-        try waitUntil("the first burst ended", timeout: 15) {
+        try waitUntil("the first burst ended", timeout: 30) {
             (try? daemon.cli(["history", "keep", "--json"]).stdout.contains("success")) == true
         }
         let paplay = try server.play(music, sink: "headphones")
