@@ -39,13 +39,16 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let result = RoutineDecoder.decode(bytes, file: "fuzz.json", config: config)
         checkDiagnostics(result.diagnostics, valid: result.value != nil)
         if let routine = result.value {
-            precondition(routine.triggers.count <= InputLimits.maxTriggers && routine.actions.count <= InputLimits.maxActions)
+            precondition(
+                routine.triggers.count <= InputLimits.maxTriggers && routine.actions.count <= InputLimits.maxActions)
             // A valid cron trigger can fire: its next fires are found (and the search ends).
             for trigger in routine.triggers {
                 if case .cron = trigger.kind, trigger.timezone == nil,
                     let schedule = try? TriggerSchedule(trigger: trigger, defaultTimeZone: "UTC", location: nil)
                 {
-                    precondition(schedule.nextFire(after: Date(timeIntervalSince1970: 1_700_000_000)) != nil, "valid cron never fires")
+                    precondition(
+                        schedule.nextFire(after: Date(timeIntervalSince1970: 1_700_000_000)) != nil,
+                        "valid cron never fires")
                 }
             }
         }
@@ -55,7 +58,8 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .cron:
         let text = String(decoding: bytes, as: UTF8.self)
         if let expression = try? CronExpression(parsing: text),
-            let schedule = try? TriggerSchedule(trigger: Trigger(kind: .cron(expression)), defaultTimeZone: "Europe/Berlin", location: nil)
+            let schedule = try? TriggerSchedule(
+                trigger: Trigger(kind: .cron(expression)), defaultTimeZone: "Europe/Berlin", location: nil)
         {
             let fires = schedule.fires(after: Date(timeIntervalSince1970: 1_700_000_000), count: 3)
             // canFire (what validation uses) agrees with the search.
@@ -93,7 +97,8 @@ func fuzzRequest(_ bytes: [UInt8]) {
             let token = "0123456789abcdef0123"
             // Only the scheme's case and the spaces after it may vary.
             if BearerToken.matches(value, token: token) {
-                precondition(value.lowercased().hasPrefix("bearer ") && value.hasSuffix(token), "a wrong token accepted")
+                precondition(
+                    value.lowercased().hasPrefix("bearer ") && value.hasSuffix(token), "a wrong token accepted")
             }
         case "content-length":
             if let length = Int(value) { _ = length > 64 * 1024 }

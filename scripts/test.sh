@@ -23,6 +23,12 @@ if grep -E "^/.*(Sources|Tests|bench)/.*warning:" "$log" | grep -v "/.build/"; t
 fi
 rm -f "$log"
 
+step "formatting (swift format lint --strict, the toolchain's, with .swift-format)"
+if ! swift format lint --strict -r Sources Tests bench fuzz; then
+    echo "test: formatting differs from .swift-format; run: swift format format -i -r Sources Tests bench fuzz" >&2
+    exit 1
+fi
+
 step "routines and routines-daemon with the Swift runtime linked statically (relinks only)"
 bash scripts/build-products.sh debug
 bin=$(swift build --show-bin-path)
@@ -36,7 +42,7 @@ echo "test: routines and routines-daemon link no Swift runtime (ldd)" >&2
 
 step "the tests (swift test)"
 if (($# == 0)); then
-    # Four test processes:
+    # Five test processes:
     # - the unit suites (async, with time limits) apart from the end-to-end ones, whose synchronous
     #   tests wait in real time on threads of the test process's small cooperative pool (two threads
     #   on two cores): beside them, async suites were starved into their time limits;

@@ -37,7 +37,8 @@ public final class AudioRouter: AudioOutput {
     public func setVolume(_ level: Int, on output: String) async throws {
         guard let settings = config.outputs[output] else { throw EngineError("unknown output '\(output)'") }
         guard let element = settings.mixer else {
-            throw EngineError("output '\(output)' has no \"mixer\" in the config; name its ALSA mixer control to set the volume")
+            throw EngineError(
+                "output '\(output)' has no \"mixer\" in the config; name its ALSA mixer control to set the volume")
         }
         try Mixer.setVolume(level, element: element, output: output, pcm: settings.pcm)
     }
@@ -49,13 +50,22 @@ enum Mixer {
         routines_alsa_quiet()
         var mixer: OpaquePointer?
         var err = snd_mixer_open(&mixer, 0)
-        guard err >= 0, let mixer else { throw AudioError(output: output, pcm: pcm, function: "snd_mixer_open", code: err) }
+        guard err >= 0, let mixer else {
+            throw AudioError(output: output, pcm: pcm, function: "snd_mixer_open", code: err)
+        }
         defer { snd_mixer_close(mixer) }
-        let card = pcm.hasPrefix("hw:") || pcm.hasPrefix("plughw:") ? "hw:" + (pcm.split(separator: ":").last.map { String($0.split(separator: ",").first ?? "0") } ?? "0") : "default"
+        let card =
+            pcm.hasPrefix("hw:") || pcm.hasPrefix("plughw:")
+            ? "hw:" + (pcm.split(separator: ":").last.map { String($0.split(separator: ",").first ?? "0") } ?? "0")
+            : "default"
         err = snd_mixer_attach(mixer, card)
-        guard err >= 0 else { throw AudioError(output: output, pcm: pcm, function: "snd_mixer_attach(\(card))", code: err) }
+        guard err >= 0 else {
+            throw AudioError(output: output, pcm: pcm, function: "snd_mixer_attach(\(card))", code: err)
+        }
         err = snd_mixer_selem_register(mixer, nil, nil)
-        guard err >= 0 else { throw AudioError(output: output, pcm: pcm, function: "snd_mixer_selem_register", code: err) }
+        guard err >= 0 else {
+            throw AudioError(output: output, pcm: pcm, function: "snd_mixer_selem_register", code: err)
+        }
         err = snd_mixer_load(mixer)
         guard err >= 0 else { throw AudioError(output: output, pcm: pcm, function: "snd_mixer_load", code: err) }
         var element = snd_mixer_first_elem(mixer)
@@ -67,12 +77,15 @@ enum Mixer {
                 let value = low + (high - low) * level / 100
                 err = snd_mixer_selem_set_playback_volume_all(current, value)
                 guard err >= 0 else {
-                    throw AudioError(output: output, pcm: pcm, function: "snd_mixer_selem_set_playback_volume_all", code: err)
+                    throw AudioError(
+                        output: output, pcm: pcm, function: "snd_mixer_selem_set_playback_volume_all", code: err)
                 }
                 return
             }
             element = snd_mixer_elem_next(current)
         }
-        throw AudioError(output: output, pcm: pcm, function: "snd_mixer_find_selem", message: "no mixer control named '\(name)' on \(card)")
+        throw AudioError(
+            output: output, pcm: pcm, function: "snd_mixer_find_selem",
+            message: "no mixer control named '\(name)' on \(card)")
     }
 }

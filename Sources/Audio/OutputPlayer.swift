@@ -75,13 +75,16 @@ public final class OutputPlayer: @unchecked Sendable {
         renderer = ItemRenderer(output: output, target: pcm, rate: rate, channels: channels)
         burstCounter = Counter(label: "routines_keepalive_bursts_total", dimensions: [("output", output)])
         errorCounter = Counter(label: "routines_alsa_errors_total", dimensions: [("output", output)])
-        firstFrameTimer = CoreMetrics.Timer(label: "routines_trigger_to_first_frame_seconds", dimensions: [("output", output)])
+        firstFrameTimer = CoreMetrics.Timer(
+            label: "routines_trigger_to_first_frame_seconds", dimensions: [("output", output)])
     }
 
     /// Plays `items` back to back; returns when the last frame was written. `runStart`: the run's
     /// start when this is its first audio (recorded as trigger-to-first-frame latency). Cancelling the
     /// calling task stops the job (see the type's comment) and throws `PlaybackCancelled`.
-    public func play(_ items: [AudioItem], priority: AudioPriority, runStart: ContinuousClock.Instant? = nil) async throws {
+    public func play(_ items: [AudioItem], priority: AudioPriority, runStart: ContinuousClock.Instant? = nil)
+        async throws
+    {
         let id = nextJobID()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
@@ -91,7 +94,8 @@ public final class OutputPlayer: @unchecked Sendable {
                     continuation.resume(throwing: PlaybackCancelled(output: output, framesWritten: 0))
                     return
                 }
-                queue.append(Job(id: id, items: items, priority: priority, sequence: id, runStart: runStart, done: continuation))
+                queue.append(
+                    Job(id: id, items: items, priority: priority, sequence: id, runStart: runStart, done: continuation))
                 if !started {
                     started = true
                     let thread = Thread { [self] in

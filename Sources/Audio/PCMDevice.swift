@@ -27,7 +27,9 @@ final class PCMDevice {
         if let configFile {
             var top: OpaquePointer?
             err = routines_alsa_load_config(configFile, &top)
-            guard err >= 0 else { throw AudioError(output: output, pcm: pcm, function: "snd_config_load(\(configFile))", code: err) }
+            guard err >= 0 else {
+                throw AudioError(output: output, pcm: pcm, function: "snd_config_load(\(configFile))", code: err)
+            }
             config = top
             err = snd_pcm_open_lconf(&pointer, pcm, SND_PCM_STREAM_PLAYBACK, 0, top)
         } else {
@@ -38,7 +40,8 @@ final class PCMDevice {
             throw AudioError(output: output, pcm: pcm, function: "snd_pcm_open", code: err)
         }
         handle = pointer
-        err = snd_pcm_set_params(pointer, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED, UInt32(channels), UInt32(rate), 1, 100_000)
+        err = snd_pcm_set_params(
+            pointer, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED, UInt32(channels), UInt32(rate), 1, 100_000)
         guard err >= 0 else {
             close()
             throw AudioError(output: output, pcm: pcm, function: "snd_pcm_set_params", code: err)

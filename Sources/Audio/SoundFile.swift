@@ -17,7 +17,10 @@ enum SoundFile {
         var api = routines_sndfile_api()
         if let failure = routines_sndfile_load(&api) {
             return .failure(
-                LoadFailure(message: "cannot load libsndfile.so.1 (\(String(cString: failure))); install it: sudo apt-get install libsndfile1"))
+                LoadFailure(
+                    message:
+                        "cannot load libsndfile.so.1 (\(String(cString: failure))); install it: sudo apt-get install libsndfile1"
+                ))
         }
         return .success(api)
     }()
@@ -33,12 +36,14 @@ enum SoundFile {
 /// Converts rate (libsamplerate band-limited sinc, its fastest setting: 97 dB SNR, 80 % bandwidth) and
 /// channel count to the output's.
 enum Converter {
-    static func convert(_ audio: DecodedAudio, rate: Int, channels: Int, gain: Double = 0) throws(AudioError) -> [Int16] {
+    static func convert(_ audio: DecodedAudio, rate: Int, channels: Int, gain: Double = 0) throws(AudioError) -> [Int16]
+    {
         var source = audio
         if source.rate != rate && !source.samples.isEmpty {
             let ratio = Double(rate) / Double(source.rate)
             let inputFrames = source.samples.count / source.channels
-            var out = [Float](repeating: 0, count: Int(Double(inputFrames) * ratio) + 16 * source.channels + source.channels)
+            var out = [Float](
+                repeating: 0, count: Int(Double(inputFrames) * ratio) + 16 * source.channels + source.channels)
             let outputFrames = out.count / source.channels
             var data = SRC_DATA()
             let error: Int32 = source.samples.withUnsafeBufferPointer { input in
@@ -53,19 +58,24 @@ enum Converter {
                 }
             }
             guard error == 0 else {
-                throw AudioError(output: "", pcm: "", function: "src_simple", message: String(cString: src_strerror(error)))
+                throw AudioError(
+                    output: "", pcm: "", function: "src_simple", message: String(cString: src_strerror(error)))
             }
             out.removeLast(out.count - Int(data.output_frames_gen) * source.channels)
             source = DecodedAudio(samples: out, rate: rate, channels: source.channels)
         }
         let frames = source.samples.count / max(1, source.channels)
-        return toInt16(source.samples, frames: frames, from: source.channels, to: channels, scale: Float(pow(10, gain / 20)) * 32767)
+        return toInt16(
+            source.samples, frames: frames, from: source.channels, to: channels,
+            scale: Float(pow(10, gain / 20)) * 32767)
     }
 
     /// Interleaved floats (`from` channels) → interleaved 16-bit (`to` channels), scaled and clipped:
     /// mono is copied to every channel, more channels are mixed down to mono, otherwise channels map
     /// one to one (missing ones repeat the last).
-    static func toInt16(_ samples: [Float], frames: Int, from sourceChannels: Int, to channels: Int, scale: Float) -> [Int16] {
+    static func toInt16(_ samples: [Float], frames: Int, from sourceChannels: Int, to channels: Int, scale: Float)
+        -> [Int16]
+    {
         var result = [Int16](repeating: 0, count: frames * channels)
         // Rounds half away from zero, as `rounded()` does, without a libm call per sample.
         @inline(__always) func clip(_ value: Float) -> Int16 {
@@ -84,7 +94,8 @@ enum Converter {
                         target[frame] = clip(sum / Float(sourceChannels))
                     } else {
                         for channel in 0..<channels {
-                            target[frame * channels + channel] = clip(source[frame * sourceChannels + min(channel, sourceChannels - 1)])
+                            target[frame * channels + channel] = clip(
+                                source[frame * sourceChannels + min(channel, sourceChannels - 1)])
                         }
                     }
                 }
@@ -116,16 +127,21 @@ public final class SoundFileStream {
     private let failure: (String, String) -> AudioError
 
     /// Decodes from `source`'s descriptor (the one the audio folders checked), never by name again.
-    init(source: OpenedSoundFile, output: String, pcm: String, rate: Int, channels: Int, gain: Double) throws(AudioError) {
+    init(source: OpenedSoundFile, output: String, pcm: String, rate: Int, channels: Int, gain: Double)
+        throws(AudioError)
+    {
         let path = source.path
-        failure = { function, message in AudioError(output: output, pcm: pcm, function: "\(function)(\(path))", message: message) }
+        failure = { function, message in
+            AudioError(output: output, pcm: pcm, function: "\(function)(\(path))", message: message)
+        }
         var status = stat()
         guard fstat(source.descriptor, &status) == 0 else {
             throw failure("fstat", String(cString: strerror(errno)))
         }
         guard status.st_mode & S_IFMT == S_IFREG else { throw failure("fstat", "not a regular file") }
         if Int(status.st_size) > SoundFile.maximumBytes {
-            throw failure("sf_open_fd", "the file is \(Int(status.st_size) / 1_048_576) MB; sound files may be at most 50 MB")
+            throw failure(
+                "sf_open_fd", "the file is \(Int(status.st_size) / 1_048_576) MB; sound files may be at most 50 MB")
         }
         switch SoundFile.library {
         case .success(let api): sndfile = api
@@ -136,7 +152,9 @@ public final class SoundFileStream {
         lseek(source.descriptor, 0, SEEK_SET)
         var info = SF_INFO()
         guard let file = sndfile.sf_open_fd!(source.descriptor, Int32(SFM_READ), &info, 0) else {
-            throw failure("sf_open_fd", "cannot decode the file: \(sndfile.sf_strerror!(nil).map { String(cString: $0) } ?? "unknown error")")
+            throw failure(
+                "sf_open_fd",
+                "cannot decode the file: \(sndfile.sf_strerror!(nil).map { String(cString: $0) } ?? "unknown error")")
         }
         self.source = source
         self.file = file

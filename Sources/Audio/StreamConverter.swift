@@ -14,7 +14,8 @@ final class StreamConverter {
     private let failure: (String, String) -> AudioError
     private var resampler: OpaquePointer?
 
-    init(sourceRate: Int, sourceChannels: Int, rate: Int, channels: Int, output: String, pcm: String) throws(AudioError) {
+    init(sourceRate: Int, sourceChannels: Int, rate: Int, channels: Int, output: String, pcm: String) throws(AudioError)
+    {
         self.sourceRate = sourceRate
         self.sourceChannels = max(1, sourceChannels)
         self.rate = rate

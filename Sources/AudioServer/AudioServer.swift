@@ -141,7 +141,8 @@ public final class AudioServer: @unchecked Sendable {
     func playProblem(sink name: String) -> String? {
         guard isReady else { return problem }
         guard sink(named: name) != nil else {
-            return "the audio server has no sink '\(name)' (not connected?); `routines outputs --discover` lists the sinks"
+            return
+                "the audio server has no sink '\(name)' (not connected?); `routines outputs --discover` lists the sinks"
         }
         return nil
     }
@@ -198,14 +199,22 @@ public final class AudioServer: @unchecked Sendable {
         unref(pa_context_subscribe(context, mask, nil, nil))
         synced = false
         pendingLists = 2
-        unref(pa_context_get_sink_info_list(context, { _, info, eol, userdata in
-            guard let userdata else { return }
-            Unmanaged<AudioServer>.fromOpaque(userdata).takeUnretainedValue().sinkInfo(info, eol: eol, listing: true)
-        }, me))
-        unref(pa_context_get_sink_input_info_list(context, { _, info, eol, userdata in
-            guard let userdata else { return }
-            Unmanaged<AudioServer>.fromOpaque(userdata).takeUnretainedValue().inputInfo(info, eol: eol, listing: true)
-        }, me))
+        unref(
+            pa_context_get_sink_info_list(
+                context,
+                { _, info, eol, userdata in
+                    guard let userdata else { return }
+                    Unmanaged<AudioServer>.fromOpaque(userdata).takeUnretainedValue().sinkInfo(
+                        info, eol: eol, listing: true)
+                }, me))
+        unref(
+            pa_context_get_sink_input_info_list(
+                context,
+                { _, info, eol, userdata in
+                    guard let userdata else { return }
+                    Unmanaged<AudioServer>.fromOpaque(userdata).takeUnretainedValue().inputInfo(
+                        info, eol: eol, listing: true)
+                }, me))
     }
 
     private func event(_ type: pa_subscription_event_type_t, _ index: UInt32) {
@@ -220,15 +229,23 @@ public final class AudioServer: @unchecked Sendable {
             return
         }
         if facility == PA_SUBSCRIPTION_EVENT_SINK.rawValue {
-            unref(pa_context_get_sink_info_by_index(context, index, { _, info, eol, userdata in
-                guard let userdata else { return }
-                Unmanaged<AudioServer>.fromOpaque(userdata).takeUnretainedValue().sinkInfo(info, eol: eol, listing: false)
-            }, me))
+            unref(
+                pa_context_get_sink_info_by_index(
+                    context, index,
+                    { _, info, eol, userdata in
+                        guard let userdata else { return }
+                        Unmanaged<AudioServer>.fromOpaque(userdata).takeUnretainedValue().sinkInfo(
+                            info, eol: eol, listing: false)
+                    }, me))
         } else if facility == PA_SUBSCRIPTION_EVENT_SINK_INPUT.rawValue {
-            unref(pa_context_get_sink_input_info(context, index, { _, info, eol, userdata in
-                guard let userdata else { return }
-                Unmanaged<AudioServer>.fromOpaque(userdata).takeUnretainedValue().inputInfo(info, eol: eol, listing: false)
-            }, me))
+            unref(
+                pa_context_get_sink_input_info(
+                    context, index,
+                    { _, info, eol, userdata in
+                        guard let userdata else { return }
+                        Unmanaged<AudioServer>.fromOpaque(userdata).takeUnretainedValue().inputInfo(
+                            info, eol: eol, listing: false)
+                    }, me))
         }
     }
 
@@ -293,7 +310,10 @@ public final class AudioServer: @unchecked Sendable {
         problem =
             "the audio server (PipeWire or PulseAudio) is not reachable\(where_): \(reason); tried again after a while (1 s, doubling to 1 min) and as soon as its socket appears"
         dropContext()
-        failWaiters(AudioServerError(function: "pa_context_connect", message: "the audio server (PipeWire or PulseAudio) is not reachable\(where_): \(reason)"))
+        failWaiters(
+            AudioServerError(
+                function: "pa_context_connect",
+                message: "the audio server (PipeWire or PulseAudio) is not reachable\(where_): \(reason)"))
         for output in sinkOutputs.keys.sorted() { report(output, .serverUnavailable(problem)) }
         for action in onChange { action() }
         guard !stopping else { return }
@@ -400,7 +420,9 @@ public final class AudioServer: @unchecked Sendable {
     /// (PulseAudio), or the `api.bluez5.address` / `device.string` property.
     static func bluetoothAddress(sink name: String, properties: OpaquePointer?) -> String? {
         for key in ["api.bluez5.address", "device.string"] {
-            if let properties, let value = pa_proplist_gets(properties, key), let address = address(String(cString: value)) {
+            if let properties, let value = pa_proplist_gets(properties, key),
+                let address = address(String(cString: value))
+            {
                 return address
             }
         }

@@ -5,7 +5,9 @@ import Foundation
 /// snippet that names it.
 public enum OutputDiscovery {
     /// The report, and whether the audio server answered.
-    public static func report(server address: String? = nil, timeout: Duration = .seconds(3)) async -> (text: String, serverAnswered: Bool) {
+    public static func report(server address: String? = nil, timeout: Duration = .seconds(3)) async -> (
+        text: String, serverAnswered: Bool
+    ) {
         let server = AudioServer(sinkOutputs: [:], server: address)
         server.start()
         let result = await server.sinkList(timeout: timeout)

@@ -100,7 +100,8 @@ final class PulseLoop: @unchecked Sendable {
             for item in work { item() }
             if done { return }
             let now = ContinuousClock.now
-            for (id, timer) in timers.sorted(by: { $0.value.deadline < $1.value.deadline }) where timer.deadline <= now {
+            for (id, timer) in timers.sorted(by: { $0.value.deadline < $1.value.deadline }) where timer.deadline <= now
+            {
                 timers[id] = nil
                 timer.action()
             }

@@ -76,7 +76,9 @@ public final class SinkPlayer: @unchecked Sendable {
 
     /// Plays `items` back to back; returns when the server played the last frame (the stream
     /// drained). Cancelling the calling task removes the job or stops it where it is.
-    public func play(_ items: [AudioItem], priority: AudioPriority, runStart: ContinuousClock.Instant? = nil) async throws {
+    public func play(_ items: [AudioItem], priority: AudioPriority, runStart: ContinuousClock.Instant? = nil)
+        async throws
+    {
         // The loop thread never blocks: speech is collected whole on a thread of its own first.
         let items = try await Self.collectSpeech(items)
         let id = lock.withLock {
@@ -168,7 +170,9 @@ public final class SinkPlayer: @unchecked Sendable {
             queue.remove(at: index).done.resume(throwing: CancellationError())
         } else if current?.job.id == id {
             // Stop where it is: what the server holds is dropped, the stream stays for the next job.
-            if let stream, streamReady, let operation = pa_stream_flush(stream, nil, nil) { pa_operation_unref(operation) }
+            if let stream, streamReady, let operation = pa_stream_flush(stream, nil, nil) {
+                pa_operation_unref(operation)
+            }
             finish(CancellationError())
         } else {
             cancelled.insert(id)
@@ -216,22 +220,27 @@ public final class SinkPlayer: @unchecked Sendable {
 
     private func openStream() {
         var spec = pa_sample_spec(format: PA_SAMPLE_S16LE, rate: UInt32(rate), channels: UInt8(channels))
-        guard let context = server.context, let stream = pa_stream_new(context, "routines: \(output)", &spec, nil) else {
+        guard let context = server.context, let stream = pa_stream_new(context, "routines: \(output)", &spec, nil)
+        else {
             finish(failure("pa_stream_new", server.playProblem(sink: sink) ?? "cannot create a stream"))
             return
         }
         self.stream = stream
         streamReady = false
         let me = Unmanaged.passUnretained(self).toOpaque()
-        pa_stream_set_state_callback(stream, { stream, userdata in
-            guard let stream, let userdata else { return }
-            Unmanaged<SinkPlayer>.fromOpaque(userdata).takeUnretainedValue().streamStateChanged(stream)
-        }, me)
-        pa_stream_set_write_callback(stream, { stream, _, userdata in
-            guard let stream, let userdata else { return }
-            let player = Unmanaged<SinkPlayer>.fromOpaque(userdata).takeUnretainedValue()
-            if stream == player.stream { player.pump() }
-        }, me)
+        pa_stream_set_state_callback(
+            stream,
+            { stream, userdata in
+                guard let stream, let userdata else { return }
+                Unmanaged<SinkPlayer>.fromOpaque(userdata).takeUnretainedValue().streamStateChanged(stream)
+            }, me)
+        pa_stream_set_write_callback(
+            stream,
+            { stream, _, userdata in
+                guard let stream, let userdata else { return }
+                let player = Unmanaged<SinkPlayer>.fromOpaque(userdata).takeUnretainedValue()
+                if stream == player.stream { player.pump() }
+            }, me)
         // About 40 ms in the server's buffer: short enough for a prompt first frame, long enough that
         // one late wake-up of this thread does not underrun.
         let bytesPerSecond = UInt32(rate * channels * 2)
@@ -275,7 +284,9 @@ public final class SinkPlayer: @unchecked Sendable {
     /// playing during a keep-alive burst: the burst stops (the device is kept awake anyway).
     private func serverChanged() {
         if let playing = current, playing.job.priority == .keepAlive, server.othersPlaying(sink) {
-            if let stream, streamReady, let operation = pa_stream_flush(stream, nil, nil) { pa_operation_unref(operation) }
+            if let stream, streamReady, let operation = pa_stream_flush(stream, nil, nil) {
+                pa_operation_unref(operation)
+            }
             finish(nil)
             return
         }
@@ -295,11 +306,13 @@ public final class SinkPlayer: @unchecked Sendable {
                         playing.draining = true
                         current = playing
                         let me = Unmanaged.passUnretained(self).toOpaque()
-                        let operation = pa_stream_drain(stream, { stream, success, userdata in
-                            guard let userdata else { return }
-                            let player = Unmanaged<SinkPlayer>.fromOpaque(userdata).takeUnretainedValue()
-                            if stream == player.stream { player.drained() }
-                        }, me)
+                        let operation = pa_stream_drain(
+                            stream,
+                            { stream, success, userdata in
+                                guard let userdata else { return }
+                                let player = Unmanaged<SinkPlayer>.fromOpaque(userdata).takeUnretainedValue()
+                                if stream == player.stream { player.drained() }
+                            }, me)
                         if let operation { pa_operation_unref(operation) }
                         return
                     }

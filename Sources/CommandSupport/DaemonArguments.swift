@@ -14,7 +14,10 @@ public struct DaemonArguments: ParsableArguments {
     @Option(help: "Folder for state and history (default: $XDG_STATE_HOME/routines).")
     public var state: String?
 
-    @Option(help: "Control socket path (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock, else /tmp/routines-UID.sock).")
+    @Option(
+        help:
+            "Control socket path (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock, else /tmp/routines-UID.sock)."
+    )
     public var socket: String?
 
     @Option(help: "Log level: debug, info, notice, warning or error.")

@@ -26,7 +26,8 @@ public enum ShippedFiles {
             candidates.append(dir)
             dir = CommandPaths.parent(dir)
         }
-        for base in candidates where CommandPaths.isDirectory(base + "/Routines") && CommandPaths.isDirectory(base + "/Audio") {
+        for base in candidates
+        where CommandPaths.isDirectory(base + "/Routines") && CommandPaths.isDirectory(base + "/Audio") {
             return (base + "/Routines", base + "/Audio")
         }
         return nil

@@ -36,10 +36,12 @@ public struct AudioFolders: AudioFileLocator {
                 switch errno {
                 case ENOENT, ENOTDIR: continue
                 case EXDEV:
-                    throw EngineError("'\(name)' in \(folder) leads outside the audio folder (symbolic link); refusing to play it")
+                    throw EngineError(
+                        "'\(name)' in \(folder) leads outside the audio folder (symbolic link); refusing to play it")
                 case ELOOP:
                     throw EngineError(
-                        "'\(name)' in \(folder) is a symbolic link that cannot be followed safely here; refusing to play it")
+                        "'\(name)' in \(folder) is a symbolic link that cannot be followed safely here; refusing to play it"
+                    )
                 default:
                     throw EngineError("cannot open '\(name)' in \(folder): \(String(cString: strerror(errno)))")
                 }
@@ -51,7 +53,8 @@ public struct AudioFolders: AudioFileLocator {
             }
             return OpenedSoundFile(path: (folder.hasSuffix("/") ? folder : folder + "/") + name, descriptor: fd)
         }
-        let searched = folders.isEmpty ? "no audio folders are configured" : "searched " + folders.joined(separator: ", ")
+        let searched =
+            folders.isEmpty ? "no audio folders are configured" : "searched " + folders.joined(separator: ", ")
         throw EngineError("sound file '\(name)' not found (\(searched))")
     }
 
@@ -68,7 +71,8 @@ public struct AudioFolders: AudioFileLocator {
         var current = dup(directory)
         for (index, component) in components.enumerated() {
             let last = index == components.count - 1
-            let next = openat(current, component, last ? Self.flags | O_NOFOLLOW : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let next = openat(
+                current, component, last ? Self.flags | O_NOFOLLOW : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             var saved = errno
             if next < 0 && saved == ENOTDIR {
                 // O_NOFOLLOW | O_DIRECTORY on a link says ENOTDIR: report it as the link it is.

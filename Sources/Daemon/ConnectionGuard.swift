@@ -287,7 +287,11 @@ final class AcceptPause: ChannelInboundHandler, RemovableChannelHandler {
         // Freed descriptors: try again almost at once; else wait, doubling up to 1 s.
         let delay: TimeAmount = shed > 0 ? .milliseconds(1) : min(.seconds(1), max(.milliseconds(100), backoff * 2))
         if shed == 0 {
-            if backoff == .zero { report("control API: accept failed (\(error.description)); accepting again in \(delay.nanoseconds / 1_000_000) ms, backing off up to 1 s") }
+            if backoff == .zero {
+                report(
+                    "control API: accept failed (\(error.description)); accepting again in \(delay.nanoseconds / 1_000_000) ms, backing off up to 1 s"
+                )
+            }
             backoff = delay
         }
         let channel = context.channel

@@ -19,7 +19,9 @@ public struct APIRequest: Sendable {
     /// else `api`.
     public var source: String
 
-    public init(method: String, segments: [String], query: [String: String] = [:], body: [UInt8] = [], source: String = "api") {
+    public init(
+        method: String, segments: [String], query: [String: String] = [:], body: [UInt8] = [], source: String = "api"
+    ) {
         self.method = method
         self.segments = segments
         self.query = query
@@ -90,7 +92,9 @@ public struct ControlServer: Service {
         let unixConnections = ConnectionRegistry(limit: limits.maxConnections)
         let unixServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
-            unixServer = try await Self.bootstrap(group, registry: unixConnections, logger: logger).bind(unixDomainSocketPath: socketPath) { channel in
+            unixServer = try await Self.bootstrap(group, registry: unixConnections, logger: logger).bind(
+                unixDomainSocketPath: socketPath
+            ) { channel in
                 Self.configure(channel, limits: limits, registry: unixConnections, token: nil)
             }
             umask(previousMask)
@@ -103,7 +107,9 @@ public struct ControlServer: Service {
         if let tcp {
             let tcpConnections = ConnectionRegistry(limit: limits.maxConnections)
             do {
-                tcpServer = try await Self.bootstrap(group, registry: tcpConnections, logger: logger).bind(host: tcp.host, port: tcp.port) { channel in
+                tcpServer = try await Self.bootstrap(group, registry: tcpConnections, logger: logger).bind(
+                    host: tcp.host, port: tcp.port
+                ) { channel in
                     Self.configure(channel, limits: limits, registry: tcpConnections, token: tcp.token)
                 }
             } catch {
@@ -112,7 +118,8 @@ public struct ControlServer: Service {
         } else {
             tcpServer = nil
         }
-        logger.info("control API listening on \(socketPath)\(tcp.map { " and \($0.host):\($0.port) (token required)" } ?? "")")
+        logger.info(
+            "control API listening on \(socketPath)\(tcp.map { " and \($0.host):\($0.port) (token required)" } ?? "")")
         ready?()
         let handler = self.handler
         let logger = self.logger
@@ -205,7 +212,8 @@ public struct ControlServer: Service {
                         request.source = source(requestHead.headers, tcp: tcp, peer: peer)
                         response = await handler.handle(request)
                     } else {
-                        response = .error(400, "malformed request target '\(InputLimits.cut(requestHead.uri, limit: 200))'")
+                        response = .error(
+                            400, "malformed request target '\(InputLimits.cut(requestHead.uri, limit: 200))'")
                     }
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: response.contentType + "; charset=utf-8")
@@ -213,7 +221,8 @@ public struct ControlServer: Service {
                     let keepAlive = requestHead.isKeepAlive
                     headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
                     let status = HTTPResponseStatus(statusCode: response.status)
-                    try await outbound.write(.head(HTTPResponseHead(version: requestHead.version, status: status, headers: headers)))
+                    try await outbound.write(
+                        .head(HTTPResponseHead(version: requestHead.version, status: status, headers: headers)))
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
                     try await outbound.write(.end(nil))
                     head = nil
@@ -252,7 +261,9 @@ public struct ControlServer: Service {
             raw.copyBytes(from: bytes.prefix(raw.count - 1))
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         if connected == 0 {
             throw ControlServerError("another routines daemon is already listening on \(path)")

@@ -12,7 +12,8 @@ enum DaemonMetrics {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["routines_trigger_to_first_frame_seconds"] = [
             .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
-            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+            .milliseconds(2500),
         ]
         return factory
     }

@@ -52,7 +52,9 @@ public enum DaemonRuntime {
         let config = try loadConfig(paths)
         let zone: ZoneRules
         do {
-            zone = try config.timezone.map { name throws(ScheduleError) in try ZoneRules.named(name) } ?? ZoneRules.system()
+            zone =
+                try config.timezone.map { name throws(ScheduleError) in try ZoneRules.named(name) }
+                ?? ZoneRules.system()
         } catch {
             throw DaemonStartError("\(paths.config): timezone: \(error.message)")
         }
@@ -64,7 +66,8 @@ public enum DaemonRuntime {
         }
         guard FileManager.default.fileExists(atPath: paths.routines) else {
             throw DaemonStartError(
-                "the routines folder \(paths.routines) does not exist; create it (mkdir -p \(paths.routines)) or pass --routines DIR")
+                "the routines folder \(paths.routines) does not exist; create it (mkdir -p \(paths.routines)) or pass --routines DIR"
+            )
         }
         let store = try SQLiteStateStore(folder: paths.state, keepPerRoutine: config.keepPerRoutine)
         try await store.closeDanglingRuns(at: Date())
@@ -79,7 +82,11 @@ public enum DaemonRuntime {
         let callbacks = AudioCallbacks(
             written: { output in Task { await engineBox.engine?.audioWritten(output: output) } },
             availability: { output, available, error in
-                if let error { logger.error("\(error); the output counts as inactive until it opens again (tried again after 1 min, then less often, and at once when its Bluetooth device connects)") }
+                if let error {
+                    logger.error(
+                        "\(error); the output counts as inactive until it opens again (tried again after 1 min, then less often, and at once when its Bluetooth device connects)"
+                    )
+                }
                 if available { logger.info("output '\(output)' opens again") }
                 Task { await engineBox.engine?.setOutputAvailable(output, available, reason: error) }
             },
@@ -87,7 +94,9 @@ public enum DaemonRuntime {
                 if logger.logLevel <= .debug {
                     var now = timespec()
                     clock_gettime(CLOCK_REALTIME, &now)
-                    logger.debug("output '\(output)': first frame written at \(now.tv_sec).\(String(now.tv_nsec / 1000).leftPadded(6))")
+                    logger.debug(
+                        "output '\(output)': first frame written at \(now.tv_sec).\(String(now.tv_nsec / 1000).leftPadded(6))"
+                    )
                 }
             },
             sinkState: { output, state in sinkStateSink.yield((output, state)) })
@@ -113,7 +122,8 @@ public enum DaemonRuntime {
         let engine = Engine(
             config: config,
             environment: EngineEnvironment(
-                audio: audio, speech: speech, store: store, wallClock: TimerfdWallClock(), clock: TimerfdContinuousClock(),
+                audio: audio, speech: speech, store: store, wallClock: TimerfdWallClock(),
+                clock: TimerfdContinuousClock(),
                 fireCalculator: ScheduleFireCalculator(defaultTimeZone: config.timezone, location: config.location),
                 localTime: ZoneLocalTimeProvider(zone: zone), audioFiles: AudioFolders(folders: paths.audio),
                 log: { entry in
@@ -191,7 +201,8 @@ public enum DaemonRuntime {
                         "burstsLastHour": engineOutput?.burstsLastHour ?? 0,
                         "opens": open.map { _ in openError == nil },
                         "error": openError,
-                        "default": name == config.defaultOutput, "headphone": config.hasHeadphoneOutput && name == config.headphoneOutput,
+                        "default": name == config.defaultOutput,
+                        "headphone": config.hasHeadphoneOutput && name == config.headphoneOutput,
                     ]
                 }
             })
@@ -222,8 +233,10 @@ public enum DaemonRuntime {
             EngineService(engine: engine, notifier: notifier),
         ]
         if let mqtt {
-            let discovery = mqtt.config.discovery
-                ? HomeAssistantDiscovery(prefix: mqtt.config.discoveryPrefix, topics: mqtt.topics, version: options.version)
+            let discovery =
+                mqtt.config.discovery
+                ? HomeAssistantDiscovery(
+                    prefix: mqtt.config.discoveryPrefix, topics: mqtt.topics, version: options.version)
                 : nil
             let bridge = MQTTBridge(
                 client: mqtt.client, api: api, engine: engine, store: store, topics: mqtt.topics, discovery: discovery,
@@ -268,15 +281,19 @@ public enum DaemonRuntime {
         if let file = mqtt.passwordFile {
             let path = file.hasPrefix("~/") ? NSHomeDirectory() + file.dropFirst() : file
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw DaemonStartError("\(configFile): mqtt.passwordFile: cannot read \(path); put the broker password for '\(mqtt.username ?? "")' in it")
+                throw DaemonStartError(
+                    "\(configFile): mqtt.passwordFile: cannot read \(path); put the broker password for '\(mqtt.username ?? "")' in it"
+                )
             }
             password = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
                 .first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         }
         let caFile = mqtt.caFile.map { $0.hasPrefix("~/") ? NSHomeDirectory() + $0.dropFirst() : $0 }
         return MQTTClientOptions(
-            host: mqtt.host, port: mqtt.port, tls: mqtt.tls, caFile: caFile, username: mqtt.username, password: password,
-            clientID: "routines-\(topics.node)", keepAlive: mqtt.keepAlive, will: MQTTBridge.will(topics), label: mqtt.url)
+            host: mqtt.host, port: mqtt.port, tls: mqtt.tls, caFile: caFile, username: mqtt.username,
+            password: password,
+            clientID: "routines-\(topics.node)", keepAlive: mqtt.keepAlive, will: MQTTBridge.will(topics),
+            label: mqtt.url)
     }
 
     static func hostName() -> String {
@@ -286,22 +303,26 @@ public enum DaemonRuntime {
     }
 
     static func tcpListener(_ http: HTTPConfig, configFile: String) throws -> (host: String, port: Int, token: String) {
-        guard let colon = http.listen.lastIndex(of: ":"), let port = Int(http.listen[http.listen.index(after: colon)...])
+        guard let colon = http.listen.lastIndex(of: ":"),
+            let port = Int(http.listen[http.listen.index(after: colon)...])
         else { throw DaemonStartError("\(configFile): http.listen: '\(http.listen)' is not HOST:PORT") }
         let host = String(http.listen[..<colon])
         var tokenPath = http.tokenFile
         if tokenPath.hasPrefix("~/") {
             // $HOME first, as a shell expands `~` (the account's home only when HOME is unset).
-            let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            let home =
+                ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
             tokenPath = home + tokenPath.dropFirst()
         }
         guard let data = FileManager.default.contents(atPath: tokenPath) else {
             throw DaemonStartError(
-                "\(configFile): http.tokenFile: cannot read \(tokenPath); the TCP listener needs a token (e.g. head -c 32 /dev/urandom | base64 > \(tokenPath))")
+                "\(configFile): http.tokenFile: cannot read \(tokenPath); the TCP listener needs a token (e.g. head -c 32 /dev/urandom | base64 > \(tokenPath))"
+            )
         }
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard token.count >= 16 else {
-            throw DaemonStartError("\(configFile): http.tokenFile: the token in \(tokenPath) is shorter than 16 characters")
+            throw DaemonStartError(
+                "\(configFile): http.tokenFile: the token in \(tokenPath) is shorter than 16 characters")
         }
         return (host, port, token)
     }

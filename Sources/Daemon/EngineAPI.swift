@@ -18,7 +18,8 @@ public struct EngineAPI: ControlAPIHandler {
 
     public init(
         engine: Engine, library: RoutineLibrary, store: any StateStore, config: Config, zone: ZoneRules,
-        version: String, metrics: PrometheusCollectorRegistry, outputsInfo: @escaping @Sendable (Bool) async -> [[String: Any?]]
+        version: String, metrics: PrometheusCollectorRegistry,
+        outputsInfo: @escaping @Sendable (Bool) async -> [[String: Any?]]
     ) {
         self.engine = engine
         self.library = library
@@ -36,7 +37,8 @@ public struct EngineAPI: ControlAPIHandler {
         case ("GET", 1) where s[0] == "status": return await status()
         case ("GET", 1) where s[0] == "routines": return await routines()
         case ("GET", 2) where s[0] == "routines": return await routine(s[1])
-        case ("POST", 3) where s[0] == "routines" && s[2] == "trigger": return await trigger(s[1], body: request.body, source: request.source)
+        case ("POST", 3) where s[0] == "routines" && s[2] == "trigger":
+            return await trigger(s[1], body: request.body, source: request.source)
         case ("POST", 3) where s[0] == "routines" && s[2] == "stop": return await stop(s[1], body: request.body)
         case ("POST", 3) where s[0] == "routines" && (s[2] == "enable" || s[2] == "disable"):
             return await setEnabled(s[1], s[2] == "enable", body: request.body)
@@ -67,7 +69,8 @@ public struct EngineAPI: ControlAPIHandler {
     static func pathExists(_ s: [String]) -> Bool {
         switch s.count {
         case 1:
-            return ["status", "routines", "headphones", "next", "history", "outputs", "say", "metrics", "stop"].contains(s[0])
+            return ["status", "routines", "headphones", "next", "history", "outputs", "say", "metrics", "stop"]
+                .contains(s[0])
         case 2: return s[0] == "routines" || s[0] == "events"
         case 3: return s[0] == "routines" && ["trigger", "stop", "enable", "disable"].contains(s[2])
         default: return false
@@ -84,16 +87,19 @@ public struct EngineAPI: ControlAPIHandler {
         }
         let upcoming = await engine.upcomingFires(count: 5).map(fireJSON)
         let outputs = await outputsInfo(false)
-        return json(200, [
-            "version": version,
-            "headphoneMode": status.headphoneMode ? "on" : "off",
-            "routines": ["loaded": status.routines.count, "invalid": invalid] as [String: Any],
-            "outputs": outputs,
-            "running": status.running.map {
-                ["routine": $0.routine, "run": $0.id, "trigger": $0.trigger, "startedAt": iso($0.startedAt)] as [String: Any?]
-            },
-            "next": upcoming,
-        ])
+        return json(
+            200,
+            [
+                "version": version,
+                "headphoneMode": status.headphoneMode ? "on" : "off",
+                "routines": ["loaded": status.routines.count, "invalid": invalid] as [String: Any],
+                "outputs": outputs,
+                "running": status.running.map {
+                    ["routine": $0.routine, "run": $0.id, "trigger": $0.trigger, "startedAt": iso($0.startedAt)]
+                        as [String: Any?]
+                },
+                "next": upcoming,
+            ])
     }
 
     func routineJSON(_ routine: RoutineStatus, problems: [Diagnostic], description: String?) -> [String: Any?] {
@@ -117,7 +123,8 @@ public struct EngineAPI: ControlAPIHandler {
         for routine in status.routines {
             seen.insert(routine.name)
             var row = routineJSON(
-                routine, problems: problems[routine.name + ".json"] ?? [], description: loaded[routine.name]?.description)
+                routine, problems: problems[routine.name + ".json"] ?? [],
+                description: loaded[routine.name]?.description)
             row["lastRun"] = lastRuns[routine.name].map(lastRunJSON)
             rows.append(row)
         }
@@ -146,9 +153,11 @@ public struct EngineAPI: ControlAPIHandler {
         let problems = await library.problems()[name + ".json"] ?? []
         guard let routine = status.routines.first(where: { $0.name == name }) else {
             if !problems.isEmpty {
-                return json(200, [
-                    "name": name, "valid": false, "problems": problems.map(\.description), "enabled": false,
-                ])
+                return json(
+                    200,
+                    [
+                        "name": name, "valid": false, "problems": problems.map(\.description), "enabled": false,
+                    ])
             }
             return .error(404, "no routine named '\(name)'")
         }
@@ -184,7 +193,10 @@ public struct EngineAPI: ControlAPIHandler {
                 let first = problems.first(where: { $0.severity == .error })
             {
                 // The file exists but never validated: say so rather than "no routine named".
-                return .error(409, "routine '\(name)' cannot run: its file is invalid (\(first.description)); fix it and check with 'routines validate'")
+                return .error(
+                    409,
+                    "routine '\(name)' cannot run: its file is invalid (\(first.description)); fix it and check with 'routines validate'"
+                )
             }
             switch try await engine.trigger(
                 name, wait: flags["wait"] ?? false, force: flags["force"] ?? false, source: source, data: data)
@@ -223,7 +235,10 @@ public struct EngineAPI: ControlAPIHandler {
     }
 
     func stopJSON(_ name: String, _ result: StopResult) -> [String: Any?] {
-        ["routine": name, "stopped": result.stopped, "dropped": result.dropped, "wasRunning": !result.stopped.isEmpty || !result.dropped.isEmpty]
+        [
+            "routine": name, "stopped": result.stopped, "dropped": result.dropped,
+            "wasRunning": !result.stopped.isEmpty || !result.dropped.isEmpty,
+        ]
     }
 
     func setEnabled(_ name: String, _ enabled: Bool, body: [UInt8]) async -> APIResponse {
@@ -231,9 +246,12 @@ public struct EngineAPI: ControlAPIHandler {
         do {
             try await engine.setEnabled(name, enabled)
             let status = await engine.status().routines.first { $0.name == name }
-            return json(200, [
-                "routine": name, "enabled": status?.enabled ?? enabled, "enabledBy": status?.enabledBy.rawValue ?? "state",
-            ])
+            return json(
+                200,
+                [
+                    "routine": name, "enabled": status?.enabled ?? enabled,
+                    "enabledBy": status?.enabledBy.rawValue ?? "state",
+                ])
         } catch let error as EngineError {
             return .error(error.kind == .notFound ? 404 : 500, error.message)
         } catch {
@@ -316,20 +334,26 @@ public struct EngineAPI: ControlAPIHandler {
             {
                 // A deleted routine keeps its history; a name never seen is most likely a typo.
                 let known = await library.names()
-                return .error(404, "no routine named '\(name)' and no runs of it in the history; routines: \(known.joined(separator: ", "))")
+                return .error(
+                    404,
+                    "no routine named '\(name)' and no runs of it in the history; routines: \(known.joined(separator: ", "))"
+                )
             }
-            return json(200, runs.map { run -> [String: Any?] in
-                [
-                    "id": run.id, "routine": run.routine, "trigger": run.trigger, "startedAt": iso(run.startedAt),
-                    "endedAt": iso(run.endedAt), "outcome": run.outcome, "error": run.error,
-                    "steps": run.steps.map {
-                        [
-                            "index": $0.index, "kind": $0.kind, "startedAt": iso($0.startedAt), "endedAt": iso($0.endedAt),
-                            "error": $0.error, "note": $0.note,
-                        ] as [String: Any?]
-                    },
-                ]
-            })
+            return json(
+                200,
+                runs.map { run -> [String: Any?] in
+                    [
+                        "id": run.id, "routine": run.routine, "trigger": run.trigger, "startedAt": iso(run.startedAt),
+                        "endedAt": iso(run.endedAt), "outcome": run.outcome, "error": run.error,
+                        "steps": run.steps.map {
+                            [
+                                "index": $0.index, "kind": $0.kind, "startedAt": iso($0.startedAt),
+                                "endedAt": iso($0.endedAt),
+                                "error": $0.error, "note": $0.note,
+                            ] as [String: Any?]
+                        },
+                    ]
+                })
         } catch {
             return .error(500, "cannot read the history: \(error)")
         }
@@ -341,7 +365,8 @@ public struct EngineAPI: ControlAPIHandler {
 
     func say(_ body: [UInt8]) async -> APIResponse {
         guard let object = parseObject(body), case .string(let text) = object["text"], !text.isEmpty else {
-            return .error(400, "the body must be {\"text\": \"…\", \"output\": NAME (optional), \"voice\": V (optional)}")
+            return .error(
+                400, "the body must be {\"text\": \"…\", \"output\": NAME (optional), \"voice\": V (optional)}")
         }
         for key in object.keys where !["text", "output", "voice"].contains(key) {
             return .error(400, "unknown key '\(key)'; allowed: text, output, voice")
@@ -356,7 +381,8 @@ public struct EngineAPI: ControlAPIHandler {
         }
         let output = strings["output"]
         if let output, config.outputs[output] == nil {
-            return .error(400, "unknown output '\(output)'; outputs: \(config.outputs.keys.sorted().joined(separator: ", "))")
+            return .error(
+                400, "unknown output '\(output)'; outputs: \(config.outputs.keys.sorted().joined(separator: ", "))")
         }
         do {
             try await engine.say(text, output: output, voice: strings["voice"] ?? "")

@@ -32,8 +32,10 @@ struct HomeAssistantDiscovery: Sendable {
     /// Fields every entity of this node shares.
     func entity(_ object: String, name: String) -> [String: Any?] {
         [
-            "name": name, "unique_id": "\(nodeID)_\(Self.objectID(object))", "object_id": "\(nodeID)_\(Self.objectID(object))",
-            "availability_topic": topics.availability, "payload_available": "online", "payload_not_available": "offline",
+            "name": name, "unique_id": "\(nodeID)_\(Self.objectID(object))",
+            "object_id": "\(nodeID)_\(Self.objectID(object))",
+            "availability_topic": topics.availability, "payload_available": "online",
+            "payload_not_available": "offline",
             "device": device, "qos": 1,
         ]
     }

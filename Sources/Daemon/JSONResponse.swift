@@ -44,9 +44,9 @@ enum JSONResponse {
 
     private static func writeObject(_ members: [(String, Any?)], into out: inout String) {
         out += "{"
-        for (index, member) in members.sorted(by: { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) })
-            .enumerated()
-        {
+        for (index, member) in members.sorted(by: { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) }
+        )
+        .enumerated() {
             if index > 0 { out += "," }
             out += JSONText.string(member.0) + ":"
             write(member.1, into: &out)

@@ -196,7 +196,9 @@ actor MQTTBridge {
     /// long as the speech plays).
     func received(_ message: MQTTMessage) async -> (@Sendable () async -> Void)? {
         if message.qos > 0 && message.packetID != 0 && !seenPackets.insert(message.packetID) {
-            logger.notice("MQTT: \(message.topic): redelivered message (packet \(message.packetID)) ignored; it was handled already")
+            logger.notice(
+                "MQTT: \(message.topic): redelivered message (packet \(message.packetID)) ignored; it was handled already"
+            )
             return nil
         }
         if let discovery, message.retain, !message.payload.isEmpty,
@@ -213,7 +215,8 @@ actor MQTTBridge {
         if let command = topics.command(message.topic) {
             if message.retain {
                 logger.warning(
-                    "MQTT: \(message.topic): a retained command is ignored (it would run again on every reconnect); publish commands without retain")
+                    "MQTT: \(message.topic): a retained command is ignored (it would run again on every reconnect); publish commands without retain"
+                )
             } else {
                 work = await handle(command, message)
             }
@@ -241,7 +244,8 @@ actor MQTTBridge {
             if verb == "trigger", !text.isEmpty {
                 guard case .object? = (try? JSONParser.parse(message.payload))?.value else {
                     logger.error(
-                        "MQTT: \(message.topic): the payload must be empty or a JSON object of variables, e.g. {\"room\": \"kitchen\"}")
+                        "MQTT: \(message.topic): the payload must be empty or a JSON object of variables, e.g. {\"room\": \"kitchen\"}"
+                    )
                     return nil
                 }
                 body = Array("{\"data\":".utf8) + message.payload + Array("}".utf8)
@@ -253,7 +257,8 @@ actor MQTTBridge {
                 case "", "true", "on", "1": route = "enable"
                 case "false", "off", "0": route = "disable"
                 default:
-                    logger.error("MQTT: \(message.topic): the payload must be empty, true/on or false/off, got '\(text)'")
+                    logger.error(
+                        "MQTT: \(message.topic): the payload must be empty, true/on or false/off, got '\(text)'")
                     return nil
                 }
             }
@@ -331,7 +336,9 @@ struct MQTTService: Service {
                 group.cancelAll()
             }
         } onGracefulShutdown: { [client, topics] in
-            client.stop(final: [MQTTOutgoing(topic: topics.availability, payload: Array("offline".utf8), qos: 1, retain: true)])
+            client.stop(final: [
+                MQTTOutgoing(topic: topics.availability, payload: Array("offline".utf8), qos: 1, retain: true)
+            ])
         }
     }
 }

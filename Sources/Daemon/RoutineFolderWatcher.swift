@@ -1,5 +1,5 @@
-import Foundation
 import CLinux
+import Foundation
 import Glibc
 import RoutineModel
 import Synchronization
@@ -33,7 +33,8 @@ public final class RoutineFolderWatcher: Sendable {
         self.folder = folder
         let fd = inotify_init1(Int32(IN_CLOEXEC))
         guard fd >= 0 else { throw WatcherError("inotify_init1: \(String(cString: strerror(errno)))") }
-        let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF)
+        let mask = UInt32(
+            IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF)
         guard inotify_add_watch(fd, folder, mask) >= 0 else {
             let message = String(cString: strerror(errno))
             close(fd)
@@ -92,7 +93,9 @@ public final class RoutineFolderWatcher: Sendable {
             continuation.finish()
         }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        var fds = [pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
+        ]
         while true {
             let timeout = dueRetries(state, continuation)
             if poll(&fds, 2, timeout) < 0 {

@@ -91,7 +91,10 @@ public struct RoutineStore: Sendable {
             return (nil, false)
         case .failure(let problem):
             let message = (problem.kind == .unreadable ? "cannot read the file: " : "cannot read: ") + problem.message
-            return (DecodeResult(value: nil, diagnostics: [Diagnostic(file: path, message: message)]), problem.kind == .unreadable)
+            return (
+                DecodeResult(value: nil, diagnostics: [Diagnostic(file: path, message: message)]),
+                problem.kind == .unreadable
+            )
         }
     }
 }

@@ -175,7 +175,8 @@ public final class SQLiteStateStore: StateStore {
             let rows: [Row]
             if let routine {
                 rows = try Row.fetchAll(
-                    db, sql: "SELECT * FROM runs WHERE routine = ? ORDER BY id DESC LIMIT ?", arguments: [routine, limit])
+                    db, sql: "SELECT * FROM runs WHERE routine = ? ORDER BY id DESC LIMIT ?",
+                    arguments: [routine, limit])
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit])
             }

@@ -1,6 +1,6 @@
+import CLinux
 import Engine
 import Foundation
-import CLinux
 import Glibc
 
 /// The real wall clock: each sleep arms an absolute `CLOCK_REALTIME` timerfd with
@@ -38,7 +38,8 @@ public struct TimerfdContinuousClock: Clock {
     public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         // The deadline as nanoseconds on CLOCK_BOOTTIME: now on that clock plus what is left.
         let left = max(.zero, ContinuousClock.now.duration(to: deadline))
-        let due = TimerThread.bootNanoseconds() + left.components.seconds * 1_000_000_000
+        let due =
+            TimerThread.bootNanoseconds() + left.components.seconds * 1_000_000_000
             + left.components.attoseconds / 1_000_000_000
         try await TimerThread.shared.sleep(until: due)
     }
@@ -187,7 +188,9 @@ enum TimerfdSleep {
 
     /// Blocks until the timer fires, the clock is set, or the wake fd is written.
     private static func wait(timer: Int32, wake: Int32) -> Result<WallClockWake, Error> {
-        var fds = [pollfd(fd: timer, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: timer, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
+        ]
         while true {
             let ready = poll(&fds, 2, -1)
             if ready < 0 {

@@ -52,7 +52,9 @@ struct DeviceState {
     var connected = false
 
     var info: DeviceInfo {
-        DeviceInfo(address: address, name: name, kind: DeviceClassifier.kind(icon: icon, deviceClass: deviceClass, uuids: uuids))
+        DeviceInfo(
+            address: address, name: name,
+            kind: DeviceClassifier.kind(icon: icon, deviceClass: deviceClass, uuids: uuids))
     }
 }
 
@@ -93,7 +95,8 @@ final class BlueZLoop {
     /// The bus socket's path: the system bus's (or DBUS_SYSTEM_BUS_ADDRESS's), or the test address's
     /// `unix:path=`; nil for other kinds of address.
     var socketPath: String? {
-        let text = address ?? ProcessInfo.processInfo.environment["DBUS_SYSTEM_BUS_ADDRESS"]
+        let text =
+            address ?? ProcessInfo.processInfo.environment["DBUS_SYSTEM_BUS_ADDRESS"]
             ?? "unix:path=/run/dbus/system_bus_socket"
         guard let range = text.range(of: "unix:path=") else { return nil }
         return String(text[range.upperBound...].prefix { $0 != "," && $0 != ";" })
@@ -113,7 +116,9 @@ final class BlueZLoop {
         }
         // It may have appeared between the failed attempt and the watch.
         if access(path, F_OK) == 0 { return false }
-        var fds = [pollfd(fd: wake, events: Int16(POLLIN), revents: 0), pollfd(fd: watch, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: wake, events: Int16(POLLIN), revents: 0), pollfd(fd: watch, events: Int16(POLLIN), revents: 0),
+        ]
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             if poll(&fds, 2, -1) < 0 {
@@ -141,7 +146,8 @@ final class BlueZLoop {
         var bus: OpaquePointer?
         let opened = address.map { routines_bus_open($0, &bus) } ?? routines_bus_open(nil, &bus)
         guard opened >= 0, let bus else {
-            return "no system D-Bus (\(String(cString: strerror(-opened)))); Bluetooth device events are off until it appears"
+            return
+                "no system D-Bus (\(String(cString: strerror(-opened)))); Bluetooth device events are off until it appears"
         }
         defer { sd_bus_flush_close_unref(bus) }
         let matches = [
@@ -177,7 +183,9 @@ final class BlueZLoop {
     /// Reads the devices BlueZ knows now; connected ones are reported.
     func loadManagedObjects(_ bus: OpaquePointer) {
         var reply: OpaquePointer?
-        guard routines_bus_call0(bus, "org.bluez", "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &reply) >= 0,
+        guard
+            routines_bus_call0(bus, "org.bluez", "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", &reply)
+                >= 0,
             let reply
         else {
             if unavailableSaid == nil {
@@ -232,9 +240,12 @@ final class BlueZLoop {
             sd_bus_message_enter_container(m, CChar(UInt8(ascii: "v")), contents)
             switch (name, contents) {
             case ("Address", "s"):
-                device.address = (routines_bus_read_string(m, CChar(UInt8(ascii: "s"))).map { String(cString: $0) } ?? "").uppercased()
+                device.address =
+                    (routines_bus_read_string(m, CChar(UInt8(ascii: "s"))).map { String(cString: $0) } ?? "")
+                    .uppercased()
             case ("Alias", "s"):
-                device.name = routines_bus_read_string(m, CChar(UInt8(ascii: "s"))).map { String(cString: $0) } ?? device.name
+                device.name =
+                    routines_bus_read_string(m, CChar(UInt8(ascii: "s"))).map { String(cString: $0) } ?? device.name
             case ("Name", "s"):
                 let value = routines_bus_read_string(m, CChar(UInt8(ascii: "s"))).map { String(cString: $0) } ?? ""
                 if device.name.isEmpty { device.name = value }
@@ -272,7 +283,8 @@ final class BlueZLoop {
     func handle(_ m: OpaquePointer, bus: OpaquePointer) {
         if sd_bus_message_is_signal(m, "org.freedesktop.DBus.Properties", "PropertiesChanged") > 0 {
             guard let path = sd_bus_message_get_path(m).map({ String(cString: $0) }),
-                routines_bus_read_string(m, CChar(UInt8(ascii: "s"))).map({ String(cString: $0) }) == "org.bluez.Device1"
+                routines_bus_read_string(m, CChar(UInt8(ascii: "s"))).map({ String(cString: $0) })
+                    == "org.bluez.Device1"
             else { return }
             var device = devices[path] ?? DeviceState()
             let wasConnected = device.connected
@@ -280,7 +292,9 @@ final class BlueZLoop {
             devices[path] = device
             report(old: wasConnected, device)
         } else if sd_bus_message_is_signal(m, "org.freedesktop.DBus.ObjectManager", "InterfacesAdded") > 0 {
-            guard let path = routines_bus_read_string(m, CChar(UInt8(ascii: "o"))).map({ String(cString: $0) }) else { return }
+            guard let path = routines_bus_read_string(m, CChar(UInt8(ascii: "o"))).map({ String(cString: $0) }) else {
+                return
+            }
             readInterfaces(m, path: path)
         } else if sd_bus_message_is_signal(m, "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved") > 0 {
             guard let path = routines_bus_read_string(m, CChar(UInt8(ascii: "o"))).map({ String(cString: $0) }),

@@ -306,7 +306,8 @@ public actor Engine {
         case .failure(let reason): return .ignored(reason.message)
         case .success(let id):
             if let failure = await rowCommitted(id) {
-                throw EngineError("run \(id) of \(name) started, but it could not be recorded in the history: \(failure)")
+                throw EngineError(
+                    "run \(id) of \(name) started, but it could not be recorded in the history: \(failure)")
             }
             guard wait else { return .started(runID: id) }
             let (outcome, error) = await waitForRun(id)

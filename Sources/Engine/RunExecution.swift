@@ -32,21 +32,32 @@ extension Engine {
         case .start:
             nextRunID += 1
             runs.markActive(ticket)
-            writeRow(RunRecord(id: Int64(ticket.id), routine: name, trigger: trigger, startedAt: ticket.admittedAt, outcome: "running"))
+            writeRow(
+                RunRecord(
+                    id: Int64(ticket.id), routine: name, trigger: trigger, startedAt: ticket.admittedAt,
+                    outcome: "running"))
             startTask(ticket)
         case .queue:
             nextRunID += 1
             var ticket = ticket
             ticket.wasQueued = true
             runs.enqueue(ticket)
-            writeRow(RunRecord(id: Int64(ticket.id), routine: name, trigger: trigger, startedAt: ticket.admittedAt, outcome: "queued"))
+            writeRow(
+                RunRecord(
+                    id: Int64(ticket.id), routine: name, trigger: trigger, startedAt: ticket.admittedAt,
+                    outcome: "queued"))
             log(.info, "routine \(name): run queued (\(trigger))")
         case .restart(let cancel, let drop):
             nextRunID += 1
-            for id in drop { dropQueuedRun(id, .skipped, "a newer trigger restarted the routine before this run started") }
+            for id in drop {
+                dropQueuedRun(id, .skipped, "a newer trigger restarted the routine before this run started")
+            }
             for id in cancel { cancelRun(id, .cancelled, "restarted by a newer trigger (\(trigger))") }
             runs.markActive(ticket)
-            writeRow(RunRecord(id: Int64(ticket.id), routine: name, trigger: trigger, startedAt: ticket.admittedAt, outcome: "running"))
+            writeRow(
+                RunRecord(
+                    id: Int64(ticket.id), routine: name, trigger: trigger, startedAt: ticket.admittedAt,
+                    outcome: "running"))
             startTask(ticket)
         case .ignore(let reason):
             log(.notice, reason)
@@ -160,7 +171,8 @@ extension Engine {
         runStarts[ticket.id] = startedAt
         env.changes(.routine(name))
         var record = RunRecord(
-            id: Int64(ticket.id), routine: name, trigger: ticket.trigger, startedAt: ticket.admittedAt, outcome: "running")
+            id: Int64(ticket.id), routine: name, trigger: ticket.trigger, startedAt: ticket.admittedAt,
+            outcome: "running")
         if ticket.wasQueued {
             // A queued run that starts now (its row said `queued`).
             record.startedAt = startedAt
@@ -206,7 +218,8 @@ extension Engine {
         await writeRow(record).value
         forgetRowWrites(ticket.id)
         cancelReasons[ticket.id] = nil
-        Counter(label: "routines_runs_total", dimensions: [("routine", name), ("outcome", outcome.rawValue)]).increment()
+        Counter(label: "routines_runs_total", dimensions: [("routine", name), ("outcome", outcome.rawValue)])
+            .increment()
         log(
             outcome == .failed ? .error : .info,
             "routine \(name): \(outcome.rawValue)\(failure.map { ": \($0)" } ?? "")")
@@ -248,7 +261,8 @@ extension Engine {
     private func dropStartedButUnrun(_ ticket: RunTicket) {
         writeRow(
             RunRecord(
-                id: Int64(ticket.id), routine: ticket.routine.name, trigger: ticket.trigger, startedAt: ticket.admittedAt,
+                id: Int64(ticket.id), routine: ticket.routine.name, trigger: ticket.trigger,
+                startedAt: ticket.admittedAt,
                 endedAt: env.wallClock.now(), outcome: RunOutcome.interrupted.rawValue,
                 error: "the daemon stopped before the run started"))
         completeWaiters(ticket.id, .interrupted, "the daemon stopped before the run started")
@@ -310,7 +324,9 @@ extension Engine {
         try await play(items, on: output, priority: .announcement, implicit: spec.output == nil)
         played = true
         if let first = speech.firstChunkAt {
-            log(.debug, "output '\(output)': first speech chunk at \(String(format: "%.6f", first.timeIntervalSince1970))")
+            log(
+                .debug,
+                "output '\(output)': first speech chunk at \(String(format: "%.6f", first.timeIntervalSince1970))")
         }
         if let reason = speech.fallbackReason {
             log(.warning, "announcement on \(output): \(reason)")
@@ -384,7 +400,8 @@ extension Engine {
     private func publish(_ spec: PublishSpec, in ticket: RunTicket) async throws {
         guard let publisher = env.publisher else {
             throw EngineError(
-                "cannot publish to \(spec.topic): MQTT is not configured (add \"mqtt\": {\"url\": \"mqtt://HOST:1883\"} to the config)")
+                "cannot publish to \(spec.topic): MQTT is not configured (add \"mqtt\": {\"url\": \"mqtt://HOST:1883\"} to the config)"
+            )
         }
         let renderer = templates(for: ticket)
         let topic = renderer.render(spec.topic)
@@ -419,7 +436,8 @@ extension Engine {
             switch outcome {
             case .success: return
             case .failed: throw EngineError("routine \(target) failed: \(error ?? "no reason given")")
-            case .cancelled, .skipped: throw EngineError("routine \(target) was cancelled: \(error ?? "no reason given")")
+            case .cancelled, .skipped:
+                throw EngineError("routine \(target) was cancelled: \(error ?? "no reason given")")
             case .interrupted: throw EngineError("routine \(target) was interrupted: \(error ?? "the daemon stopped")")
             }
         }

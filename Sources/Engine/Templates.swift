@@ -51,11 +51,14 @@ struct TemplateRenderer: Sendable {
     func render(_ value: JSONValue) -> JSONValue {
         switch value {
         case .string(let text): return .string(render(text))
-        case .array(let items): return .array(items.map { JSONNode(render($0.value), line: $0.line, column: $0.column) })
+        case .array(let items):
+            return .array(items.map { JSONNode(render($0.value), line: $0.line, column: $0.column) })
         case .object(let members):
             return .object(
                 members.map {
-                    JSONMember(key: $0.key, value: JSONNode(render($0.value.value), line: $0.value.line, column: $0.value.column))
+                    JSONMember(
+                        key: $0.key,
+                        value: JSONNode(render($0.value.value), line: $0.value.line, column: $0.value.column))
                 })
         default: return value
         }

@@ -140,7 +140,8 @@ public final class MQTTClient: Sendable {
             return nil
         }
         if let problem = accepted {
-            throw MQTTError("MQTT broker \(options.label) is not connected (\(problem)); \(message.topic) not published")
+            throw MQTTError(
+                "MQTT broker \(options.label) is not connected (\(problem)); \(message.topic) not published")
         }
         shared.signal()
     }

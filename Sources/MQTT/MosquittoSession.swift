@@ -92,7 +92,8 @@ final class MosquittoSession {
         }
         if let will = options.will {
             let rc = will.payload.withUnsafeBytes { bytes in
-                mosquitto_will_set(mosq, will.topic, Int32(bytes.count), bytes.baseAddress, Int32(will.qos), will.retain)
+                mosquitto_will_set(
+                    mosq, will.topic, Int32(bytes.count), bytes.baseAddress, Int32(will.qos), will.retain)
             }
             if rc != MOSQ_ERR_SUCCESS.rawValue { return "will on \(will.topic): \(describe(rc))" }
         }
@@ -107,8 +108,10 @@ final class MosquittoSession {
         lastLog = nil
         refusal = nil
         var properties: OpaquePointer?
-        _ = mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), options.sessionExpiry)
-        let rc = mosquitto_connect_bind_v5(mosq, options.host, Int32(options.port), Int32(options.keepAlive), nil, properties)
+        _ = mosquitto_property_add_int32(
+            &properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), options.sessionExpiry)
+        let rc = mosquitto_connect_bind_v5(
+            mosq, options.host, Int32(options.port), Int32(options.keepAlive), nil, properties)
         mosquitto_property_free_all(&properties)
         if rc != MOSQ_ERR_SUCCESS.rawValue { return .lost(lostReason(rc)) }
         lastIn = Self.now()
@@ -201,7 +204,9 @@ final class MosquittoSession {
             if ready > 0 {
                 shared.drain()
                 let commands = shared.take()
-                if commands.contains(where: { if case .stop = $0 { return true } else { return false } }) { return true }
+                if commands.contains(where: { if case .stop = $0 { return true } else { return false } }) {
+                    return true
+                }
                 // Subscriptions are made again after the next connect; keep them queued for it.
                 let keep = commands.filter { if case .publish = $0 { return false } else { return true } }
                 shared.state.withLock { $0.outbox.insert(contentsOf: keep, at: 0) }
@@ -223,7 +228,8 @@ final class MosquittoSession {
         case MOSQ_ERR_EAI.rawValue:
             return "cannot resolve the host name '\(options.host)'"
         case MOSQ_ERR_TLS.rawValue, MOSQ_ERR_TLS_HANDSHAKE.rawValue:
-            return "TLS failed (\(lastLog ?? "handshake error")); check mqtt.caFile (the CA that signed the broker's certificate) and that the certificate names \(options.host)"
+            return
+                "TLS failed (\(lastLog ?? "handshake error")); check mqtt.caFile (the CA that signed the broker's certificate) and that the certificate names \(options.host)"
         default:
             let text = String(cString: mosquitto_strerror(rc))
             if let lastLog, lastLog.contains("OpenSSL") { return "\(text) (\(lastLog))" }
@@ -236,7 +242,8 @@ final class MosquittoSession {
             let reason = String(cString: mosquitto_reason_string(rc))
             var hint = ""
             if rc == Int32(MQTT_RC_BAD_USERNAME_OR_PASSWORD.rawValue) || rc == Int32(MQTT_RC_NOT_AUTHORIZED.rawValue) {
-                hint = options.username == nil
+                hint =
+                    options.username == nil
                     ? "; the broker wants a user name: set mqtt.username and mqtt.passwordFile"
                     : "; check mqtt.username ('\(options.username!)') and the password in mqtt.passwordFile"
             }
@@ -292,7 +299,9 @@ private func mosquittoMessage(
                 packetID: Int(message.mid))))
 }
 
-private func mosquittoLog(_ mosq: OpaquePointer?, _ obj: UnsafeMutableRawPointer?, _ level: Int32, _ text: UnsafePointer<CChar>?) {
+private func mosquittoLog(
+    _ mosq: OpaquePointer?, _ obj: UnsafeMutableRawPointer?, _ level: Int32, _ text: UnsafePointer<CChar>?
+) {
     guard let session = session(obj), let text, level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
     session.lastLog = String(cString: text)
 }

@@ -170,7 +170,9 @@ enum ActionDecoding {
 
     /// `{"topic": T, "payload": any JSON, "qos": 0|1, "retain": bool}`.
     static func decodePublish(_ node: JSONNode, _ path: String, context: DecodingContext) -> PublishSpec? {
-        guard let fields = context.object(node, path, allowed: ["topic", "payload", "qos", "retain"]) else { return nil }
+        guard let fields = context.object(node, path, allowed: ["topic", "payload", "qos", "retain"]) else {
+            return nil
+        }
         guard let topicNode = fields["topic"] else {
             context.error(path, "needs 'topic' (the MQTT topic to publish to, e.g. \"home/office/light/set\")")
             return nil
@@ -183,8 +185,12 @@ enum ActionDecoding {
         }
         checkPlaceholders(topic, topicPath, context: context)
         var spec = PublishSpec(topic: topic, payload: fields["payload"]?.value)
-        if let payload = fields["payload"] { checkPayloadPlaceholders(payload, context.join(path, "payload"), context: context) }
-        if let n = fields["qos"], let qos = context.integer(n, context.join(path, "qos"), range: 0...1) { spec.qos = qos }
+        if let payload = fields["payload"] {
+            checkPayloadPlaceholders(payload, context.join(path, "payload"), context: context)
+        }
+        if let n = fields["qos"], let qos = context.integer(n, context.join(path, "qos"), range: 0...1) {
+            spec.qos = qos
+        }
         if let n = fields["retain"], let retain = context.bool(n, context.join(path, "retain")) { spec.retain = retain }
         return spec
     }
@@ -194,7 +200,9 @@ enum ActionDecoding {
         switch node.value {
         case .string(let text): checkPlaceholders(text, path, context: context)
         case .array(let items):
-            for (index, item) in items.enumerated() { checkPayloadPlaceholders(item, "\(path)[\(index)]", context: context) }
+            for (index, item) in items.enumerated() {
+                checkPayloadPlaceholders(item, "\(path)[\(index)]", context: context)
+            }
         case .object(let members):
             for member in members { checkPayloadPlaceholders(member.value, "\(path).\(member.key)", context: context) }
         default: break

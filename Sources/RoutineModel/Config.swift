@@ -70,7 +70,9 @@ public struct OutputConfig: Sendable, Equatable {
     public var leadIn: Duration?
     /// ALSA simple mixer element for the `volume` action.
     public var mixer: String?
-    public init(pcm: String, sink: String? = nil, bluetooth: String? = nil, leadIn: Duration? = nil, mixer: String? = nil) {
+    public init(
+        pcm: String, sink: String? = nil, bluetooth: String? = nil, leadIn: Duration? = nil, mixer: String? = nil
+    ) {
         self.pcm = pcm
         self.sink = sink
         self.bluetooth = bluetooth

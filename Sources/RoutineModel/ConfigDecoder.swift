@@ -60,7 +60,8 @@ public enum ConfigDecoder {
             if fields[key] != nil || fields["outputs"] != nil {
                 context.error(
                     key,
-                    (fields[key] == nil ? "is not set and defaults to '\(name)', which 'outputs' does not define; set it"
+                    (fields[key] == nil
+                        ? "is not set and defaults to '\(name)', which 'outputs' does not define; set it"
                         : "names the output '\(name)', which 'outputs' does not define")
                         + Suggestions.hint(for: name, in: names))
             }
@@ -124,13 +125,16 @@ public enum ConfigDecoder {
         guard let fields = context.object(node, "mqtt", allowed: mqttKeys) else { return nil }
         let before = context.diagnostics.count
         guard let urlNode = fields["url"] else {
-            context.error("mqtt", "needs 'url': the broker, e.g. \"mqtt://192.168.1.10:1883\" or \"mqtts://broker.lan:8883\"")
+            context.error(
+                "mqtt", "needs 'url': the broker, e.g. \"mqtt://192.168.1.10:1883\" or \"mqtts://broker.lan:8883\"")
             return nil
         }
         guard let url = context.string(urlNode, "mqtt.url") else { return nil }
         guard let parts = MQTTConfig.parseURL(url) else {
             context.error(
-                "mqtt.url", "'\(url)' is not a broker URL; write mqtt://HOST[:PORT] (default port 1883) or mqtts://HOST[:PORT] (TLS, 8883)")
+                "mqtt.url",
+                "'\(url)' is not a broker URL; write mqtt://HOST[:PORT] (default port 1883) or mqtts://HOST[:PORT] (TLS, 8883)"
+            )
             return nil
         }
         var mqtt = MQTTConfig(url: url, host: parts.host, port: parts.port, tls: parts.tls)
@@ -157,7 +161,9 @@ public enum ConfigDecoder {
         }
         if let node = fields["discovery"], let flag = context.bool(node, "mqtt.discovery") { mqtt.discovery = flag }
         if let prefix = level("discoveryPrefix") { mqtt.discoveryPrefix = prefix }
-        if let node = fields["keepAlive"], let seconds = context.integer(node, "mqtt.keepAlive", range: 5...3600, unit: " seconds") {
+        if let node = fields["keepAlive"],
+            let seconds = context.integer(node, "mqtt.keepAlive", range: 5...3600, unit: " seconds")
+        {
             mqtt.keepAlive = seconds
         }
         let failed = context.diagnostics[before...].contains { $0.severity == .error }
@@ -173,10 +179,13 @@ public enum ConfigDecoder {
         case (nil, nil):
             context.error(
                 path,
-                "needs 'pcm' (an ALSA PCM name such as \"default\", \"bluealsa\" or \"plughw:1,0\") or 'sink' (a PipeWire/PulseAudio sink; `routines outputs --discover` lists them)")
+                "needs 'pcm' (an ALSA PCM name such as \"default\", \"bluealsa\" or \"plughw:1,0\") or 'sink' (a PipeWire/PulseAudio sink; `routines outputs --discover` lists them)"
+            )
             return nil
         case (.some, .some):
-            context.error(path, "has both 'pcm' and 'sink'; give one: 'sink' plays through PipeWire/PulseAudio, 'pcm' through ALSA")
+            context.error(
+                path,
+                "has both 'pcm' and 'sink'; give one: 'sink' plays through PipeWire/PulseAudio, 'pcm' through ALSA")
             return nil
         case (let pcmNode?, nil):
             guard let pcm = context.string(pcmNode, context.join(path, "pcm")) else { return nil }
@@ -185,7 +194,10 @@ public enum ConfigDecoder {
             let sinkPath = context.join(path, "sink")
             guard let sink = context.string(sinkNode, sinkPath) else { return nil }
             guard !sink.isEmpty, !sink.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-                context.error(sinkPath, "'\(sink)' is not a sink name; `routines outputs --discover` (or `pactl list sinks short`) lists them")
+                context.error(
+                    sinkPath,
+                    "'\(sink)' is not a sink name; `routines outputs --discover` (or `pactl list sinks short`) lists them"
+                )
                 return nil
             }
             output = .sink(sink)

@@ -26,7 +26,8 @@ public enum InputFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         if fd < 0 {
             let code = errno
-            return .failure(Problem(kind: code == ENOENT ? .missing : .unreadable, message: String(cString: strerror(code))))
+            return .failure(
+                Problem(kind: code == ENOENT ? .missing : .unreadable, message: String(cString: strerror(code))))
         }
         defer { close(fd) }
         var info = stat()
@@ -35,7 +36,9 @@ public enum InputFile {
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             return .failure(
-                Problem(kind: .refused, message: "it is \(typeName(info.st_mode)), not a regular file; only regular files are read"))
+                Problem(
+                    kind: .refused,
+                    message: "it is \(typeName(info.st_mode)), not a regular file; only regular files are read"))
         }
         guard Int(info.st_size) <= limit else {
             return .failure(Problem(kind: .refused, message: sizeMessage(Int(info.st_size), limit: limit)))

@@ -40,7 +40,9 @@ public enum MQTTTopic {
         if topic.isEmpty { return "must not be empty" }
         if topic.utf8.count > 65535 { return "is longer than 65535 bytes" }
         if topic.contains("\u{0}") { return "must not contain a NUL character" }
-        if topic.contains("+") || topic.contains("#") { return "a topic to publish to cannot hold the wildcards '+' or '#'" }
+        if topic.contains("+") || topic.contains("#") {
+            return "a topic to publish to cannot hold the wildcards '+' or '#'"
+        }
         return nil
     }
 }
@@ -66,7 +68,8 @@ public enum MQTTPayloadMatch {
         switch (value, expected) {
         case (.object(let members), .object(let wanted)):
             for want in wanted {
-                guard let have = members.last(where: { $0.key == want.key }), contains(have.value.value, want.value.value)
+                guard let have = members.last(where: { $0.key == want.key }),
+                    contains(have.value.value, want.value.value)
                 else { return false }
             }
             return true

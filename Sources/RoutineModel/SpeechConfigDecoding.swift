@@ -14,12 +14,15 @@ extension ConfigDecoder {
                             : "'\(member.key)' is not a valid engine name (lower-case letters, digits, '.', '_', '-')")
                     continue
                 }
-                if let engine = decodeEngine(member.value, path, context: context) { speech.engines[member.key] = engine }
+                if let engine = decodeEngine(member.value, path, context: context) {
+                    speech.engines[member.key] = engine
+                }
             }
         } else if let node = fields["engines"] {
             context.error(
                 "speech.engines",
-                "expected an object of engine name: {\"wyoming\": \"tcp://HOST:PORT\"}, got \(node.value.typeDescription)")
+                "expected an object of engine name: {\"wyoming\": \"tcp://HOST:PORT\"}, got \(node.value.typeDescription)"
+            )
         }
         if let node = fields["default"], let name = context.string(node, "speech.default") {
             if name != SpeechConfig.builtIn && speech.engines[name] == nil {
@@ -45,7 +48,8 @@ extension ConfigDecoder {
         let uriPath = context.join(path, "wyoming")
         guard let uri = context.string(uriNode, uriPath) else { return nil }
         guard let (host, port) = parseTCPURI(uri) else {
-            context.error(uriPath, "'\(uri)' is not tcp://HOST:PORT (e.g. tcp://127.0.0.1:10200, wyoming-piper's --uri)")
+            context.error(
+                uriPath, "'\(uri)' is not tcp://HOST:PORT (e.g. tcp://127.0.0.1:10200, wyoming-piper's --uri)")
             return nil
         }
         var engine = SpeechEngineConfig(host: host, port: port)
@@ -55,7 +59,8 @@ extension ConfigDecoder {
         {
             engine.connectTimeout = value
         }
-        if let n = fields["timeout"], let value = context.duration(n, context.join(path, "timeout"), max: .seconds(600)) {
+        if let n = fields["timeout"], let value = context.duration(n, context.join(path, "timeout"), max: .seconds(600))
+        {
             engine.timeout = value
         }
         return engine

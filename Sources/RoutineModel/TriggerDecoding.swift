@@ -120,7 +120,8 @@ enum TriggerDecoding {
                 break
             }
             if let config, config.mqtt == nil {
-                context.warning(kindPath, "the config has no \"mqtt\" broker, so this trigger never fires (docs/mqtt.md)")
+                context.warning(
+                    kindPath, "the config has no \"mqtt\" broker, so this trigger never fires (docs/mqtt.md)")
             }
             trigger.kind = .mqtt(topic: topic, payload: fields["payload"]?.value)
         default:  // startup

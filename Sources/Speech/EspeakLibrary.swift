@@ -300,7 +300,9 @@ enum EspeakFunctions {
             return .failure(
                 .libraryUnavailable(
                     dataPath: nil,
-                    reason: "cannot load libespeak-ng.so.1 (\(String(cString: failure))); install it: sudo apt-get install libespeak-ng1"))
+                    reason:
+                        "cannot load libespeak-ng.so.1 (\(String(cString: failure))); install it: sudo apt-get install libespeak-ng1"
+                ))
         }
         return .success(api)
     }()
@@ -308,6 +310,8 @@ enum EspeakFunctions {
 
 /// The library's functions. Reached only after `start()` loaded them (it throws when it cannot).
 private var espeak: routines_espeak_api {
-    guard case .success(let api) = EspeakFunctions.loaded else { preconditionFailure("libespeak-ng used before start()") }
+    guard case .success(let api) = EspeakFunctions.loaded else {
+        preconditionFailure("libespeak-ng used before start()")
+    }
     return api
 }

@@ -30,7 +30,8 @@ public final class SpeechEngines: SpeechSynthesizer {
         return try await withCheckedThrowingContinuation { continuation in
             // Collecting blocks until the last chunk: on a thread of its own, not the task pool.
             Thread {
-                continuation.resume(with: Result { try stream.collect() ?? PCMSamples(samples: [], sampleRate: 22_050) })
+                continuation.resume(
+                    with: Result { try stream.collect() ?? PCMSamples(samples: [], sampleRate: 22_050) })
             }.start()
         }
     }
@@ -95,7 +96,9 @@ public final class SpeechEngines: SpeechSynthesizer {
                 continue
             }
             guard let voice = choice.voice ?? engine.config.voice else { continue }
-            if offered[choice.engine] == nil { offered[choice.engine] = await Self.onThread { () throws(WyomingError) in try engine.voices() } }
+            if offered[choice.engine] == nil {
+                offered[choice.engine] = await Self.onThread { () throws(WyomingError) in try engine.voices() }
+            }
             let path = "actions[\(index)].voice"
             switch offered[choice.engine]! {
             case .failure(let error):
@@ -105,7 +108,8 @@ public final class SpeechEngines: SpeechSynthesizer {
                         message: "could not check voice '\(voice)': \(error); it is checked when spoken"))
             case .success(let voices) where !voices.contains(where: { $0.name == voice }):
                 let close = Self.closest(voice, in: voices.map(\.name)).map { "'\($0)'" }
-                let hint = close.isEmpty ? "; the server offers no voices" : "; did you mean \(close.joined(separator: ", "))?"
+                let hint =
+                    close.isEmpty ? "; the server offers no voices" : "; did you mean \(close.joined(separator: ", "))?"
                 diagnostics.append(
                     Diagnostic(file: file, path: path, message: "\(engine.server) has no voice '\(voice)'\(hint)"))
             case .success:
@@ -140,7 +144,8 @@ public enum SpeechEngineError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownEngine(let name, let known):
-            return "no speech engine named '\(name)' in config.json's speech.engines" + Suggestions.hint(for: name, in: known)
+            return "no speech engine named '\(name)' in config.json's speech.engines"
+                + Suggestions.hint(for: name, in: known)
         }
     }
 }

@@ -64,7 +64,8 @@ final class WyomingConnection {
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &list)
         guard status == 0, let first = list else {
-            throw WyomingError(.cannotConnect, server: server, "cannot be reached: \(String(cString: gai_strerror(status)))")
+            throw WyomingError(
+                .cannotConnect, server: server, "cannot be reached: \(String(cString: gai_strerror(status)))")
         }
         defer { freeaddrinfo(list) }
         var lastError = "no address"
@@ -72,7 +73,8 @@ final class WyomingConnection {
         while let entry = address {
             address = entry.pointee.ai_next
             let socketFD = socket(
-                entry.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+                entry.pointee.ai_family,
+                Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
                     | Int32(SOCK_NONBLOCK.rawValue), 0)
             if socketFD < 0 {
                 lastError = String(cString: strerror(errno))
@@ -105,7 +107,8 @@ final class WyomingConnection {
             if ContinuousClock.now >= deadline { break }
         }
         throw WyomingError(
-            lastError.contains("timeout") ? .timedOut : .cannotConnect, server: server, "cannot be reached: \(lastError)")
+            lastError.contains("timeout") ? .timedOut : .cannotConnect, server: server,
+            "cannot be reached: \(lastError)")
     }
 
     deinit { Glibc.close(fd) }
@@ -115,7 +118,9 @@ final class WyomingConnection {
         let bytes = WyomingEvent.encode(type: type, data: data)
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if sent > 0 {
                 offset += sent
             } else if sent < 0 && errno == EINTR {
@@ -123,13 +128,16 @@ final class WyomingConnection {
             } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 try waitOrThrow(Int16(POLLOUT), until: deadline, doing: "sending \(type)")
             } else {
-                throw WyomingError(.closed, server: server, "closed the connection while we sent \(type): \(String(cString: strerror(errno)))")
+                throw WyomingError(
+                    .closed, server: server,
+                    "closed the connection while we sent \(type): \(String(cString: strerror(errno)))")
             }
         }
     }
 
     /// The next event, which must arrive by `deadline`.
-    func receive(until deadline: ContinuousClock.Instant, waitingFor what: String) throws(WyomingError) -> WyomingEvent {
+    func receive(until deadline: ContinuousClock.Instant, waitingFor what: String) throws(WyomingError) -> WyomingEvent
+    {
         // Drop what earlier events used (only here, so indices into the buffer stay valid while reading one).
         if start > 0 {
             buffer.removeSubrange(0..<start)
@@ -155,7 +163,8 @@ final class WyomingConnection {
             }
             members += extra
         }
-        let payloadLength = try length(header.value["payload_length"], "payload_length", limit: WyomingEvent.maximumPayload)
+        let payloadLength = try length(
+            header.value["payload_length"], "payload_length", limit: WyomingEvent.maximumPayload)
         let payload = payloadLength > 0 ? try read(payloadLength, until: deadline, waitingFor: what) : []
         return WyomingEvent(type: type, data: .object(members), payload: payload)
     }
@@ -163,12 +172,15 @@ final class WyomingConnection {
     private func length(_ value: JSONValue?, _ key: String, limit: Int) throws(WyomingError) -> Int {
         guard let value, value != .null else { return 0 }
         guard let number = value.numberValue, number >= 0, number == number.rounded(), number <= Double(limit) else {
-            throw WyomingError(.malformed, server: server, "sent an event header with \(key) \(value) (at most \(limit))")
+            throw WyomingError(
+                .malformed, server: server, "sent an event header with \(key) \(value) (at most \(limit))")
         }
         return Int(number)
     }
 
-    private func readLine(until deadline: ContinuousClock.Instant, waitingFor what: String) throws(WyomingError) -> [UInt8] {
+    private func readLine(until deadline: ContinuousClock.Instant, waitingFor what: String) throws(WyomingError)
+        -> [UInt8]
+    {
         var searched = start
         while true {
             if let newline = buffer[searched...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -184,7 +196,8 @@ final class WyomingConnection {
         }
     }
 
-    private func read(_ count: Int, until deadline: ContinuousClock.Instant, waitingFor what: String) throws(WyomingError)
+    private func read(_ count: Int, until deadline: ContinuousClock.Instant, waitingFor what: String)
+        throws(WyomingError)
         -> [UInt8]
     {
         while buffer.count - start < count { try fill(until: deadline, waitingFor: what) }
@@ -207,13 +220,17 @@ final class WyomingConnection {
             }
             if errno == EINTR { continue }
             guard errno == EAGAIN || errno == EWOULDBLOCK else {
-                throw WyomingError(.closed, server: server, "connection failed while we waited for \(what): \(String(cString: strerror(errno)))")
+                throw WyomingError(
+                    .closed, server: server,
+                    "connection failed while we waited for \(what): \(String(cString: strerror(errno)))")
             }
             try waitOrThrow(Int16(POLLIN), until: deadline, doing: "waiting for \(what)")
         }
     }
 
-    private func waitOrThrow(_ events: Int16, until deadline: ContinuousClock.Instant, doing what: String) throws(WyomingError) {
+    private func waitOrThrow(_ events: Int16, until deadline: ContinuousClock.Instant, doing what: String)
+        throws(WyomingError)
+    {
         switch Self.wait(fd, for: events, until: deadline) {
         case .ready: return
         case .timedOut: throw WyomingError(.timedOut, server: server, "did not answer in time (\(what))")
@@ -231,7 +248,8 @@ final class WyomingConnection {
         while true {
             let remaining = ContinuousClock.now.duration(to: deadline)
             if remaining <= .zero { return .timedOut }
-            let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1
+            let milliseconds =
+                remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
             let result = poll(&descriptor, 1, Int32(min(milliseconds, Int64(Int32.max))))
             if result > 0 { return .ready }

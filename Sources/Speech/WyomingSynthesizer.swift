@@ -65,7 +65,8 @@ public final class WyomingSynthesizer: Sendable {
             case "audio-chunk":
                 format = try Self.format(of: event.data, default: format, server: server)
                 let samples = try Self.samples(event.payload, width: format.width, server: server)
-                guard stream.yield(PCMSamples(samples: samples, sampleRate: format.rate, channels: format.channels)) else {
+                guard stream.yield(PCMSamples(samples: samples, sampleRate: format.rate, channels: format.channels))
+                else {
                     return  // the playback was cancelled: stop listening
                 }
             case "audio-stop":
@@ -107,7 +108,8 @@ public final class WyomingSynthesizer: Sendable {
         func field(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws(WyomingError) -> Int {
             guard let value = data[key], value != .null else { return fallback }
             guard let number = value.numberValue, let integer = Int(exactly: number), range.contains(integer) else {
-                throw WyomingError(.unsupportedAudio, server: server, "sent audio with \(key) \(value), which we cannot play")
+                throw WyomingError(
+                    .unsupportedAudio, server: server, "sent audio with \(key) \(value), which we cannot play")
             }
             return integer
         }
@@ -120,7 +122,9 @@ public final class WyomingSynthesizer: Sendable {
     /// Little-endian PCM of `width` bytes per sample (8-bit unsigned, 16/24/32-bit signed) → 16-bit.
     static func samples(_ payload: [UInt8], width: Int, server: String) throws(WyomingError) -> [Int16] {
         guard payload.count % width == 0 else {
-            throw WyomingError(.malformed, server: server, "sent an audio chunk of \(payload.count) bytes, not whole \(width)-byte samples")
+            throw WyomingError(
+                .malformed, server: server,
+                "sent an audio chunk of \(payload.count) bytes, not whole \(width)-byte samples")
         }
         let count = payload.count / width
         return payload.withUnsafeBytes { bytes in

@@ -3,9 +3,9 @@ import Audio
 import AudioServer
 import CommandSupport
 import Daemon
+import Foundation
 import RoutineModel
 import Speech
-import Foundation
 
 #if canImport(Glibc)
     import Glibc

@@ -4,14 +4,18 @@ import RoutineModel
 
 /// Options every daemon client command takes.
 struct ClientOptions: ParsableArguments {
-    @Option(help: "Control socket (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock, else /tmp/routines-UID.sock).")
+    @Option(
+        help:
+            "Control socket (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock, else /tmp/routines-UID.sock)."
+    )
     var socket: String?
 
     var client: DaemonClient { DaemonClient(socket: socket) }
 }
 
 /// Calls the API; a non-2xx reply becomes a one-line error with the daemon's message.
-func call(_ client: DaemonClient, _ method: String, _ path: String, body: [UInt8]? = nil) throws(CLIError) -> JSONValue {
+func call(_ client: DaemonClient, _ method: String, _ path: String, body: [UInt8]? = nil) throws(CLIError) -> JSONValue
+{
     let reply = try client.request(method, path, body: body)
     let parsed = try? JSONParser.parse(reply.body).value
     guard (200..<300).contains(reply.status) else {
@@ -26,7 +30,8 @@ func urlEncode(_ text: String) -> String {
     var out = ""
     for byte in text.utf8 {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
             out.unicodeScalars.append(Unicode.Scalar(byte))
         default:
@@ -64,7 +69,9 @@ func cell(_ value: JSONValue?) -> String {
 func table(_ header: [String], _ rows: [[String]]) -> String {
     var widths = header.map(\.count)
     for row in rows {
-        for (index, value) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], value.count) }
+        for (index, value) in row.enumerated() where index < widths.count {
+            widths[index] = max(widths[index], value.count)
+        }
     }
     func line(_ cells: [String]) -> String {
         cells.enumerated().map { index, value in
@@ -100,7 +107,8 @@ extension Routines {
 
         func run() throws {
             let reply = try call(
-                options.client, "POST", "/routines/\(urlEncode(name))/trigger", body: Array("{\"wait\":\(wait),\"force\":\(force)}".utf8))
+                options.client, "POST", "/routines/\(urlEncode(name))/trigger",
+                body: Array("{\"wait\":\(wait),\"force\":\(force)}".utf8))
             let outcome = reply["outcome"]?.stringValue ?? "started"
             if wait {
                 if outcome != "success" {
@@ -143,10 +151,13 @@ extension Routines {
                 return jsonString(key) + ":" + jsonString(value)
             }
             let reply = try call(
-                options.client, "POST", "/events/\(urlEncode(name))", body: Array(("{" + members.joined(separator: ",") + "}").utf8))
+                options.client, "POST", "/events/\(urlEncode(name))",
+                body: Array(("{" + members.joined(separator: ",") + "}").utf8))
             switch reply["started"]?.numberValue.map(Int.init) {
             case 0?:
-                print("raised \(name): no routine listens to it (none has an enabled, matching event trigger; see 'routines list')")
+                print(
+                    "raised \(name): no routine listens to it (none has an enabled, matching event trigger; see 'routines list')"
+                )
             case 1?: print("raised \(name): started 1 routine")
             case let count?: print("raised \(name): started \(count) routines")
             case nil: print("raised \(name)")
@@ -182,7 +193,9 @@ extension Routines {
             }
             print(table(["ROUTINE", "ENABLED", "FILE", "LAST", "LAST RUN", "NEXT FIRE"], rows))
             if (reply.arrayValue ?? []).contains(where: { $0["enabledBy"]?.stringValue == "state" }) {
-                print("(set): chosen with routines enable/disable, kept in the state database; (file): the file's \"enabled\"")
+                print(
+                    "(set): chosen with routines enable/disable, kept in the state database; (file): the file's \"enabled\""
+                )
             }
             for routine in reply.arrayValue ?? [] {
                 for problem in routine["problems"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
@@ -225,7 +238,9 @@ extension Routines {
             let running = reply["running"]?.arrayValue ?? []
             print(running.isEmpty ? "running: none" : "running:")
             for run in running {
-                print("  \(cell(run["routine"])) (run \(cell(run["run"])), \(cell(run["trigger"])), since \(cell(run["startedAt"])))")
+                print(
+                    "  \(cell(run["routine"])) (run \(cell(run["run"])), \(cell(run["trigger"])), since \(cell(run["startedAt"])))"
+                )
             }
         }
     }
@@ -249,7 +264,8 @@ extension Routines {
             if action == .status {
                 reply = try call(options.client, "GET", "/headphones")
             } else {
-                reply = try call(options.client, "PUT", "/headphones", body: Array("{\"mode\":\"\(action.rawValue)\"}".utf8))
+                reply = try call(
+                    options.client, "PUT", "/headphones", body: Array("{\"mode\":\"\(action.rawValue)\"}".utf8))
             }
             print("headphone mode: \(cell(reply["mode"]))")
         }
@@ -286,7 +302,9 @@ extension Routines {
                 // A run without an error shows its steps' notes (such as a speech fallback).
                 let notes = (run["steps"]?.arrayValue ?? []).compactMap { $0["note"]?.stringValue }
                 let detail = run["error"]?.stringValue ?? notes.joined(separator: "; ")
-                return [cell(run["startedAt"]), cell(run["routine"]), cell(run["trigger"]), cell(run["outcome"]), detail]
+                return [
+                    cell(run["startedAt"]), cell(run["routine"]), cell(run["trigger"]), cell(run["outcome"]), detail,
+                ]
             }
             if rows.isEmpty {
                 print(name.map { "no runs of \($0) yet" } ?? "no runs yet")
@@ -329,7 +347,8 @@ extension Routines {
             let outputs = reply.arrayValue ?? []
             let rows = outputs.map {
                 [
-                    cell($0["name"]), $0["sink"]?.stringValue.map { "sink \($0)" } ?? cell($0["pcm"]), cell($0["bluetooth"]),
+                    cell($0["name"]), $0["sink"]?.stringValue.map { "sink \($0)" } ?? cell($0["pcm"]),
+                    cell($0["bluetooth"]),
                     cell($0["opens"]), cell($0["state"]), cell($0["lastAudio"]),
                 ]
             }
@@ -342,7 +361,8 @@ extension Routines {
                 {
                     print("\(cell(output["name"])): \(reason)")
                 } else if output["otherAudio"] == .bool(true) {
-                    print("\(cell(output["name"])): another program plays into its sink (no keep-alive needed meanwhile)")
+                    print(
+                        "\(cell(output["name"])): another program plays into its sink (no keep-alive needed meanwhile)")
                 } else if output["state"]?.stringValue == "unavailable", let reason = output["reason"]?.stringValue {
                     print("\(cell(output["name"])): \(reason)")
                 }
@@ -353,7 +373,8 @@ extension Routines {
             }
             let failing = outputs.filter { $0["opens"] == .bool(false) }.compactMap { $0["name"]?.stringValue }
             if !failing.isEmpty {
-                throw CLIError("\(failing.count == 1 ? "output" : "outputs") \(failing.joined(separator: ", ")) did not open")
+                throw CLIError(
+                    "\(failing.count == 1 ? "output" : "outputs") \(failing.joined(separator: ", ")) did not open")
             }
         }
     }
@@ -368,7 +389,10 @@ extension Routines {
         @Option(help: "Output name (default: the active output).")
         var output: String?
 
-        @Option(help: "Voice: espeak-ng's (en, en-us, de) or ENGINE:VOICE of a configured engine (piper:en_US-joe-medium); default: the default engine's.")
+        @Option(
+            help:
+                "Voice: espeak-ng's (en, en-us, de) or ENGINE:VOICE of a configured engine (piper:en_US-joe-medium); default: the default engine's."
+        )
         var voice: String?
 
         @OptionGroup var options: ClientOptions
@@ -381,7 +405,8 @@ extension Routines {
             var members = ["\"text\":" + jsonString(text)]
             if let output { members.append("\"output\":" + jsonString(output)) }
             if let voice { members.append("\"voice\":" + jsonString(voice)) }
-            let reply = try call(options.client, "POST", "/say", body: Array(("{" + members.joined(separator: ",") + "}").utf8))
+            let reply = try call(
+                options.client, "POST", "/say", body: Array(("{" + members.joined(separator: ",") + "}").utf8))
             print("said on \(cell(reply["output"]))")
         }
     }

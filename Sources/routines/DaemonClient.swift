@@ -18,7 +18,9 @@ struct DaemonClient {
     static func resolveSocket(_ explicit: String?) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let value = getenv("ROUTINES_SOCKET"), value.pointee != 0 { return String(cString: value) }
-        if let value = getenv("XDG_RUNTIME_DIR"), value.pointee != 0 { return String(cString: value) + "/routines.sock" }
+        if let value = getenv("XDG_RUNTIME_DIR"), value.pointee != 0 {
+            return String(cString: value) + "/routines.sock"
+        }
         return "/tmp/routines-\(getuid()).sock"
     }
 
@@ -64,7 +66,8 @@ struct DaemonClient {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw CLIError("lost the connection to the daemon at \(socketPath): \(String(cString: strerror(errno)))")
+                throw CLIError(
+                    "lost the connection to the daemon at \(socketPath): \(String(cString: strerror(errno)))")
             }
             if count == 0 { break }
             response.append(contentsOf: buffer[0..<count])
@@ -79,7 +82,8 @@ struct DaemonClient {
         var hint = "is 'routines daemon' running?"
         if socketPath != Self.systemSocket && access(Self.systemSocket, F_OK) == 0 {
             // A system service runs: say how to reach it rather than "is it running?".
-            hint = "a system service listens on \(Self.systemSocket): add --socket \(Self.systemSocket) (as root or the routines user)"
+            hint =
+                "a system service listens on \(Self.systemSocket): add --socket \(Self.systemSocket) (as root or the routines user)"
         }
         return CLIError("cannot reach the daemon at \(socketPath): \(String(cString: strerror(code))) (\(hint))")
     }
@@ -87,10 +91,13 @@ struct DaemonClient {
     private func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(CLIError) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes.withUnsafeBytes {
+                send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if sent < 0 {
                 if errno == EINTR { continue }
-                throw CLIError("lost the connection to the daemon at \(socketPath): \(String(cString: strerror(errno)))")
+                throw CLIError(
+                    "lost the connection to the daemon at \(socketPath): \(String(cString: strerror(errno)))")
             }
             offset += sent
         }

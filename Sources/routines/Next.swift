@@ -39,7 +39,10 @@ extension Routines {
         @Flag(help: "Print a JSON array of {routine, trigger, time}.")
         var json = false
 
-        @Option(help: "Control socket, when asking the daemon (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock).")
+        @Option(
+            help:
+                "Control socket, when asking the daemon (default: $ROUTINES_SOCKET, else $XDG_RUNTIME_DIR/routines.sock)."
+        )
         var socket: String?
 
         func validate() throws {

@@ -13,7 +13,8 @@ struct Routines: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            DaemonCommand.self, TriggerCommand.self, EventCommand.self, List.self, Next.self, Validate.self, Status.self, Headphones.self,
+            DaemonCommand.self, TriggerCommand.self, EventCommand.self, List.self, Next.self, Validate.self,
+            Status.self, Headphones.self,
             History.self, Outputs.self, Say.self, Stop.self, Enable.self, Disable.self, Service.self,
         ]
     )

@@ -71,8 +71,11 @@ extension Routines {
     /// `routines disable NAME`.
     struct Disable: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Disable a routine: no schedule, event or idle trigger starts it (kept across restarts and file reloads).",
-            discussion: "Runs in progress go on; `routines stop NAME` ends them. `routines trigger NAME --force` still runs it.")
+            abstract:
+                "Disable a routine: no schedule, event or idle trigger starts it (kept across restarts and file reloads).",
+            discussion:
+                "Runs in progress go on; `routines stop NAME` ends them. `routines trigger NAME --force` still runs it."
+        )
 
         @Argument(help: "The routine's name (its file name without .json).")
         var name: String

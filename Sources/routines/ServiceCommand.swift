@@ -73,9 +73,11 @@ extension Routines {
         }
 
         private func runCommands(_ commands: [[String]]) throws {
-        if let problem = ServiceInstaller(environment: InstallEnvironment(root: root, system: system)).userBusProblem {
-            throw CLIError(problem)
-        }
+            if let problem = ServiceInstaller(environment: InstallEnvironment(root: root, system: system))
+                .userBusProblem
+            {
+                throw CLIError(problem)
+            }
             for command in commands {
                 let status = runCommand(command)
                 if status != 0 {

@@ -1,7 +1,8 @@
+import CommandSupport
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import CommandSupport
 
 /// Where `routines service` installs things: the real system, or a root folder for packaging/tests.
 struct InstallEnvironment {
@@ -43,7 +44,8 @@ struct ServiceInstaller {
 
     var routinesFolder: String {
         environment.system
-            ? environment.path("/etc/routines/routines") : environment.path(environment.configHome + "/routines/routines")
+            ? environment.path("/etc/routines/routines")
+            : environment.path(environment.configHome + "/routines/routines")
     }
 
     var audioFolder: String {
@@ -95,7 +97,8 @@ struct ServiceInstaller {
     func install() throws(CLIError) -> [String] {
         var report: [String] = []
         let executable = ExecutablePath.current()
-        let unit = environment.system ? ServiceUnit.system(executable: executable) : ServiceUnit.user(executable: executable)
+        let unit =
+            environment.system ? ServiceUnit.system(executable: executable) : ServiceUnit.user(executable: executable)
         try makeDirectories(CommandPaths.parent(unitPath), mode: 0o755)
         try writeFile(unitPath, unit, mode: 0o644)
         report.append("wrote \(unitPath)")
@@ -125,9 +128,11 @@ struct ServiceInstaller {
         }
         if let shipped = ShippedFiles.locate() {
             for (source, target, kinds) in [
-                (shipped.routines, routinesFolder, [".json"]), (shipped.audio, audioFolder, [".wav", ".flac", ".ogg", ".mp3"]),
+                (shipped.routines, routinesFolder, [".json"]),
+                (shipped.audio, audioFolder, [".wav", ".flac", ".ogg", ".mp3"]),
             ] {
-                for name in (try? directoryEntries(source).get()) ?? [] where kinds.contains(where: { name.hasSuffix($0) }) {
+                for name in (try? directoryEntries(source).get()) ?? []
+                where kinds.contains(where: { name.hasSuffix($0) }) {
                     let destination = target + "/" + name
                     if access(destination, F_OK) == 0 {
                         report.append("kept \(destination) (already there)")

@@ -26,7 +26,10 @@ extension Routines {
         @Option(help: "A config.json to check as well; output names in routines are checked against it.")
         var config: String?
 
-        @Option(help: "An audio folder the daemon will search (repeatable, as for 'routines daemon'); sound files are looked up there.")
+        @Option(
+            help:
+                "An audio folder the daemon will search (repeatable, as for 'routines daemon'); sound files are looked up there."
+        )
         var audio: [String] = []
 
         @Flag(name: .shortAndLong, help: "Print nothing when all files are valid.")
@@ -64,13 +67,16 @@ extension Routines {
                     let result = loadRoutineFile(file, config: loadedConfig)
                     for diagnostic in result.diagnostics { print(diagnostic) }
                     if let routine = result.value {
-                        for warning in SoundFileCheck(folders: audioFolders).missing(in: routine, file: file) { print(warning) }
+                        for warning in SoundFileCheck(folders: audioFolders).missing(in: routine, file: file) {
+                            print(warning)
+                        }
                     }
                     problems += result.errors.count
-                    let namesVoice = result.value?.actions.contains {
-                        if case .announce(let spec) = $0.kind { return !spec.voice.isEmpty }
-                        return false
-                    } ?? false
+                    let namesVoice =
+                        result.value?.actions.contains {
+                            if case .announce(let spec) = $0.kind { return !spec.voice.isEmpty }
+                            return false
+                        } ?? false
                     if namesVoice { voiceFiles.append(file) }
                 }
             }
@@ -124,7 +130,8 @@ struct SoundFileCheck {
             found.append(
                 Diagnostic(
                     severity: .warning, file: file, path: path,
-                    message: "sound file '\(name)' is in none of the audio folders (\(folders.joined(separator: ", "))); "
+                    message:
+                        "sound file '\(name)' is in none of the audio folders (\(folders.joined(separator: ", "))); "
                         + "the run would fail there: copy it into one, or name its folder with --audio"))
         }
         return found

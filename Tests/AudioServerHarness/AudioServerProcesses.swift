@@ -34,7 +34,10 @@ public final class AudioServerProcesses {
     public static func installed(_ kind: Kind) -> Bool {
         let programs =
             kind == .pipewire
-            ? ["/usr/bin/pipewire", "/usr/bin/wireplumber", "/usr/bin/pipewire-pulse", "/usr/bin/pactl", "/usr/bin/parec"]
+            ? [
+                "/usr/bin/pipewire", "/usr/bin/wireplumber", "/usr/bin/pipewire-pulse", "/usr/bin/pactl",
+                "/usr/bin/parec",
+            ]
             : ["/usr/bin/pulseaudio", "/usr/bin/pactl", "/usr/bin/parec"]
         return programs.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
     }
@@ -83,7 +86,9 @@ public final class AudioServerProcesses {
             load-module module-native-protocol-unix
             load-module module-null-sink sink_name=placeholder
             """.write(toFile: file, atomically: true, encoding: .utf8)
-            try spawn("pulseaudio", "/usr/bin/pulseaudio", ["-n", "-F", file, "--exit-idle-time=-1", "--daemonize=no", "--log-target=stderr"])
+            try spawn(
+                "pulseaudio", "/usr/bin/pulseaudio",
+                ["-n", "-F", file, "--exit-idle-time=-1", "--daemonize=no", "--log-target=stderr"])
         }
         try waitUntilAnswering()
     }
@@ -100,7 +105,10 @@ public final class AudioServerProcesses {
         case .pulseaudio:
             try spawn(
                 "pulseaudio", "/usr/bin/pulseaudio",
-                ["-n", "-F", runtimeDir + "/default.pa", "--exit-idle-time=-1", "--daemonize=no", "--log-target=stderr"])
+                [
+                    "-n", "-F", runtimeDir + "/default.pa", "--exit-idle-time=-1", "--daemonize=no",
+                    "--log-target=stderr",
+                ])
         }
         try waitUntilAnswering()
     }
@@ -130,7 +138,8 @@ public final class AudioServerProcesses {
             usleep(50_000)
         }
         let logs = children.keys.sorted().map { name in
-            "\(name): " + ((try? String(contentsOfFile: runtimeDir + "/\(name).log", encoding: .utf8)) ?? "").suffix(400)
+            "\(name): "
+                + ((try? String(contentsOfFile: runtimeDir + "/\(name).log", encoding: .utf8)) ?? "").suffix(400)
         }
         throw HarnessError("the \(kind) server did not answer within 30 s (\(last)); \(logs.joined(separator: "; "))")
     }
@@ -172,12 +181,14 @@ public final class AudioServerProcesses {
     public func play(_ file: String, sink: String) throws -> ChildProcess {
         ChildProcess(
             pid: try ChildProcess.spawn(
-                "/usr/bin/paplay", ["-d", sink, file], environment: environment, stdout: "/dev/null", stderr: "/dev/null"))
+                "/usr/bin/paplay", ["-d", sink, file], environment: environment, stdout: "/dev/null",
+                stderr: "/dev/null"))
     }
 
     /// Records what reaches `sink` (its monitor) as mono 16-bit 48 kHz until `stop()`.
     public func record(_ sink: String) throws -> MonitorRecording {
-        try MonitorRecording(sink: sink, file: runtimeDir + "/\(sink)-\(UUID().uuidString.prefix(6)).raw", environment: environment)
+        try MonitorRecording(
+            sink: sink, file: runtimeDir + "/\(sink)-\(UUID().uuidString.prefix(6)).raw", environment: environment)
     }
 
     func run(_ path: String, _ arguments: [String]) throws -> String {
@@ -186,7 +197,8 @@ public final class AudioServerProcesses {
             unlink(out + ".out")
             unlink(out + ".err")
         }
-        let pid = try ChildProcess.spawn(path, arguments, environment: environment, stdout: out + ".out", stderr: out + ".err")
+        let pid = try ChildProcess.spawn(
+            path, arguments, environment: environment, stdout: out + ".out", stderr: out + ".err")
         let status = ChildProcess.wait(pid)
         let output = (try? String(contentsOfFile: out + ".out", encoding: .utf8)) ?? ""
         guard status == 0 else {
@@ -206,7 +218,9 @@ public struct ChildProcess {
     @discardableResult
     public func waitUntilExit() -> Int32 { Self.wait(pid) }
 
-    static func spawn(_ path: String, _ arguments: [String], environment: [String: String], stdout: String, stderr: String)
+    static func spawn(
+        _ path: String, _ arguments: [String], environment: [String: String], stdout: String, stderr: String
+    )
         throws -> pid_t
     {
         var actions = posix_spawn_file_actions_t()

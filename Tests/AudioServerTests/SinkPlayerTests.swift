@@ -62,7 +62,8 @@ struct SinkPlayerTests {
         let headphones = try server.record("headphones")
         let speakers = try server.record("speakers")
         try headphones.waitFor(seconds: 0.3)
-        try await player.play([.tone(ToneSpec(frequency: 440, duration: .milliseconds(800), level: -12))], priority: .normal)
+        try await player.play(
+            [.tone(ToneSpec(frequency: 440, duration: .milliseconds(800), level: -12))], priority: .normal)
         try headphones.waitFor(seconds: headphones.seconds + 0.3)
         let heard = MonitorWindow.split(headphones.stop())
         let other = MonitorWindow.split(speakers.stop())
@@ -80,7 +81,8 @@ struct SinkPlayerTests {
         defer { server.stopAll() }
         let module = try server.addNullSink("headphones")
         // A first retry far away: reconnecting within the test proves the inotify watch did it.
-        let (audio, log) = Self.connect(server, outputs: ["hp": "headphones", "gone": "no_such_sink"], retryFirst: .seconds(120))
+        let (audio, log) = Self.connect(
+            server, outputs: ["hp": "headphones", "gone": "no_such_sink"], retryFirst: .seconds(120))
         defer { audio.stop() }
         #expect(log.wait("hp") { $0 == .idle })
         #expect(log.wait("gone") { $0 == .missing })
@@ -158,7 +160,10 @@ struct SinkPlayerTests {
     static func writeTone(_ path: String, frequency: Double, seconds: Double) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
-        process.arguments = ["-n", "-r", "48000", "-c", "1", "-b", "16", path, "synth", "\(seconds)", "sine", "\(frequency)", "vol", "-10dB"]
+        process.arguments = [
+            "-n", "-r", "48000", "-c", "1", "-b", "16", path, "synth", "\(seconds)", "sine", "\(frequency)", "vol",
+            "-10dB",
+        ]
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw HarnessError("sox failed") }

@@ -1,9 +1,10 @@
-@testable import Audio
 import Engine
 import Foundation
 import RoutineModel
 import Synchronization
 import Testing
+
+@testable import Audio
 
 /// The real player (ALSA `file` plugin, paced to real time) honours cancellation.
 @Suite struct CancellationTests {

@@ -17,7 +17,8 @@ final class Capture: Sendable {
         configFile = dir + "/asound.conf"
         var text = ""
         for name in outputs {
-            text += "pcm.\(name) { type file slave.pcm { type null } file \"\(dir)/\(name).raw\" format \"raw\" truncate false }\n"
+            text +=
+                "pcm.\(name) { type file slave.pcm { type null } file \"\(dir)/\(name).raw\" format \"raw\" truncate false }\n"
         }
         try (text + extraPCMs).write(toFile: configFile, atomically: true, encoding: .utf8)
         var config = Config()
@@ -42,7 +43,8 @@ final class Capture: Sendable {
 
     /// How many times the output was opened.
     func openings(_ output: String) -> Int {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("\(output).raw") }.count
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("\(output).raw") }
+            .count
     }
 
     /// Left channel only.
@@ -70,4 +72,3 @@ final class WriteLog: @unchecked Sendable {
         return outputs
     }
 }
-

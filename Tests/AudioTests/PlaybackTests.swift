@@ -1,15 +1,17 @@
-@testable import Audio
 import Engine
 import Foundation
 import RoutineModel
 import SignalMeasure
 import Testing
 
+@testable import Audio
+
 /// Playback through real ALSA (libasound) into the `file` plugin; the captured samples are checked.
 @Suite struct PlaybackTests {
     @Test func toneHasItsFrequencyLevelAndFades() async throws {
         let capture = try Capture()
-        let spec = ToneSpec(frequency: 1000, duration: .milliseconds(500), level: -6, fade: .milliseconds(20), waveform: .sine)
+        let spec = ToneSpec(
+            frequency: 1000, duration: .milliseconds(500), level: -6, fade: .milliseconds(20), waveform: .sine)
         try await capture.router.play([.tone(spec)], on: "speakers", priority: .normal)
         let left = capture.left("speakers")
         #expect(left.count == 24_000)
@@ -29,7 +31,8 @@ import Testing
     @Test(arguments: [Waveform.square, .triangle, .white, .pink, .brown])
     func waveformsPeakAtTheirLevel(_ waveform: Waveform) async throws {
         let capture = try Capture()
-        let spec = ToneSpec(frequency: 440, duration: .milliseconds(300), level: -12, fade: .milliseconds(5), waveform: waveform)
+        let spec = ToneSpec(
+            frequency: 440, duration: .milliseconds(300), level: -12, fade: .milliseconds(5), waveform: waveform)
         try await capture.router.play([.tone(spec)], on: "speakers", priority: .normal)
         let left = capture.left("speakers")
         #expect(abs(Measure.peakDBFS(left) - -12) < 0.1, "\(waveform): \(Measure.peakDBFS(left))")
@@ -48,7 +51,8 @@ import Testing
     @Test func fluctuateAlternatesOneLSB() async throws {
         let capture = try Capture()
         try await capture.router.play(
-            [.keepAlive(KeepAliveSpec(signal: .fluctuate, duration: .milliseconds(100)))], on: "speakers", priority: .keepAlive)
+            [.keepAlive(KeepAliveSpec(signal: .fluctuate, duration: .milliseconds(100)))], on: "speakers",
+            priority: .keepAlive)
         let left = capture.left("speakers")
         #expect(left.count == 4800)
         #expect(left.enumerated().allSatisfy { $0.element == ($0.offset % 2 == 0 ? 1 : -1) })
@@ -138,19 +142,23 @@ import Testing
         for (path, rate) in [(same, "48000"), (low, "22050")] {
             let sox = Process()
             sox.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
-            sox.arguments = ["-n", "-r", rate, "-c", "1", "-b", "16", path, "synth", "0.25", "sine", "750", "vol", "0.5"]
+            sox.arguments = [
+                "-n", "-r", rate, "-c", "1", "-b", "16", path, "synth", "0.25", "sine", "750", "vol", "0.5",
+            ]
             try sox.run()
             sox.waitUntilExit()
             #expect(sox.terminationStatus == 0)
         }
-        try await capture.router.play([.file(try OpenedSoundFile(opening: same), gain: 0)], on: "speakers", priority: .normal)
+        try await capture.router.play(
+            [.file(try OpenedSoundFile(opening: same), gain: 0)], on: "speakers", priority: .normal)
         let original = try #require(FileManager.default.contents(atPath: same))
         let pcm = original.suffix(12_000 * 2).withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
         let left = capture.left("speakers").map { Int16($0) }
         #expect(left == pcm, "decoded samples equal the file's")
 
         let second = try Capture()
-        try await second.router.play([.file(try OpenedSoundFile(opening: low), gain: -6)], on: "speakers", priority: .normal)
+        try await second.router.play(
+            [.file(try OpenedSoundFile(opening: low), gain: -6)], on: "speakers", priority: .normal)
         let resampled = second.left("speakers")
         #expect(abs(resampled.count - 12_000) <= 2)
         #expect(Measure.goertzel(resampled, frequency: 750) > 0.9)
@@ -192,7 +200,8 @@ import Testing
         let path = capture.dir + "/broken.wav"
         try Data("RIFF-not-really-a-wave-file".utf8).write(to: URL(fileURLWithPath: path))
         await #expect {
-            try await capture.router.play([.file(try OpenedSoundFile(opening: path), gain: 0)], on: "speakers", priority: .normal)
+            try await capture.router.play(
+                [.file(try OpenedSoundFile(opening: path), gain: 0)], on: "speakers", priority: .normal)
         } throws: { error in
             "\(error)".contains("broken.wav")
         }

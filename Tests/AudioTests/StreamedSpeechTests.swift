@@ -1,10 +1,11 @@
-@testable import Audio
 import Engine
 import Foundation
 import RoutineModel
 import SignalMeasure
 import Speech
 import Testing
+
+@testable import Audio
 
 /// Speech played while it is synthesized (`AudioItem.speech`): the joins between chunks must not
 /// show in what reaches the PCM.
@@ -72,7 +73,8 @@ import Testing
             // The player must write the first chunk while the rest does not exist yet.
             let played = firstFrame.wait(timeout: .now() + 10) == .success
             for chunk in thirds.dropFirst() { stream.yield(PCMSamples(samples: chunk, sampleRate: 22_050)) }
-            stream.finish(throwing: played ? nil : AudioError(output: "", pcm: "", function: "test", message: "no first frame"))
+            stream.finish(
+                throwing: played ? nil : AudioError(output: "", pcm: "", function: "test", message: "no first frame"))
         }
         producer.start()
         try await player.play([.speech(stream)], priority: .announcement)

@@ -26,7 +26,8 @@ public final class MockBlueZ {
         _ = FileManager.default.createFile(atPath: pidFile, contents: nil)
         // Foundation's Process waits for the forked daemon too; a plain shell call returns when the
         // parent has forked.
-        let status = system("/usr/bin/dbus-daemon --session --address='\(address)' --fork --print-pid=1 > '\(pidFile)' 2>/dev/null")
+        let status = system(
+            "/usr/bin/dbus-daemon --session --address='\(address)' --fork --print-pid=1 > '\(pidFile)' 2>/dev/null")
         guard status == 0 else { throw MockError(message: "dbus-daemon failed to start (\(status))") }
         for _ in 0..<100 {
             if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
@@ -52,7 +53,10 @@ public final class MockBlueZ {
         hasAdapter = false
         // Wait until the mock answers on the bus.
         for _ in 0..<200 {
-            if (try? gdbus(["--dest", "org.bluez", "--object-path", "/", "--method", "org.freedesktop.DBus.ObjectManager.GetManagedObjects"])) != nil {
+            if (try? gdbus([
+                "--dest", "org.bluez", "--object-path", "/", "--method",
+                "org.freedesktop.DBus.ObjectManager.GetManagedObjects",
+            ])) != nil {
                 return
             }
             usleep(25_000)
@@ -78,7 +82,8 @@ public final class MockBlueZ {
     }
 
     public func mockCall(_ method: String, _ args: [String]) throws {
-        try gdbus(["--dest", "org.bluez", "--object-path", "/org/bluez", "--method", "org.bluez.Mock.\(method)"] + args)
+        try gdbus(
+            ["--dest", "org.bluez", "--object-path", "/org/bluez", "--method", "org.bluez.Mock.\(method)"] + args)
     }
 
     /// Adds hci0 and a device; `headphones` makes it look like headphones (Icon and A2DP sink UUID).
@@ -92,7 +97,8 @@ public final class MockBlueZ {
             let path = "/org/bluez/hci0/dev_" + address.replacingOccurrences(of: ":", with: "_")
             try gdbus([
                 "--dest", "org.bluez", "--object-path", path, "--method", "org.freedesktop.DBus.Mock.UpdateProperties",
-                "org.bluez.Device1", #"{"Icon": <"audio-headphones">, "UUIDs": <["0000110b-0000-1000-8000-00805f9b34fb"]>}"#,
+                "org.bluez.Device1",
+                #"{"Icon": <"audio-headphones">, "UUIDs": <["0000110b-0000-1000-8000-00805f9b34fb"]>}"#,
             ])
         }
     }
@@ -118,4 +124,3 @@ public final class MockBlueZ {
         try? FileManager.default.removeItem(atPath: dir)
     }
 }
-

@@ -21,10 +21,12 @@ import Testing
             for file in ["user/a.wav", "shipped/a.wav", "shipped/b.wav", "user/sub/c.wav", "outside/secret.wav"] {
                 _ = FileManager.default.createFile(atPath: root + "/" + file, contents: Data(file.utf8))
             }
-            try FileManager.default.createSymbolicLink(atPath: user + "/escape.wav", withDestinationPath: root + "/outside/secret.wav")
+            try FileManager.default.createSymbolicLink(
+                atPath: user + "/escape.wav", withDestinationPath: root + "/outside/secret.wav")
             // Relative: an absolute link starts from / and so leaves the folder, whatever it names.
             try FileManager.default.createSymbolicLink(atPath: user + "/inside.wav", withDestinationPath: "sub/c.wav")
-            try FileManager.default.createSymbolicLink(atPath: user + "/absolute.wav", withDestinationPath: user + "/sub/c.wav")
+            try FileManager.default.createSymbolicLink(
+                atPath: user + "/absolute.wav", withDestinationPath: user + "/sub/c.wav")
             try FileManager.default.createSymbolicLink(atPath: user + "/outdir", withDestinationPath: root + "/outside")
         }
         var locator: AudioFolders { AudioFolders(folders: [user, shipped]) }
@@ -77,7 +79,8 @@ import Testing
         let f = try Folders()
         let opened = try f.locator.open("a.wav")
         // The swap, as an attacker would do it: a link moved over the checked name.
-        try FileManager.default.createSymbolicLink(atPath: f.user + "/swap.tmp", withDestinationPath: f.root + "/outside/secret.wav")
+        try FileManager.default.createSymbolicLink(
+            atPath: f.user + "/swap.tmp", withDestinationPath: f.root + "/outside/secret.wav")
         #expect(rename(f.user + "/swap.tmp", f.user + "/a.wav") == 0)
         #expect(Self.content(opened) == "user/a.wav", "the file checked is the file read")
         #expect(throws: EngineError.self) { try f.locator.open("a.wav") }

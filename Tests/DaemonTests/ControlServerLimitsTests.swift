@@ -76,7 +76,8 @@ import Testing
         try await Self.withServer(limits: ConnectionLimits(maxBody: 1024)) { socket, _ in
             let client = try await RawClient.unix(socket)
             let chunk = String(repeating: "a", count: 2048)
-            try await client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n\(chunk)\r\n")
+            try await client.send(
+                "POST /events/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n\(chunk)\r\n")
             let answer = try await client.receive(until: "}\n", timeout: .seconds(5))
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer)")
         }
@@ -87,7 +88,8 @@ import Testing
     @Test func tokenIsCheckedAfterTheBody() async throws {
         try await Self.withServer(limits: ConnectionLimits(), tcp: true) { _, port in
             let client = try await RawClient.tcp(port)
-            try await client.send("POST /events/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nContent-Length: 1000\r\n\r\n")
+            try await client.send(
+                "POST /events/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nContent-Length: 1000\r\n\r\n")
             let answer = try await client.receive(until: "}\n", timeout: .seconds(5))
             #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer)")
             #expect(try await client.closedByServer(within: .seconds(5)))
@@ -146,7 +148,10 @@ import Testing
     }
 
     @Test func requestTargetsParse() {
-        #expect(RequestTarget.parse("/routines/good%20morning/trigger?wait=1")?.segments == ["routines", "good morning", "trigger"])
+        #expect(
+            RequestTarget.parse("/routines/good%20morning/trigger?wait=1")?.segments == [
+                "routines", "good morning", "trigger",
+            ])
         #expect(RequestTarget.parse("/history?routine=a&limit=5")?.query == ["routine": "a", "limit": "5"])
         #expect(RequestTarget.parse("routines") == nil)
         #expect(RequestTarget.parse("/routines/%zz") == nil)
@@ -166,7 +171,9 @@ final class RawClient: @unchecked Sendable {
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8).prefix($0.count - 1)) }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard result == 0 else { throw RawClientError("connect \(path): \(String(cString: strerror(errno)))") }
     }
@@ -178,7 +185,9 @@ final class RawClient: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 else { throw RawClientError("connect :\(port): \(String(cString: strerror(errno)))") }
     }
@@ -253,7 +262,9 @@ final class RawClient: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }

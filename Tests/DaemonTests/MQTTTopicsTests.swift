@@ -1,6 +1,5 @@
-import Testing
-
 import RoutineModel
+import Testing
 
 @testable import Daemon
 
@@ -9,7 +8,9 @@ import RoutineModel
 
     @Test func commandsAreParsedForThisNodeAndForAll() {
         #expect(topics.command("routines/office/headphone_mode/set") == .headphoneMode)
-        #expect(topics.command("routines/office/routine/good-morning/trigger") == .routine(name: "good-morning", verb: "trigger"))
+        #expect(
+            topics.command("routines/office/routine/good-morning/trigger")
+                == .routine(name: "good-morning", verb: "trigger"))
         #expect(topics.command("routines/office/routine/a.b/stop") == .routine(name: "a.b", verb: "stop"))
         #expect(topics.command("routines/office/routine/x/enable") == .routine(name: "x", verb: "enable"))
         #expect(topics.command("routines/office/event/doorbell") == .event("doorbell"))

@@ -39,7 +39,8 @@ import Testing
         for _ in 0..<200 where waiter == nil {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
             waiter = tasks.first { id in
-                (try? String(contentsOfFile: "/proc/self/task/\(id)/comm", encoding: .utf8))?.hasPrefix("routines-timer") == true
+                (try? String(contentsOfFile: "/proc/self/task/\(id)/comm", encoding: .utf8))?.hasPrefix(
+                    "routines-timer") == true
             }
             if waiter == nil { try await Task.sleep(for: .milliseconds(5)) }
         }

@@ -30,7 +30,9 @@ func waitFor(_ log: EventLog, _ what: String, _ condition: @escaping ([DeviceEve
 
     static func isConnected(_ events: [DeviceEvent], _ address: String, kind: DeviceKind? = nil) -> Bool {
         events.contains {
-            if case .connected(let device) = $0 { return device.address == address && (kind == nil || device.kind == kind) }
+            if case .connected(let device) = $0 {
+                return device.address == address && (kind == nil || device.kind == kind)
+            }
             return false
         }
     }
@@ -113,7 +115,9 @@ func waitFor(_ log: EventLog, _ what: String, _ condition: @escaping ([DeviceEve
         kill(bluez.busPID, SIGKILL)
         try await waitFor(log, "lost and reported") { events in
             Self.isDisconnected(events, "11:22:33:44:55:AA")
-                && events.contains { if case .unavailable(let reason) = $0 { return reason != nil }; return false }
+                && events.contains {
+                    if case .unavailable(let reason) = $0 { return reason != nil }; return false
+                }
         }
         unlink(bluez.dir + "/bus.sock")
         try bluez.startBus()
@@ -129,7 +133,10 @@ func waitFor(_ log: EventLog, _ what: String, _ condition: @escaping ([DeviceEve
         let (log, task) = Self.collect(watcher)
         defer { task.cancel() }
         try await waitFor(log, "no-bus report") { events in
-            events.contains { if case .unavailable(let reason) = $0 { return reason?.contains("no system D-Bus") == true }; return false }
+            events.contains {
+                if case .unavailable(let reason) = $0 { return reason?.contains("no system D-Bus") == true };
+                return false
+            }
         }
     }
 }

@@ -175,10 +175,11 @@ import Testing
         await h.engine.shutdown()
         // The running run and the two queued ones: every accepted run has a terminal row.
         #expect(await h.records("line").map(\.outcome) == ["interrupted", "interrupted", "interrupted"])
-        #expect(await h.records("line").map(\.error) == [
-            "the daemon stopped during the run", "the daemon stopped before the run started",
-            "the daemon stopped before the run started",
-        ])
+        #expect(
+            await h.records("line").map(\.error) == [
+                "the daemon stopped during the run", "the daemon stopped before the run started",
+                "the daemon stopped before the run started",
+            ])
         #expect(await h.records("busy").map(\.outcome) == ["interrupted"])
     }
 }

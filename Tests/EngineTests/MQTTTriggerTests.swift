@@ -16,7 +16,8 @@ final class RecordingPublisher: MessagePublisher {
     let messages = Mutex<[Message]>([])
     func publish(topic: String, payload: [UInt8], qos: Int, retain: Bool) async throws {
         messages.withLock {
-            $0.append(Message(topic: topic, payload: String(decoding: payload, as: UTF8.self), qos: qos, retain: retain))
+            $0.append(
+                Message(topic: topic, payload: String(decoding: payload, as: UTF8.self), qos: qos, retain: retain))
         }
     }
     var sent: [Message] { messages.withLock { $0 } }
@@ -30,14 +31,19 @@ final class RecordingPublisher: MessagePublisher {
         let h = Harness(publisher: publisher)
         let door = Trigger(kind: .mqtt(topic: "zigbee2mqtt/+/door", payload: Self.payload(#"{"contact": false}"#)))
         let publish = PublishSpec(
-            topic: "seen/{event.topic}", payload: Self.payload(#"{"contact": "{event.contact}", "n": 1, "b": "{event.battery}"}"#),
+            topic: "seen/{event.topic}",
+            payload: Self.payload(#"{"contact": "{event.contact}", "n": 1, "b": "{event.battery}"}"#),
             qos: 1, retain: true)
         await h.start([routine("door", mode: .parallel, triggers: [door], [.publish(publish)])])
         let engine = h.engine
         #expect(await engine.mqttTopicFilters() == ["zigbee2mqtt/+/door"])
         // Wrong value, extra level, other topic: nothing.
-        #expect(await engine.mqttMessage(topic: "zigbee2mqtt/hall/door", payload: Array(#"{"contact": true}"#.utf8)).isEmpty)
-        #expect(await engine.mqttMessage(topic: "zigbee2mqtt/hall/x/door", payload: Array(#"{"contact": false}"#.utf8)).isEmpty)
+        #expect(
+            await engine.mqttMessage(topic: "zigbee2mqtt/hall/door", payload: Array(#"{"contact": true}"#.utf8)).isEmpty
+        )
+        #expect(
+            await engine.mqttMessage(topic: "zigbee2mqtt/hall/x/door", payload: Array(#"{"contact": false}"#.utf8))
+                .isEmpty)
         #expect(await engine.mqttMessage(topic: "zigbee2mqtt/hall/door", payload: Array("not json".utf8)).isEmpty)
         // Every given key matches; extra keys do not matter.
         let fired = await engine.mqttMessage(

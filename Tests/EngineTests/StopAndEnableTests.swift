@@ -190,7 +190,8 @@ import Testing
         #expect(plays[0].interrupted && plays[0].end == .seconds(3))
         let records = await h.records("music")
         #expect(records.map(\.outcome) == ["cancelled"])
-        #expect(records[0].error?.contains("output headphones became inactive (its Bluetooth device disconnected)") == true)
+        #expect(
+            records[0].error?.contains("output headphones became inactive (its Bluetooth device disconnected)") == true)
     }
 
     @Test func switchingHeadphoneModeStopsImplicitAudioOnTheOldOutput() async throws {

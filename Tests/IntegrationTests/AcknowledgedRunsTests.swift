@@ -16,7 +16,9 @@ final class UnixHTTPConnection {
             for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         // (No close here on failure: deinit runs for a class whose properties are all set, and closes it.)
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
@@ -105,7 +107,9 @@ final class UnixHTTPConnection {
         let missing = acknowledged.filter { !recorded.contains($0) }
         #expect(kills == 5)
         #expect(acknowledged.count > 100, "only \(acknowledged.count) triggers acknowledged")
-        #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged runs are missing: \(missing.prefix(10))")
+        #expect(
+            missing.isEmpty,
+            "\(missing.count) of \(acknowledged.count) acknowledged runs are missing: \(missing.prefix(10))")
         // Ids never restart: every acknowledged id is distinct across the five lives of the daemon.
         #expect(Set(acknowledged).count == acknowledged.count)
         // No row stays `running` or `queued` after a restart.

@@ -21,7 +21,8 @@ import Testing
         _ = try daemon.dir.write("asound.conf", asound)
         let config = try daemon.dir.write(
             "config.json",
-            #"{"outputs": {"speakers": {"pcm": "cap_speakers"}, "headphones": {"pcm": "cap_headphones"}}, "timezone": "UTC"}"#)
+            #"{"outputs": {"speakers": {"pcm": "cap_speakers"}, "headphones": {"pcm": "cap_headphones"}}, "timezone": "UTC"}"#
+        )
         daemon.extraArguments = ["--config", config]
         daemon.environment = ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(dir)/asound.conf"]
         return daemon
@@ -104,7 +105,9 @@ import Testing
         // The speech library (and the audio stack it links) is loaded by the first announcement only.
         let pid = try #require(daemon.process?.processIdentifier)
         let maps = {
-            String(decoding: FileHandle(forReadingAtPath: "/proc/\(pid)/maps")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+            String(
+                decoding: FileHandle(forReadingAtPath: "/proc/\(pid)/maps")?.readDataToEndOfFile() ?? Data(),
+                as: UTF8.self)
         }
         #expect(!maps().contains("libespeak-ng"), "libespeak-ng is mapped before any announcement")
         let result = try daemon.cli(["say", "Hello there."])
@@ -117,13 +120,16 @@ import Testing
 
     @Test func missingDeviceFailsTheActionAndTheDaemonKeepsRunning() throws {
         let daemon = try Self.daemon()
-        let config = try daemon.dir.write("config.json", #"{"outputs": {"speakers": {"pcm": "no_such_device"}, "headphones": {"pcm": "cap_headphones"}}}"#)
+        let config = try daemon.dir.write(
+            "config.json",
+            #"{"outputs": {"speakers": {"pcm": "no_such_device"}, "headphones": {"pcm": "cap_headphones"}}}"#)
         daemon.extraArguments = ["--config", config]
         daemon.environment = ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(daemon.dir.path)/asound.conf"]
         try daemon.start()
         let result = try daemon.cli(["say", "Hello."])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("output 'speakers'") && result.stderr.contains("no_such_device"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("output 'speakers'") && result.stderr.contains("no_such_device"), "\(result.stderr)")
         #expect(try daemon.cli(["status"]).status == 0)
         let outputs = try jsonArray(try daemon.cli(["outputs", "--json"]).stdout)
         let speakers = try #require(outputs.first { $0["name"] as? String == "speakers" })

@@ -9,7 +9,8 @@ import Testing
         let daemon = try AudioEndToEndTests.daemon()
         let config = try daemon.dir.write(
             "config.json",
-            #"{"outputs": {"speakers": {"pcm": "cap_speakers"}, "headphones": {"pcm": "cap_headphones", "bluetooth": "11:22:33:44:55:66", "leadIn": "300ms"}}}"#)
+            #"{"outputs": {"speakers": {"pcm": "cap_speakers"}, "headphones": {"pcm": "cap_headphones", "bluetooth": "11:22:33:44:55:66", "leadIn": "300ms"}}}"#
+        )
         daemon.extraArguments = ["--config", config]
         daemon.environment["DBUS_SYSTEM_BUS_ADDRESS"] = bluez.address
         try daemon.start()
@@ -49,7 +50,9 @@ import Testing
         let daemon = try DaemonProcess()
         daemon.environment["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=/nonexistent/routines-no-bus.sock"
         try daemon.start()
-        try waitUntil("the daemon says why there are no device events") { daemon.log.contains("no Bluetooth device events") }
+        try waitUntil("the daemon says why there are no device events") {
+            daemon.log.contains("no Bluetooth device events")
+        }
         #expect(try daemon.cli(["status"]).status == 0)
     }
 }

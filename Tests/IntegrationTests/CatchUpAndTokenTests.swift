@@ -5,14 +5,17 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct CatchUpAndTokenTests {
     @Test func aFireMissedWhileDownRunsOnceAtStartOnlyWithCatchUp() throws {
         let daemon = try DaemonProcess(routines: [
-            "with.json": #"{"mode":"parallel","triggers":[{"cron":"*/2 * * * * *","catchUp":"1m"}],"actions":[{"wait":0}]}"#,
+            "with.json":
+                #"{"mode":"parallel","triggers":[{"cron":"*/2 * * * * *","catchUp":"1m"}],"actions":[{"wait":0}]}"#,
             "without.json": #"{"mode":"parallel","triggers":[{"cron":"*/2 * * * * *"}],"actions":[{"wait":0}]}"#,
         ])
         try daemon.start()
         func runs(_ name: String) throws -> [[String: Any]] {
             try jsonArray(try daemon.cli(["history", name, "--json", "--limit", "1000"]).stdout)
         }
-        try waitUntil("both routines fired once", timeout: 10) { try runs("with").count >= 1 && runs("without").count >= 1 }
+        try waitUntil("both routines fired once", timeout: 10) {
+            try runs("with").count >= 1 && runs("without").count >= 1
+        }
         daemon.stop(kill: true)
         // Down across at least one scheduled fire (they come every 2 s).
         let down = Date()
@@ -33,7 +36,9 @@ import Testing
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
@@ -77,7 +82,8 @@ import Testing
         let config = try dir.write(
             "config.json", #"{"http": {"listen": "127.0.0.1:1", "tokenFile": "\#(dir.path)/missing"}}"#)
         let result = try CLI.run([
-            "daemon", "--routines", dir.path, "--config", config, "--state", dir.path + "/s", "--socket", dir.path + "/x.sock",
+            "daemon", "--routines", dir.path, "--config", config, "--state", dir.path + "/s", "--socket",
+            dir.path + "/x.sock",
         ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("http.tokenFile"))

@@ -81,15 +81,21 @@ import Testing
         #expect(metrics.contains("routines_routines_loaded 2.0"))
         let next = try jsonArray(try daemon.cli(["next", "--json", "--count", "2"]).stdout)
         #expect(next.count == 2)
-        #expect(next.allSatisfy { ($0["routine"] as? String) == "daily" && ($0["time"] as? String)?.hasSuffix(":00") == true })
+        #expect(
+            next.allSatisfy {
+                ($0["routine"] as? String) == "daily" && ($0["time"] as? String)?.hasSuffix(":00") == true
+            })
         let (triggered, body) = try curl(daemon, "POST", "/routines/quick/trigger", body: #"{"wait":true}"#)
         #expect(triggered == 200)
         #expect(try jsonObject(body)["outcome"] as? String == "success")
         // Keys come sorted, numbers as numbers, absent values as null.
         #expect(body == #"{"error":null,"outcome":"success","routine":"quick","run":1}"# + "\n", "\(body)")
         // Event data: numbers and booleans become the strings routines match on.
-        let (raised, echoed) = try curl(daemon, "POST", "/events/door", body: #"{"n":2,"x":1.5,"open":true,"who":"é \"q\""}"#)
+        let (raised, echoed) = try curl(
+            daemon, "POST", "/events/door", body: #"{"n":2,"x":1.5,"open":true,"who":"é \"q\""}"#)
         #expect(raised == 202)
-        #expect(echoed == #"{"data":{"n":"2","open":"true","who":"é \"q\"","x":"1.5"},"event":"door","started":0}"# + "\n", "\(echoed)")
+        #expect(
+            echoed == #"{"data":{"n":"2","open":"true","who":"é \"q\"","x":"1.5"},"event":"door","started":0}"# + "\n",
+            "\(echoed)")
     }
 }

@@ -45,8 +45,11 @@ import Testing
         #expect(try daemon.cli(["status"]).status == 0)
         let pid = try #require(daemon.process?.processIdentifier)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []).map { id in
-            String(decoding: FileHandle(forReadingAtPath: "/proc/\(pid)/task/\(id)/comm")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+            String(
+                decoding: FileHandle(forReadingAtPath: "/proc/\(pid)/task/\(id)/comm")?.readDataToEndOfFile() ?? Data(),
+                as: UTF8.self
+            )
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         }
         #expect(names.contains("routines-pool"), "\(names)")
         #expect(!names.contains { $0.hasSuffix("default-qos") }, "libdispatch workers: \(names)")
@@ -62,7 +65,8 @@ import Testing
 
     @Test func eventsStartMatchingRoutinesOnly() throws {
         let daemon = try DaemonProcess(routines: [
-            "hp.json": #"{"triggers":[{"event":"device.connected","match":{"kind":["headphones","headset"]}}],"actions":[{"headphoneMode":"on"}]}"#,
+            "hp.json":
+                #"{"triggers":[{"event":"device.connected","match":{"kind":["headphones","headset"]}}],"actions":[{"headphoneMode":"on"}]}"#,
             "other.json": #"{"triggers":[{"event":"door.opened"}],"actions":[{"wait":0}]}"#,
         ])
         try daemon.start()
@@ -87,7 +91,9 @@ import Testing
         // break: the last valid version keeps running, the problem is reported
         try daemon.write("a.json", #"{"description":"v3","triggers":[],"actions":[{"wait":0}]}"#)
         try waitUntil("a's problem is reported") {
-            ((try routineNames(daemon)["a"]?["problems"] as? [String]) ?? []).contains { $0.contains("triggers: must not be empty") }
+            ((try routineNames(daemon)["a"]?["problems"] as? [String]) ?? []).contains {
+                $0.contains("triggers: must not be empty")
+            }
         }
         #expect(try routineNames(daemon)["a"]?["description"] as? String == "v2")
         #expect(try daemon.cli(["trigger", "a", "--wait"]).status == 0)
@@ -126,7 +132,10 @@ import Testing
         let row = try #require(try routineNames(daemon)["talk"])
         #expect(row["valid"] as? Bool == false)
         let problems = (row["problems"] as? [String]) ?? []
-        #expect(problems.contains { $0.contains("actions[0].voice") && $0.contains("unknown voice 'germn'") && $0.contains("did you mean") }, "\(problems)")
+        #expect(
+            problems.contains {
+                $0.contains("actions[0].voice") && $0.contains("unknown voice 'germn'") && $0.contains("did you mean")
+            }, "\(problems)")
         #expect(try daemon.cli(["trigger", "talk"]).status != 0)
     }
 
@@ -193,7 +202,9 @@ import Testing
     @Test func secondDaemonOnTheSameSocketRefusesToStart() throws {
         let daemon = try DaemonProcess()
         try daemon.start()
-        let second = try CLI.run(["daemon", "--routines", daemon.routines, "--state", daemon.dir.path + "/s2", "--socket", daemon.socket])
+        let second = try CLI.run([
+            "daemon", "--routines", daemon.routines, "--state", daemon.dir.path + "/s2", "--socket", daemon.socket,
+        ])
         #expect(second.status != 0)
         #expect(second.stderr.contains("already listening"))
     }
@@ -208,10 +219,15 @@ import Testing
     @Test func badConfigAndMissingFolderAreClearErrors() throws {
         let dir = try TempDir()
         let config = try dir.write("config.json", #"{"clock":"25h"}"#)
-        let result = try CLI.run(["daemon", "--routines", dir.path, "--config", config, "--state", dir.path + "/s", "--socket", dir.path + "/x.sock"])
+        let result = try CLI.run([
+            "daemon", "--routines", dir.path, "--config", config, "--state", dir.path + "/s", "--socket",
+            dir.path + "/x.sock",
+        ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("\(config): clock: unknown clock style '25h'"))
-        let missing = try CLI.run(["daemon", "--routines", dir.path + "/nope", "--state", dir.path + "/s", "--socket", dir.path + "/x.sock"])
+        let missing = try CLI.run([
+            "daemon", "--routines", dir.path + "/nope", "--state", dir.path + "/s", "--socket", dir.path + "/x.sock",
+        ])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("does not exist"))
     }

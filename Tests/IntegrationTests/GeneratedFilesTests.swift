@@ -8,7 +8,9 @@ import Testing
 @Suite struct GeneratedFilesTests {
     static let regenerate = "run 'make generated' (scripts/generate-docs.sh) and commit the result"
 
-    @Test(arguments: [("bash", "completions/routines.bash"), ("zsh", "completions/_routines"), ("fish", "completions/routines.fish")])
+    @Test(arguments: [
+        ("bash", "completions/routines.bash"), ("zsh", "completions/_routines"), ("fish", "completions/routines.fish"),
+    ])
     func completionsAreCurrent(shell: String, file: String) throws {
         let generated = try CLI.run(["--generate-completion-script", shell])
         #expect(generated.status == 0, "\(generated.stderr)")
@@ -19,11 +21,14 @@ import Testing
     @Test func manPageIsGeneratedFromTheCurrentCommandLine() throws {
         let dump = try CLI.run(["--experimental-dump-help"])
         #expect(dump.status == 0, "\(dump.stderr)")
-        let committed = try String(contentsOfFile: CLI.repositoryRoot + "/docs/man/routines.dump-help.json", encoding: .utf8)
+        let committed = try String(
+            contentsOfFile: CLI.repositoryRoot + "/docs/man/routines.dump-help.json", encoding: .utf8)
         #expect(dump.stdout == committed, "docs/man/routines.1 is out of date: \(Self.regenerate)")
         // The page itself documents every subcommand.
         let page = try String(contentsOfFile: CLI.repositoryRoot + "/docs/man/routines.1", encoding: .utf8)
-        for command in ["daemon", "trigger", "event", "list", "next", "validate", "status", "headphones", "history", "service"] {
+        for command in [
+            "daemon", "trigger", "event", "list", "next", "validate", "status", "headphones", "history", "service",
+        ] {
             #expect(page.contains(command), "the man page lacks \(command)")
         }
     }

@@ -12,9 +12,13 @@ import Testing
             guard fd >= 0 else { return nil }
             var address = sockaddr_un()
             address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8).prefix($0.count - 1)) }
+            withUnsafeMutableBytes(of: &address.sun_path) {
+                $0.copyBytes(from: Array(socketPath.utf8).prefix($0.count - 1))
+            }
             _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
             return fd
         }
@@ -31,7 +35,8 @@ import Testing
     /// the cap is set above the descriptor limit on purpose, so accept does run out.
     @Test func acceptSpinsWhenDescriptorsRunOut() throws {
         let daemon = try DaemonProcess(routines: ["quick.json": DaemonIntegrationTests.waitOne])
-        try #"{"api": {"maxConnections": 1000}}"#.write(toFile: daemon.dir.path + "/config.json", atomically: true, encoding: .utf8)
+        try #"{"api": {"maxConnections": 1000}}"#.write(
+            toFile: daemon.dir.path + "/config.json", atomically: true, encoding: .utf8)
         daemon.extraArguments = ["--config", daemon.dir.path + "/config.json"]
         daemon.fileLimit = 64
         try daemon.start()
@@ -58,7 +63,8 @@ import Testing
         let target = daemon.dir.path + "/target.json"
         try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: "/proc/self/mem")
         // Moved into place, as editors save: the watcher hears of it once.
-        try FileManager.default.createSymbolicLink(atPath: daemon.routines + "/.later.json.tmp", withDestinationPath: target)
+        try FileManager.default.createSymbolicLink(
+            atPath: daemon.routines + "/.later.json.tmp", withDestinationPath: target)
         #expect(rename(daemon.routines + "/.later.json.tmp", daemon.routines + "/later.json") == 0)
         try waitUntil("the read error is reported") { daemon.log.contains("later.json: cannot read the file") }
         try FileManager.default.removeItem(atPath: target)
@@ -79,7 +85,9 @@ import Testing
         let fifo = try CLI.run(["validate", dir.path])
         #expect(Date().timeIntervalSince(started) < 5)
         #expect(fifo.status != 0)
-        #expect(fifo.stdout.contains("fifo.json: cannot read: it is a FIFO (named pipe), not a regular file"), "\(fifo.stdout)")
+        #expect(
+            fifo.stdout.contains("fifo.json: cannot read: it is a FIFO (named pipe), not a regular file"),
+            "\(fifo.stdout)")
         #expect(fifo.stdout.contains("zero.json: cannot read: it is a character device, not a regular file"))
         #expect(fifo.stdout.contains("dir.json: cannot read: it is a directory, not a regular file"))
     }

@@ -11,14 +11,14 @@ import Testing
     static let routines = [
         "good-morning.json": #"{"mode": "queued", "triggers": [{"event": "never"}], "actions": [{"wait": "10ms"}]}"#,
         "door.json": #"""
-            {"mode": "parallel", "triggers": [{"event": "door.opened", "match": {"room": "kitchen"}}],
-             "actions": [{"emit": "door.seen", "data": {"room": "{event.room}", "by": "{event.who}"}}]}
-            """#,
+        {"mode": "parallel", "triggers": [{"event": "door.opened", "match": {"room": "kitchen"}}],
+         "actions": [{"emit": "door.seen", "data": {"room": "{event.room}", "by": "{event.who}"}}]}
+        """#,
         // Starts only when the data arrived intact (the match names the exact values sent).
         "seen.json": #"""
-            {"mode": "parallel", "triggers": [{"event": "door.seen", "match": {"by": ["Zoë \"Z\"", "json"], "room": "kitchen"}}],
-             "actions": [{"wait": "10ms"}]}
-            """#,
+        {"mode": "parallel", "triggers": [{"event": "door.seen", "match": {"by": ["Zoë \"Z\"", "json"], "room": "kitchen"}}],
+         "actions": [{"wait": "10ms"}]}
+        """#,
     ]
 
     /// One request exactly as Home Assistant 2024.3.3's `rest_command` sends it (aiohttp 3.9.3;
@@ -50,7 +50,9 @@ import Testing
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -67,7 +69,8 @@ import Testing
                     $0.lowercased().hasPrefix("content-length:")
                 }),
                 let length = Int(lengthLine.dropFirst(15).trimmingCharacters(in: .whitespaces)),
-                text.utf8.distance(from: split.upperBound.samePosition(in: text.utf8)!, to: text.utf8.endIndex) >= length
+                text.utf8.distance(from: split.upperBound.samePosition(in: text.utf8)!, to: text.utf8.endIndex)
+                    >= length
             {
                 break
             }
@@ -86,21 +89,27 @@ import Testing
             "config.json", #"{"http": {"listen": "127.0.0.1:\#(port)", "tokenFile": "\#(tokenFile)"}}"#)
         daemon.extraArguments = ["--config", config]
         try daemon.start()
-        try waitUntil("the TCP listener answers") { (try? Self.send(Self.homeAssistantRequest("/events/ping", port: port, payload: nil), port: port))?.status == 202 }
+        try waitUntil("the TCP listener answers") {
+            (try? Self.send(Self.homeAssistantRequest("/events/ping", port: port, payload: nil), port: port))?.status
+                == 202
+        }
 
         // rest_command without payload: a trigger with an empty body.
-        let trigger = try Self.send(Self.homeAssistantRequest("/routines/good-morning/trigger", port: port, payload: nil), port: port)
+        let trigger = try Self.send(
+            Self.homeAssistantRequest("/routines/good-morning/trigger", port: port, payload: nil), port: port)
         #expect(trigger.status == 202, "\(trigger.body)")
         #expect(trigger.body.contains(#""outcome":"started""#))
         // payload: '{"wait": true}' without content_type: octet-stream, still read as JSON.
         let waited = try Self.send(
-            Self.homeAssistantRequest("/routines/good-morning/trigger", port: port, payload: #"{"wait": true}"#), port: port)
+            Self.homeAssistantRequest("/routines/good-morning/trigger", port: port, payload: #"{"wait": true}"#),
+            port: port)
         #expect(waited.status == 200, "\(waited.body)")
         #expect(waited.body.contains(#""outcome":"success""#))
 
         // An event with a templated payload, once as octet-stream and once as application/json.
         let plain = try Self.send(
-            Self.homeAssistantRequest("/events/door.opened", port: port, payload: #"{"room": "kitchen", "who": "Zoë \"Z\""}"#),
+            Self.homeAssistantRequest(
+                "/events/door.opened", port: port, payload: #"{"room": "kitchen", "who": "Zoë \"Z\""}"#),
             port: port)
         #expect(plain.status == 202, "\(plain.body)")
         #expect(plain.body.contains(#""started":1"#), "\(plain.body)")
@@ -116,7 +125,8 @@ import Testing
         #expect(none.body.contains(#""started":0"#), "\(none.body)")
         // A wrong token: 401, and nothing started.
         let refused = try Self.send(
-            Self.homeAssistantRequest("/routines/good-morning/trigger", port: port, payload: nil, token: "wrong-token-0123456789"),
+            Self.homeAssistantRequest(
+                "/routines/good-morning/trigger", port: port, payload: nil, token: "wrong-token-0123456789"),
             port: port)
         #expect(refused.status == 401)
 
@@ -125,7 +135,8 @@ import Testing
         defer { if runs.count < 5 { Issue.record("routines list: \((try? daemon.cli(["list"]))?.stdout ?? "")") } }
         try waitUntil("both door.seen runs are recorded") {
             runs = try jsonArray(daemon.cli(["history", "--json", "--limit", "50"]).stdout)
-            return runs.filter { $0["routine"] as? String == "seen" && $0["outcome"] as? String == "success" }.count == 2
+            return runs.filter { $0["routine"] as? String == "seen" && $0["outcome"] as? String == "success" }.count
+                == 2
         }
         let morning = runs.filter { $0["routine"] as? String == "good-morning" }.compactMap { $0["trigger"] as? String }
         #expect(morning == ["api 127.0.0.1", "api 127.0.0.1"])
@@ -138,8 +149,10 @@ import Testing
         #expect(try daemon.cli(["trigger", "good-morning", "--wait"]).status == 0)
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "-o", "/dev/null", "--unix-socket", daemon.socket, "-X", "POST", "-d", #"{"wait":true}"#,
-                          "http://localhost/routines/good-morning/trigger"]
+        curl.arguments = [
+            "-s", "-o", "/dev/null", "--unix-socket", daemon.socket, "-X", "POST", "-d", #"{"wait":true}"#,
+            "http://localhost/routines/good-morning/trigger",
+        ]
         try curl.run()
         curl.waitUntilExit()
         let latest = try jsonArray(daemon.cli(["history", "good-morning", "--json", "--limit", "2"]).stdout)

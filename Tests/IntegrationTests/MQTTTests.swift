@@ -48,7 +48,8 @@ import Testing
         let daemon = try Self.daemon(
             broker, node: "office",
             routines: [
-                "chime.json": #"{"triggers":[{"event":"never"}],"actions":[{"emit":"chimed","data":{"who":"{event.who}"}}]}"#,
+                "chime.json":
+                    #"{"triggers":[{"event":"never"}],"actions":[{"emit":"chimed","data":{"who":"{event.who}"}}]}"#,
                 "relay.json":
                     #"{"mode":"parallel","triggers":[{"event":"chimed"},{"event":"doorbell"}],"actions":[{"publish":{"topic":"test/relay","payload":"{event.who}","qos":1}}]}"#,
                 "slow.json": #"{"triggers":[{"event":"never"}],"actions":[{"wait":"60s"}]}"#,
@@ -67,14 +68,18 @@ import Testing
         try broker.publish("routines/office/headphone_mode/set", "toggle")
         try broker.waitForRetained("routines/office/headphone_mode") { $0 == "off" }
         try broker.publish("routines/office/headphone_mode/set", "loud")
-        try waitUntil("the bad payload is reported") { daemon.log.contains("the payload must be on, off or toggle, got 'loud'") }
+        try waitUntil("the bad payload is reported") {
+            daemon.log.contains("the payload must be on, off or toggle, got 'loud'")
+        }
 
         // Trigger with variables: the run sees them; the routine's retained state shows the run.
         let before = try Self.state(broker, "routines/office/routine/chime/state")
         #expect(before["enabled"] as? Bool == true && before["running"] as? Bool == false)
         try broker.publish("routines/office/routine/chime/trigger", #"{"who":"mqtt"}"#)
         try waitUntil("the relay publishes the variable") { broker.lines(sub).contains("test/relay mqtt") }
-        let after = try broker.waitForRetained("routines/office/routine/chime/state") { $0?.contains(#""outcome":"success""#) == true }
+        let after = try broker.waitForRetained("routines/office/routine/chime/state") {
+            $0?.contains(#""outcome":"success""#) == true
+        }
         let afterState = try jsonObject(try #require(after))
         #expect(afterState["lastRun"] is String)
         let chimeRuns = try Self.history(daemon, "chime")
@@ -150,7 +155,8 @@ import Testing
             let levels = topic.split(separator: "/").map(String.init)
             #expect(levels.count == 5 && levels[0] == "homeassistant" && levels[4] == "config", "\(topic)")
             let idPattern = /^[a-zA-Z0-9_-]+$/
-            #expect(levels[2].wholeMatch(of: idPattern) != nil && levels[3].wholeMatch(of: idPattern) != nil, "\(topic)")
+            #expect(
+                levels[2].wholeMatch(of: idPattern) != nil && levels[3].wholeMatch(of: idPattern) != nil, "\(topic)")
             let component = levels[1]
             components[component, default: 0] += 1
             let config = try jsonObject(payload)
@@ -163,20 +169,26 @@ import Testing
             #expect(config["availability_topic"] as? String == "routines/den/availability")
             let device = try #require(config["device"] as? [String: Any])
             #expect((device["identifiers"] as? [String]) == ["routines_den"], "one device per node")
-            if let id = config["unique_id"] as? String { #expect(uniqueIDs.insert(id).inserted, "unique_id \(id) repeats") }
+            if let id = config["unique_id"] as? String {
+                #expect(uniqueIDs.insert(id).inserted, "unique_id \(id) repeats")
+            }
         }
         #expect(components == ["switch": 1, "button": 2, "binary_sensor": 2, "sensor": 4])
 
         // The switch's and a button's topics do what Home Assistant will do with them.
-        let switchConfig = try jsonObject(try #require(configs["homeassistant/switch/routines_den/headphone_mode/config"]))
+        let switchConfig = try jsonObject(
+            try #require(configs["homeassistant/switch/routines_den/headphone_mode/config"]))
         try broker.publish(switchConfig["command_topic"] as! String, switchConfig["payload_on"] as! String)
-        try broker.waitForRetained(switchConfig["state_topic"] as! String) { $0 == switchConfig["payload_on"] as? String }
+        try broker.waitForRetained(switchConfig["state_topic"] as! String) {
+            $0 == switchConfig["payload_on"] as? String
+        }
         let buttonTopic = "homeassistant/button/routines_den/routine_good_night/config"
         let button = try jsonObject(try #require(configs[buttonTopic]))
         try broker.publish(button["command_topic"] as! String, button["payload_press"] as! String)
         try waitUntil("the button ran good.night") { try Self.history(daemon, "good.night").count == 1 }
         // The binary sensor's template reads the output state topic.
-        let sensor = try jsonObject(try #require(configs["homeassistant/binary_sensor/routines_den/output_speakers_active/config"]))
+        let sensor = try jsonObject(
+            try #require(configs["homeassistant/binary_sensor/routines_den/output_speakers_active/config"]))
         let outputState = try Self.state(broker, sensor["state_topic"] as! String)
         #expect(outputState["active"] as? Bool == true)
 
@@ -190,7 +202,8 @@ import Testing
     @Test func killedDaemonIsOfflineAndABrokerRestartIsSurvived() throws {
         let broker = try MosquittoBroker()
         let daemon = try Self.daemon(
-            broker, node: "hall", routines: ["ping.json": #"{"triggers":[{"event":"never"}],"actions":[{"emit":"pong"}]}"#])
+            broker, node: "hall",
+            routines: ["ping.json": #"{"triggers":[{"event":"never"}],"actions":[{"emit":"pong"}]}"#])
         try daemon.start()
         try Self.waitOnline(broker, "hall", daemon)
         try broker.publish("routines/hall/headphone_mode/set", "on")
@@ -250,18 +263,21 @@ import Testing
 
     @Test func wrongPasswordIsAClearErrorRetriedAndTheRestOfTheDaemonWorks() throws {
         let broker = try MosquittoBroker(.password(user: "office", password: "right-password"))
-        let wrong = try Self.daemon(broker, node: "office", mqtt: #", "username": "office", "passwordFile": "PASSWORD""#)
+        let wrong = try Self.daemon(
+            broker, node: "office", mqtt: #", "username": "office", "passwordFile": "PASSWORD""#)
         let passwordFile = try wrong.dir.write("password", "wrong-password\n")
         try rewriteConfig(wrong, "PASSWORD", passwordFile)
         try wrong.start()
         try waitUntil("the refusal was said twice (retried)", timeout: 15) {
             wrong.log.components(separatedBy: "refused the connection").count >= 3
         }
-        #expect(wrong.log.contains("check mqtt.username ('office') and the password in mqtt.passwordFile"), "\(wrong.log)")
+        #expect(
+            wrong.log.contains("check mqtt.username ('office') and the password in mqtt.passwordFile"), "\(wrong.log)")
         #expect(try wrong.cli(["status"]).status == 0, "the daemon runs on")
         #expect(try wrong.cli(["trigger", "nothing"]).stderr.contains("nothing"))
 
-        let right = try Self.daemon(broker, node: "office", mqtt: #", "username": "office", "passwordFile": "PASSWORD""#)
+        let right = try Self.daemon(
+            broker, node: "office", mqtt: #", "username": "office", "passwordFile": "PASSWORD""#)
         try rewriteConfig(right, "PASSWORD", try right.dir.write("password", "right-password\n"))
         try right.start()
         try Self.waitOnline(broker, "office", right)

@@ -22,7 +22,8 @@ import Testing
     /// The value of the sample named `name` whose labels include all of `labels` (0 when absent).
     static func value(_ samples: [String: Double], _ name: String, _ labels: [String: String] = [:]) -> Double {
         samples.filter { key, _ in
-            (key == name || key.hasPrefix(name + "{")) && labels.allSatisfy { key.contains("\($0.key)=\"\($0.value)\"") }
+            (key == name || key.hasPrefix(name + "{"))
+                && labels.allSatisfy { key.contains("\($0.key)=\"\($0.value)\"") }
         }.values.reduce(0, +)
     }
 
@@ -34,9 +35,14 @@ import Testing
             #"{"outputs": {"speakers": {"pcm": "cap_speakers"}, "headphones": {"pcm": "cap_headphones"}, "gone": {"pcm": "no_such_pcm_here"}}, "timezone": "UTC"}"#
         )
         daemon.extraArguments = ["--config", config]
-        try daemon.write("beep.json", #"{"triggers":[{"event":"m"}],"actions":[{"tone":{"frequency":440,"duration":"100ms"}}]}"#)
-        try daemon.write("burst.json", #"{"triggers":[{"event":"m"}],"actions":[{"keepAlive":{"duration":"200ms","output":"headphones"}}]}"#)
-        try daemon.write("lost.json", #"{"triggers":[{"event":"m"}],"actions":[{"tone":{"frequency":440,"duration":"100ms","output":"gone"}}]}"#)
+        try daemon.write(
+            "beep.json", #"{"triggers":[{"event":"m"}],"actions":[{"tone":{"frequency":440,"duration":"100ms"}}]}"#)
+        try daemon.write(
+            "burst.json",
+            #"{"triggers":[{"event":"m"}],"actions":[{"keepAlive":{"duration":"200ms","output":"headphones"}}]}"#)
+        try daemon.write(
+            "lost.json",
+            #"{"triggers":[{"event":"m"}],"actions":[{"tone":{"frequency":440,"duration":"100ms","output":"gone"}}]}"#)
         try daemon.start()
 
         let before = try Self.scrape(daemon)
@@ -61,11 +67,13 @@ import Testing
         #expect(Self.value(after, "routines_trigger_to_first_frame_seconds_count", ["output": "speakers"]) == 2)
         #expect(Self.value(after, "routines_trigger_to_first_frame_seconds_count", ["output": "headphones"]) == 1)
         #expect(
-            Self.value(after, "routines_trigger_to_first_frame_seconds_bucket", ["output": "speakers", "le": "1.0"]) == 2)
+            Self.value(after, "routines_trigger_to_first_frame_seconds_bucket", ["output": "speakers", "le": "1.0"])
+                == 2)
         #expect(Self.value(after, "routines_trigger_to_first_frame_seconds_sum", ["output": "speakers"]) > 0)
 
         // Reloads: a fixed file is applied, a broken one counted as invalid and shown as such.
-        try daemon.write("beep.json", #"{"triggers":[{"event":"m"}],"actions":[{"tone":{"frequency":880,"duration":"100ms"}}]}"#)
+        try daemon.write(
+            "beep.json", #"{"triggers":[{"event":"m"}],"actions":[{"tone":{"frequency":880,"duration":"100ms"}}]}"#)
         try daemon.write("broken.json", #"{"triggers":[{"event":"m"}],"actions":[{"tone":{"frequncy":440}}]}"#)
         try waitUntil("both reloads counted") {
             let now = try Self.scrape(daemon)

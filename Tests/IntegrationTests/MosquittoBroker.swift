@@ -46,7 +46,8 @@ final class MosquittoBroker {
             config += "allow_anonymous false\npassword_file \(dir.path)/passwords\n"
         case .tls:
             try makeCertificates()
-            config += "allow_anonymous true\ncafile \(dir.path)/ca.crt\ncertfile \(dir.path)/server.crt\nkeyfile \(dir.path)/server.key\n"
+            config +=
+                "allow_anonymous true\ncafile \(dir.path)/ca.crt\ncertfile \(dir.path)/server.crt\nkeyfile \(dir.path)/server.key\n"
         }
         _ = try dir.write("mosquitto.conf", config)
         try start()
@@ -56,14 +57,26 @@ final class MosquittoBroker {
         let ssl = "/usr/bin/openssl"
         let d = dir.path
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try run(ssl, ["req", "-x509"] + ec + ["-keyout", "\(d)/ca.key", "-out", "\(d)/ca.crt", "-days", "2", "-subj", "/CN=routines-test-ca"])
-        try run(ssl, ["req"] + ec + ["-keyout", "\(d)/server.key", "-out", "\(d)/server.csr", "-subj", "/CN=localhost"])
+        try run(
+            ssl,
+            ["req", "-x509"] + ec + [
+                "-keyout", "\(d)/ca.key", "-out", "\(d)/ca.crt", "-days", "2", "-subj", "/CN=routines-test-ca",
+            ])
+        try run(
+            ssl, ["req"] + ec + ["-keyout", "\(d)/server.key", "-out", "\(d)/server.csr", "-subj", "/CN=localhost"])
         _ = try dir.write("ext.cnf", "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        try run(ssl, [
-            "x509", "-req", "-in", "\(d)/server.csr", "-CA", "\(d)/ca.crt", "-CAkey", "\(d)/ca.key", "-CAcreateserial",
-            "-out", "\(d)/server.crt", "-days", "2", "-extfile", "\(d)/ext.cnf",
-        ])
-        try run(ssl, ["req", "-x509"] + ec + ["-keyout", "\(d)/other.key", "-out", "\(d)/other.crt", "-days", "2", "-subj", "/CN=other-ca"])
+        try run(
+            ssl,
+            [
+                "x509", "-req", "-in", "\(d)/server.csr", "-CA", "\(d)/ca.crt", "-CAkey", "\(d)/ca.key",
+                "-CAcreateserial",
+                "-out", "\(d)/server.crt", "-days", "2", "-extfile", "\(d)/ext.cnf",
+            ])
+        try run(
+            ssl,
+            ["req", "-x509"] + ec + [
+                "-keyout", "\(d)/other.key", "-out", "\(d)/other.crt", "-days", "2", "-subj", "/CN=other-ca",
+            ])
         // The broker drops to the `mosquitto` user when started as root: it must read the key.
         chmod("\(d)/server.key", 0o644)
         caFile = "\(d)/ca.crt"
@@ -226,7 +239,9 @@ func run(_ program: String, _ arguments: [String], allowFailure: Bool = false) t
     process.waitUntilExit()
     if process.terminationStatus != 0 && !allowFailure {
         throw CommandFailed(
-            description: "\(program) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: problem, as: UTF8.self))")
+            description:
+                "\(program) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: problem, as: UTF8.self))"
+        )
     }
     return String(decoding: data, as: UTF8.self)
 }
@@ -263,6 +278,8 @@ func canConnect(_ port: Int) -> Bool {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = UInt16(port).bigEndian
     return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
     }
 }

@@ -22,7 +22,9 @@ import Testing
         // History of a name never seen: an error, not an empty table.
         let nope = try daemon.cli(["history", "nope"])
         #expect(nope.status != 0)
-        #expect(nope.stderr.contains("no routine named 'nope' and no runs of it in the history; routines: quick"), "\(nope.stderr)")
+        #expect(
+            nope.stderr.contains("no routine named 'nope' and no runs of it in the history; routines: quick"),
+            "\(nope.stderr)")
         let none = try daemon.cli(["history", "quick"])
         #expect(none.status == 0)
         #expect(none.stdout == "no runs of quick yet\n")
@@ -42,7 +44,8 @@ import Testing
         let on = try daemon.cli(["headphones", "on"])
         #expect(on.status != 0)
         #expect(
-            on.stderr.contains("headphone mode needs a second output, but the config has only 'speakers'"), "\(on.stderr)")
+            on.stderr.contains("headphone mode needs a second output, but the config has only 'speakers'"),
+            "\(on.stderr)")
         #expect(try daemon.cli(["headphones", "status"]).stdout == "headphone mode: off\n")
         let status = try jsonObject(daemon.cli(["status", "--json"]).stdout)
         let outputs = try #require(status["outputs"] as? [[String: Any]])
@@ -56,7 +59,8 @@ import Testing
         let home = daemon.dir.path + "/home"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         try "0123456789abcdef0123456789abcdef\n".write(toFile: home + "/token", atomically: true, encoding: .utf8)
-        let config = try daemon.dir.write("config.json", #"{"http": {"listen": "127.0.0.1:\#(port)", "tokenFile": "~/token"}}"#)
+        let config = try daemon.dir.write(
+            "config.json", #"{"http": {"listen": "127.0.0.1:\#(port)", "tokenFile": "~/token"}}"#)
         daemon.extraArguments = ["--config", config]
         daemon.environment["HOME"] = home
         try daemon.start()
@@ -67,13 +71,16 @@ import Testing
         let dir = try TempDir()
         let routine = try dir.write(
             "tea.json",
-            #"{"triggers": [{"event": "tea"}], "actions": [{"play": "chmie.wav"}, {"announce": "x", "chime": "bell.wav"}, {"play": "chime.wav"}]}"#)
+            #"{"triggers": [{"event": "tea"}], "actions": [{"play": "chmie.wav"}, {"announce": "x", "chime": "bell.wav"}, {"play": "chime.wav"}]}"#
+        )
         let environment = ["XDG_CONFIG_HOME": dir.path + "/config"]
         let warned = try CLI.run(["validate", routine], environment: environment)
         #expect(warned.status == 0, "warnings do not fail: \(warned.stdout)")
         let lines = warned.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 3, "\(lines)")
-        #expect(lines[0].hasPrefix("\(routine): actions[0].play: warning: sound file 'chmie.wav' is in none of the audio folders ("))
+        #expect(
+            lines[0].hasPrefix(
+                "\(routine): actions[0].play: warning: sound file 'chmie.wav' is in none of the audio folders ("))
         #expect(lines[0].contains(dir.path + "/config/routines/audio, " + CLI.repositoryRoot + "/Audio"), "\(lines[0])")
         #expect(lines[1].hasPrefix("\(routine): actions[1].chime: warning: sound file 'bell.wav'"))
         #expect(lines[2] == "1 routine file valid")
@@ -95,16 +102,21 @@ import Testing
         let dir = try TempDir()
         let runtime = dir.path + "/run"
         try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
-        let environment = ["HOME": dir.path + "/home", "XDG_CONFIG_HOME": "", "XDG_RUNTIME_DIR": runtime, "DBUS_SESSION_BUS_ADDRESS": ""]
+        let environment = [
+            "HOME": dir.path + "/home", "XDG_CONFIG_HOME": "", "XDG_RUNTIME_DIR": runtime,
+            "DBUS_SESSION_BUS_ADDRESS": "",
+        ]
         // Installing from the build folder warns that the unit would run a build output.
         let install = try CLI.run(["service", "install"], environment: environment)
         #expect(install.status == 0, "\(install.stderr)")
-        #expect(install.stdout.contains("warning: the unit runs \(CLI.binary.path), a build output"), "\(install.stdout)")
+        #expect(
+            install.stdout.contains("warning: the unit runs \(CLI.binary.path), a build output"), "\(install.stdout)")
         // No user bus: one clear line instead of systemctl's "Failed to connect to bus".
         let status = try CLI.run(["service", "status"], environment: environment)
         #expect(status.status != 0)
         #expect(status.stdout.contains("installed: "), "\(status.stdout)")
-        #expect(status.stderr.contains("no systemd user session here (\(runtime)/bus does not exist)"), "\(status.stderr)")
+        #expect(
+            status.stderr.contains("no systemd user session here (\(runtime)/bus does not exist)"), "\(status.stderr)")
         #expect(!status.stderr.contains("Failed to connect to bus"))
         let now = try CLI.run(["service", "install", "--now"], environment: environment)
         #expect(now.status != 0)

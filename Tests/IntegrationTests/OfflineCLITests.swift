@@ -51,11 +51,15 @@ import Testing
 
     @Test func validateChecksVoicesAgainstEspeak() throws {
         let dir = try TempDir()
-        let bad = try dir.write("talk.json", #"{"triggers":[{"event":"x"}],"actions":[{"announce":"Hallo","voice":"germn"}]}"#)
+        let bad = try dir.write(
+            "talk.json", #"{"triggers":[{"event":"x"}],"actions":[{"announce":"Hallo","voice":"germn"}]}"#)
         let result = try CLI.run(["validate", bad])
         #expect(result.status != 0)
-        #expect(result.stdout.contains("\(bad): actions[0].voice: unknown voice 'germn'; did you mean 'de'"), "\(result.stdout)")
-        let good = try dir.write("talk2.json", #"{"triggers":[{"event":"x"}],"actions":[{"announce":"Hallo","voice":"de"}]}"#)
+        #expect(
+            result.stdout.contains("\(bad): actions[0].voice: unknown voice 'germn'; did you mean 'de'"),
+            "\(result.stdout)")
+        let good = try dir.write(
+            "talk2.json", #"{"triggers":[{"event":"x"}],"actions":[{"announce":"Hallo","voice":"de"}]}"#)
         #expect(try CLI.run(["validate", good]).status == 0)
     }
 

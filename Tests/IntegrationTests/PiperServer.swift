@@ -102,7 +102,8 @@ final class PiperServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        guard process.terminationStatus == 0, let data = FileManager.default.contents(atPath: wav), data.count > 44 else {
+        guard process.terminationStatus == 0, let data = FileManager.default.contents(atPath: wav), data.count > 44
+        else {
             throw Failure(description: "piper could not render \(text)")
         }
         // 22,050 Hz mono 16-bit after a 44-byte header.

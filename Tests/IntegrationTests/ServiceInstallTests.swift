@@ -8,7 +8,9 @@ import Testing
         var found: [String] = []
         while let item = enumerator?.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            {
                 found.append(item)
             }
         }
@@ -41,10 +43,9 @@ import Testing
             .filter { $0.hasSuffix(".json") }.sorted()
         let shippedAudio = ((try? FileManager.default.contentsOfDirectory(atPath: CLI.repositoryRoot + "/Audio")) ?? [])
             .filter { [".wav", ".flac", ".ogg", ".mp3"].contains(where: $0.hasSuffix) }.sorted()
-        let expected = (
-            [".config/systemd/user/routines.service"] + shipped.map { ".config/routines/routines/" + $0 }
-                + shippedAudio.map { ".config/routines/audio/" + $0 }
-        ).sorted()
+        let expected =
+            ([".config/systemd/user/routines.service"] + shipped.map { ".config/routines/routines/" + $0 }
+            + shippedAudio.map { ".config/routines/audio/" + $0 }).sorted()
         #expect(Self.files(under: home) == expected)
         let unit = try String(contentsOfFile: home + "/.config/systemd/user/routines.service", encoding: .utf8)
         #expect(unit.contains("Type=notify"))

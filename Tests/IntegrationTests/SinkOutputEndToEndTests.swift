@@ -42,7 +42,10 @@ struct SinkOutputEndToEndTests {
     static func tone(_ path: String, frequency: Double, seconds: Double) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
-        process.arguments = ["-n", "-r", "48000", "-c", "1", "-b", "16", path, "synth", "\(seconds)", "sine", "\(frequency)", "vol", "-10dB"]
+        process.arguments = [
+            "-n", "-r", "48000", "-c", "1", "-b", "16", path, "synth", "\(seconds)", "sine", "\(frequency)", "vol",
+            "-10dB",
+        ]
         try process.run()
         process.waitUntilExit()
     }
@@ -55,7 +58,8 @@ struct SinkOutputEndToEndTests {
         let daemon = try Self.daemon(
             server,
             routines: [
-                "beep.json": #"{"triggers": [{"event": "beep"}], "actions": [{"tone": {"frequency": 440, "duration": "1s", "level": -12, "output": "headphones"}}]}"#
+                "beep.json":
+                    #"{"triggers": [{"event": "beep"}], "actions": [{"tone": {"frequency": 440, "duration": "1s", "level": -12, "output": "headphones"}}]}"#
             ])
         try daemon.start()
         defer { daemon.stop() }
@@ -75,7 +79,8 @@ struct SinkOutputEndToEndTests {
         let heard = MonitorWindow.split(headphones.stop())
         let other = MonitorWindow.split(speakers.stop())
         let toneWindows = heard.filter(\.isHigh)
-        #expect((9...11).contains(toneWindows.count), "1 s of 440 Hz on the headphones sink (\(toneWindows.count) windows)")
+        #expect(
+            (9...11).contains(toneWindows.count), "1 s of 440 Hz on the headphones sink (\(toneWindows.count) windows)")
         // The announcement: speech after the tone, well above silence.
         let afterTone = heard.filter { $0.time > (toneWindows.last?.time ?? 0) + 0.2 }
         #expect(afterTone.filter { $0.rmsDBFS > -40 }.count >= 5, "speech reached the headphones sink")
@@ -89,7 +94,8 @@ struct SinkOutputEndToEndTests {
         let daemon = try Self.daemon(
             server,
             routines: [
-                "burst.json": #"{"triggers": [{"event": "burst"}], "actions": [{"keepAlive": {"duration": "2s", "output": "headphones"}}]}"#
+                "burst.json":
+                    #"{"triggers": [{"event": "burst"}], "actions": [{"keepAlive": {"duration": "2s", "output": "headphones"}}]}"#
             ])
         try daemon.start()
         defer { daemon.stop() }
@@ -107,7 +113,8 @@ struct SinkOutputEndToEndTests {
         // The recording starts a moment after the burst (parec itself needs the sink): most of the
         // 2 s burst, at its level (−42 dBFS peak: −45 dBFS RMS), reached the sink.
         #expect(burst.count >= 15, "\(burst.count) windows of 20 Hz")
-        #expect(burst.dropFirst().dropLast().allSatisfy { abs($0.rmsDBFS + 45) < 1.5 }, "\(burst.map { Int($0.rmsDBFS) })")
+        #expect(
+            burst.dropFirst().dropLast().allSatisfy { abs($0.rmsDBFS + 45) < 1.5 }, "\(burst.map { Int($0.rmsDBFS) })")
     }
 
     @Test func anotherProgramsMusicHoldsTheBurstBackUntilForAfterIt() throws {
@@ -119,7 +126,8 @@ struct SinkOutputEndToEndTests {
         let daemon = try Self.daemon(
             server,
             routines: [
-                "keep.json": #"{"triggers": [{"idle": "headphones", "for": "3s"}], "actions": [{"keepAlive": {"duration": "1s", "output": "headphones"}}]}"#
+                "keep.json":
+                    #"{"triggers": [{"idle": "headphones", "for": "3s"}], "actions": [{"keepAlive": {"duration": "1s", "output": "headphones"}}]}"#
             ])
         let recording = try server.record("headphones")
         try daemon.start()
@@ -155,7 +163,8 @@ struct SinkOutputEndToEndTests {
         let server = try AudioServerProcesses(.pipewire)
         defer { server.stopAll() }
         let module = try server.addNullSink("headphones")
-        let daemon = try Self.daemon(server, outputs: #"{"speakers": {"pcm": "null"}, "headphones": {"sink": "headphones"}}"#)
+        let daemon = try Self.daemon(
+            server, outputs: #"{"speakers": {"pcm": "null"}, "headphones": {"sink": "headphones"}}"#)
         try daemon.start()
         defer { daemon.stop() }
         try Self.waitForState(daemon, "headphones", "active")
@@ -186,7 +195,10 @@ struct SinkOutputEndToEndTests {
     @Test func theDaemonStartsWithoutAnyAudioServer() throws {
         let empty = try TempDir()
         let daemon = try DaemonProcess()
-        let config = try daemon.dir.write("config.json", #"{"outputs": {"headphones": {"sink": "headphones"}}, "defaultOutput": "headphones", "headphoneOutput": "headphones"}"#)
+        let config = try daemon.dir.write(
+            "config.json",
+            #"{"outputs": {"headphones": {"sink": "headphones"}}, "defaultOutput": "headphones", "headphoneOutput": "headphones"}"#
+        )
         daemon.extraArguments = ["--config", config]
         daemon.environment = ["XDG_RUNTIME_DIR": empty.path]
         try daemon.start()
@@ -204,7 +216,11 @@ struct SinkOutputEndToEndTests {
         try server.addNullSink("headphones")
         #expect(try server.pactl(["info"]).contains("Server Name: pulseaudio"))
         let daemon = try Self.daemon(
-            server, routines: ["beep.json": #"{"triggers": [{"event": "beep"}], "actions": [{"tone": {"frequency": 440, "duration": "1s", "output": "headphones"}}]}"#],
+            server,
+            routines: [
+                "beep.json":
+                    #"{"triggers": [{"event": "beep"}], "actions": [{"tone": {"frequency": 440, "duration": "1s", "output": "headphones"}}]}"#
+            ],
             outputs: #"{"speakers": {"pcm": "null"}, "headphones": {"sink": "headphones"}}"#)
         try daemon.start()
         defer { daemon.stop() }
@@ -224,7 +240,10 @@ struct SinkOutputEndToEndTests {
         try server.addNullSink("speakers")
         let result = try CLI.run(["outputs", "--discover"], environment: server.environment)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains(#""NAME": {"sink": "bluez_output.AA_BB_CC_DD_EE_FF.1", "bluetooth": "AA:BB:CC:DD:EE:FF"}"#), "\(result.stdout)")
+        #expect(
+            result.stdout.contains(
+                #""NAME": {"sink": "bluez_output.AA_BB_CC_DD_EE_FF.1", "bluetooth": "AA:BB:CC:DD:EE:FF"}"#),
+            "\(result.stdout)")
         #expect(result.stdout.contains(#""NAME": {"sink": "speakers"}"#))
         #expect(result.stdout.contains("ALSA PCMs"))
     }

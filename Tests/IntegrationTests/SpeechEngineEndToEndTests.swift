@@ -10,12 +10,15 @@ import Testing
     /// server loads its model on the first request) and `hasty`, the same server with a 5 ms timeout.
     static func daemon(uri: String, voice: String = "piper:en_US-joe-medium") throws -> DaemonProcess {
         let daemon = try DaemonProcess(routines: [
-            "speak.json": #"{"triggers":[{"event":"x"}],"actions":[{"announce":"\#(sentence)","voice":"\#(voice)","chime":false}]}"#,
-            "hasty.json": #"{"triggers":[{"event":"y"}],"actions":[{"announce":"\#(sentence)","voice":"hasty","chime":false}]}"#,
+            "speak.json":
+                #"{"triggers":[{"event":"x"}],"actions":[{"announce":"\#(sentence)","voice":"\#(voice)","chime":false}]}"#,
+            "hasty.json":
+                #"{"triggers":[{"event":"y"}],"actions":[{"announce":"\#(sentence)","voice":"hasty","chime":false}]}"#,
         ])
         let dir = daemon.dir.path
         _ = try daemon.dir.write(
-            "asound.conf", #"pcm.cap_speakers { type file slave.pcm "null" file "\#(dir)/speakers.raw" format "raw" truncate false }"#)
+            "asound.conf",
+            #"pcm.cap_speakers { type file slave.pcm "null" file "\#(dir)/speakers.raw" format "raw" truncate false }"#)
         let config = try daemon.dir.write(
             "config.json",
             """
@@ -133,10 +136,13 @@ import Testing
         let invalid = try CLI.run(["validate", "--config", config, typo])
         #expect(invalid.status == 1)
         #expect(
-            invalid.stdout.contains("actions[0].voice: piper (\(server.uri)) has no voice 'en_US-jo-medium'; did you mean 'en_US-joe-medium'"),
+            invalid.stdout.contains(
+                "actions[0].voice: piper (\(server.uri)) has no voice 'en_US-jo-medium'; did you mean 'en_US-joe-medium'"
+            ),
             "\(invalid.stdout)")
         let good = try daemon.dir.write(
-            "good.json", #"{"triggers":[{"event":"x"}],"actions":[{"announce":"Hi","voice":"piper:en_US-joe-medium"}]}"#)
+            "good.json", #"{"triggers":[{"event":"x"}],"actions":[{"announce":"Hi","voice":"piper:en_US-joe-medium"}]}"#
+        )
         let valid = try CLI.run(["validate", "--config", config, good])
         #expect(valid.status == 0, "\(valid.stdout)")
         // A server that does not answer: validate says it could not check, and does not fail.
@@ -146,10 +152,13 @@ import Testing
         #expect(unchecked.stdout.contains("warning: could not check voice 'en_US-joe-medium'"), "\(unchecked.stdout)")
         // An engine the config does not define is an error of the routine file.
         let unknown = try daemon.dir.write(
-            "unknown.json", #"{"triggers":[{"event":"x"}],"actions":[{"announce":"Hi","voice":"pipr:en_US-joe-medium"}]}"#)
+            "unknown.json",
+            #"{"triggers":[{"event":"x"}],"actions":[{"announce":"Hi","voice":"pipr:en_US-joe-medium"}]}"#)
         let wrong = try CLI.run(["validate", "--config", config, unknown])
         #expect(wrong.status == 1)
-        #expect(wrong.stdout.contains("names the speech engine 'pipr'") && wrong.stdout.contains("did you mean 'piper'"), "\(wrong.stdout)")
+        #expect(
+            wrong.stdout.contains("names the speech engine 'pipr'") && wrong.stdout.contains("did you mean 'piper'"),
+            "\(wrong.stdout)")
     }
 
     @Test func theServerRestartedBetweenAnnouncementsIsUsedAgain() throws {

@@ -20,12 +20,15 @@ import Testing
         let daemon = try AudioEndToEndTests.daemon()
         try daemon.write(
             "long-tone.json",
-            #"{"mode":"restart","triggers":[{"event":"manual.only"}],"actions":[{"tone":{"frequency":440,"duration":"4s","output":"speakers"}}]}"#)
+            #"{"mode":"restart","triggers":[{"event":"manual.only"}],"actions":[{"tone":{"frequency":440,"duration":"4s","output":"speakers"}}]}"#
+        )
         try daemon.start()
         #expect(try daemon.cli(["trigger", "long-tone"]).status == 0)
         Self.sleep(1)
         #expect(try daemon.cli(["trigger", "long-tone"]).status == 0)
-        try waitUntil("both runs ended", timeout: 15) { try Self.outcomes(daemon, "long-tone") == ["success", "cancelled"] }
+        try waitUntil("both runs ended", timeout: 15) {
+            try Self.outcomes(daemon, "long-tone") == ["success", "cancelled"]
+        }
         // One second of the first tone (plus at most the player's 100 ms lead and a block), then the
         // whole second tone: about 5 s, where both tones whole would be 8 s.
         let captured = Self.seconds(daemon, "speakers")
@@ -36,7 +39,8 @@ import Testing
         let daemon = try AudioEndToEndTests.daemon()
         try daemon.write(
             "alarm.json",
-            #"{"mode":"queued","triggers":[{"event":"manual.only"}],"actions":[{"tone":{"frequency":440,"duration":"10s","output":"speakers"}}]}"#)
+            #"{"mode":"queued","triggers":[{"event":"manual.only"}],"actions":[{"tone":{"frequency":440,"duration":"10s","output":"speakers"}}]}"#
+        )
         try daemon.start()
         let started = Date()
         for _ in 0..<3 { #expect(try daemon.cli(["trigger", "alarm"]).status == 0) }
@@ -67,7 +71,9 @@ import Testing
     @Test func sigtermCutsAudioAndRecordsInterrupted() throws {
         let daemon = try AudioEndToEndTests.daemon()
         try daemon.write(
-            "long.json", #"{"triggers":[{"event":"manual.only"}],"actions":[{"tone":{"frequency":440,"duration":"10s","output":"speakers"}}]}"#)
+            "long.json",
+            #"{"triggers":[{"event":"manual.only"}],"actions":[{"tone":{"frequency":440,"duration":"10s","output":"speakers"}}]}"#
+        )
         try daemon.start()
         #expect(try daemon.cli(["trigger", "long"]).status == 0)
         try waitUntil("audio plays") { Self.seconds(daemon, "speakers") > 1 }
@@ -87,16 +93,21 @@ import Testing
         let daemon = try AudioEndToEndTests.daemon()
         let config = try daemon.dir.write(
             "config.json",
-            #"{"outputs": {"speakers": {"pcm": "cap_speakers"}, "headphones": {"pcm": "cap_headphones", "bluetooth": "11:22:33:44:55:66"}}}"#)
+            #"{"outputs": {"speakers": {"pcm": "cap_speakers"}, "headphones": {"pcm": "cap_headphones", "bluetooth": "11:22:33:44:55:66"}}}"#
+        )
         daemon.extraArguments = ["--config", config]
         daemon.environment["DBUS_SYSTEM_BUS_ADDRESS"] = bluez.address
         try daemon.write(
-            "music.json", #"{"triggers":[{"event":"manual.only"}],"actions":[{"tone":{"frequency":440,"duration":"10s","output":"headphones"}}]}"#)
+            "music.json",
+            #"{"triggers":[{"event":"manual.only"}],"actions":[{"tone":{"frequency":440,"duration":"10s","output":"headphones"}}]}"#
+        )
         try daemon.start()
         try bluez.addDevice("11:22:33:44:55:66", "Test Headphones", headphones: true)
         try bluez.mockCall("ConnectDevice", ["hci0", "11:22:33:44:55:66"])
         try waitUntil("the headphones are active") {
-            try jsonArray(try daemon.cli(["outputs", "--json"]).stdout).first { $0["name"] as? String == "headphones" }?["state"]
+            try jsonArray(try daemon.cli(["outputs", "--json"]).stdout).first {
+                $0["name"] as? String == "headphones"
+            }?["state"]
                 as? String == "active"
         }
         #expect(try daemon.cli(["trigger", "music"]).status == 0)
@@ -115,7 +126,8 @@ import Testing
 
     @Test func disableAndEnableOutliveRestartsAndReloads() throws {
         let daemon = try AudioEndToEndTests.daemon()
-        try daemon.write("beep.json", #"{"triggers":[{"event":"beep"}],"actions":[{"tone":{"frequency":440,"duration":"100ms"}}]}"#)
+        try daemon.write(
+            "beep.json", #"{"triggers":[{"event":"beep"}],"actions":[{"tone":{"frequency":440,"duration":"100ms"}}]}"#)
         try daemon.start()
         let disable = try daemon.cli(["disable", "beep"])
         #expect(disable.status == 0 && disable.stdout.contains("beep: disabled"), "\(disable.stdout)\(disable.stderr)")
@@ -128,7 +140,8 @@ import Testing
         #expect(refused.status != 0 && refused.stderr.contains("is disabled") && refused.stderr.contains("--force"))
         #expect(try daemon.cli(["trigger", "beep", "--force", "--wait"]).status == 0)
         // A reload of the file and a restart keep it disabled.
-        try daemon.write("beep.json", #"{"triggers":[{"event":"beep"}],"actions":[{"tone":{"frequency":880,"duration":"100ms"}}]}"#)
+        try daemon.write(
+            "beep.json", #"{"triggers":[{"event":"beep"}],"actions":[{"tone":{"frequency":880,"duration":"100ms"}}]}"#)
         Self.sleep(0.5)
         daemon.stop()
         try daemon.start()
@@ -149,7 +162,8 @@ import Testing
     @Test func outputsExitsOneWhenAnOutputDoesNotOpen() throws {
         let daemon = try AudioEndToEndTests.daemon()
         let config = try daemon.dir.write(
-            "config.json", #"{"outputs": {"speakers": {"pcm": "no_such_device"}, "headphones": {"pcm": "cap_headphones"}}}"#)
+            "config.json",
+            #"{"outputs": {"speakers": {"pcm": "no_such_device"}, "headphones": {"pcm": "cap_headphones"}}}"#)
         daemon.extraArguments = ["--config", config]
         try daemon.start()
         let result = try daemon.cli(["outputs"])
@@ -161,7 +175,9 @@ import Testing
         #expect(rows.first { $0["name"] as? String == "headphones" }?["state"] as? String == "active")
         // A burst that could not play counts nowhere.
         try daemon.write(
-            "keep.json", #"{"triggers":[{"event":"manual.only"}],"actions":[{"keepAlive":{"duration":"200ms","output":"speakers"}}]}"#)
+            "keep.json",
+            #"{"triggers":[{"event":"manual.only"}],"actions":[{"keepAlive":{"duration":"200ms","output":"speakers"}}]}"#
+        )
         try waitUntil("keep is loaded") { try daemon.cli(["list"]).stdout.contains("keep") }
         #expect(try daemon.cli(["trigger", "keep", "--wait"]).status != 0)
         let status = try jsonObject(try daemon.cli(["status", "--json"]).stdout)

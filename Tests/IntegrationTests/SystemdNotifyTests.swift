@@ -18,7 +18,9 @@ import Testing
             let bytes = Array(path.utf8)
             withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: bytes) }
             let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
             guard result == 0 else { throw POSIXError(.EADDRINUSE) }
         }

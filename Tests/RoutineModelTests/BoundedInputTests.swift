@@ -23,7 +23,8 @@ import Testing
         #expect(cpu < 1, "took \(cpu) s of CPU")
         let error = result.errors.first
         #expect(error?.message.contains("unknown key") == true)
-        #expect((error?.description.count ?? .max) < 700, "the message is cut: \(error?.description.count ?? 0) characters")
+        #expect(
+            (error?.description.count ?? .max) < 700, "the message is cut: \(error?.description.count ?? 0) characters")
         #expect(error?.message.contains("characters cut") == true)
     }
 
@@ -43,7 +44,8 @@ import Testing
 
     /// A key with a NUL printed "unknown key 'triggers'; did you mean 'triggers'?".
     @Test func nulInAKeyIsNamedAsSuch() {
-        let result = Self.decode(#"{"triggers\u0000": [], "triggers": [{"startup": true}], "actions": [{"wait": "1s"}]}"#)
+        let result = Self.decode(
+            #"{"triggers\u0000": [], "triggers": [{"startup": true}], "actions": [{"wait": "1s"}]}"#)
         #expect(result.value == nil)
         #expect(result.errors.count == 1)
         #expect(result.errors.first?.path == "triggers\\u0000")
@@ -60,7 +62,8 @@ import Testing
     }
 
     @Test func nulInAConfigStringNamesTheField() {
-        let result = ConfigDecoder.decode(Array(#"{"outputs": {"speakers": {"pcm": "de\u0000fault"}}}"#.utf8), file: "c.json")
+        let result = ConfigDecoder.decode(
+            Array(#"{"outputs": {"speakers": {"pcm": "de\u0000fault"}}}"#.utf8), file: "c.json")
         #expect(result.value == nil)
         #expect(result.errors.map(\.path) == ["outputs.speakers.pcm"])
     }
@@ -91,7 +94,10 @@ import Testing
         #expect(result.errors.map(\.path) == ["triggers"])
         #expect(result.errors.first?.message.contains("at most 64") == true)
         let actions = Array(repeating: #"{"wait": "1s"}"#, count: 65).joined(separator: ",")
-        #expect(Self.decode(#"{"triggers": [{"startup": true}], "actions": [\#(actions)]}"#).errors.map(\.path) == ["actions"])
+        #expect(
+            Self.decode(#"{"triggers": [{"startup": true}], "actions": [\#(actions)]}"#).errors.map(\.path) == [
+                "actions"
+            ])
         let exactly = Array(repeating: #"{"every": "1s"}"#, count: 64).joined(separator: ",")
         #expect(Self.decode(#"{"triggers": [\#(exactly)], "actions": [{"wait": "1s"}]}"#).value?.triggers.count == 64)
     }
@@ -124,7 +130,11 @@ import Testing
         let fifo = folder + "/x.json"
         #expect(mkfifo(fifo, 0o600) == 0)
         let start = ContinuousClock.now
-        #expect(problem(fifo) == InputFile.Problem(kind: .refused, message: "it is a FIFO (named pipe), not a regular file; only regular files are read"))
+        #expect(
+            problem(fifo)
+                == InputFile.Problem(
+                    kind: .refused,
+                    message: "it is a FIFO (named pipe), not a regular file; only regular files are read"))
         #expect(ContinuousClock.now - start < .seconds(1))
 
         let zero = folder + "/zero.json"

@@ -38,7 +38,9 @@ import Testing
 
     /// A block's top-level keys, when it is one JSON object.
     static func topLevelKeys(_ text: String) -> [String]? {
-        guard let node = try? JSONParser.parse(Array(text.utf8)), case .object(let members) = node.value else { return nil }
+        guard let node = try? JSONParser.parse(Array(text.utf8)), case .object(let members) = node.value else {
+            return nil
+        }
         return members.map(\.key)
     }
 
@@ -93,14 +95,19 @@ import Testing
 
     @Test func outputNamesThatCannotBeGuessedStillNeedTheKey() throws {
         let three = ConfigDecoder.decode(
-            Array(#"{"outputs": {"a": {"pcm": "default"}, "b": {"pcm": "x"}, "c": {"pcm": "y"}}}"#.utf8), file: "c.json")
+            Array(#"{"outputs": {"a": {"pcm": "default"}, "b": {"pcm": "x"}, "c": {"pcm": "y"}}}"#.utf8), file: "c.json"
+        )
         #expect(
             three.errors.map(\.description).contains {
-                $0.contains("defaultOutput: is not set and defaults to 'speakers', which 'outputs' does not define; set it")
+                $0.contains(
+                    "defaultOutput: is not set and defaults to 'speakers', which 'outputs' does not define; set it")
             }, "\(three.errors)")
         let named = ConfigDecoder.decode(
-            Array(#"{"outputs": {"speakers": {"pcm": "default"}}, "headphoneOutput": "headphone"}"#.utf8), file: "c.json")
+            Array(#"{"outputs": {"speakers": {"pcm": "default"}}, "headphoneOutput": "headphone"}"#.utf8),
+            file: "c.json")
         #expect(named.errors.count == 1, "\(named.errors)")
-        #expect(named.errors.first?.description.hasPrefix("c.json: headphoneOutput: names the output 'headphone', which 'outputs' does not define") == true)
+        #expect(
+            named.errors.first?.description.hasPrefix(
+                "c.json: headphoneOutput: names the output 'headphone', which 'outputs' does not define") == true)
     }
 }

@@ -91,7 +91,9 @@ import Testing
     @Test func speechVoicesSplitIntoEngineAndVoice() {
         var speech = SpeechConfig(defaultEngine: "piper")
         speech.engines["piper"] = SpeechEngineConfig(host: "::1", port: 10200)
-        #expect(SpeechVoice("piper:en_US-joe-medium", config: speech) == SpeechVoice(engine: "piper", voice: "en_US-joe-medium"))
+        #expect(
+            SpeechVoice("piper:en_US-joe-medium", config: speech)
+                == SpeechVoice(engine: "piper", voice: "en_US-joe-medium"))
         #expect(SpeechVoice("piper", config: speech) == SpeechVoice(engine: "piper", voice: nil))
         #expect(SpeechVoice("piper:", config: speech) == SpeechVoice(engine: "piper", voice: nil))
         #expect(SpeechVoice("", config: speech) == SpeechVoice(engine: "piper", voice: nil))

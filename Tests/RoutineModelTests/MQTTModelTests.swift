@@ -47,7 +47,8 @@ import Testing
 
     @Test func eventDataHoldsTopicPayloadAndTopLevelKeys() {
         let data = MQTTPayloadMatch.eventData(
-            topic: "z/door", payload: Array(#"{"contact": false, "name": "front", "topic": "spoof", "o": {"a": 1}}"#.utf8))
+            topic: "z/door",
+            payload: Array(#"{"contact": false, "name": "front", "topic": "spoof", "o": {"a": 1}}"#.utf8))
         #expect(data["topic"] == "z/door")
         #expect(data["contact"] == "false")
         #expect(data["name"] == "front")
@@ -64,7 +65,9 @@ import Testing
         #expect(parts.host == host && parts.port == port && parts.tls == tls)
     }
 
-    @Test(arguments: ["http://broker", "mqtt://", "mqtt://broker:0", "mqtt://broker:x", "mqtt://user@broker", "mqtt://b/path"])
+    @Test(arguments: [
+        "http://broker", "mqtt://", "mqtt://broker:0", "mqtt://broker:x", "mqtt://user@broker", "mqtt://b/path",
+    ])
     func badBrokerURLs(url: String) {
         #expect(MQTTConfig.parseURL(url) == nil)
     }
@@ -72,13 +75,15 @@ import Testing
     @Test func configDefaults() throws {
         let result = ConfigDecoder.decode(Array(#"{"mqtt": {"url": "mqtt://broker"}}"#.utf8), file: "c.json")
         let mqtt = try #require(result.value?.mqtt)
-        #expect(mqtt.prefix == "routines" && mqtt.node == nil && mqtt.discovery && mqtt.discoveryPrefix == "homeassistant")
+        #expect(
+            mqtt.prefix == "routines" && mqtt.node == nil && mqtt.discovery && mqtt.discoveryPrefix == "homeassistant")
         #expect(mqtt.keepAlive == 60 && mqtt.port == 1883 && !mqtt.tls)
     }
 
     @Test func caFileNeedsTLSAndPasswordNeedsUser() {
         let result = ConfigDecoder.decode(
-            Array(#"{"mqtt": {"url": "mqtt://broker", "caFile": "/ca.pem", "passwordFile": "/p"}}"#.utf8), file: "c.json")
+            Array(#"{"mqtt": {"url": "mqtt://broker", "caFile": "/ca.pem", "passwordFile": "/p"}}"#.utf8),
+            file: "c.json")
         let text = result.diagnostics.map(\.description).joined(separator: "\n")
         #expect(text.contains("mqtt.caFile: is only used with TLS"))
         #expect(text.contains("'passwordFile' needs 'username'"))

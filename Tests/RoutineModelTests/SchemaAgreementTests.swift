@@ -14,7 +14,8 @@ import Testing
         "cron-out-of-range.json": "per-field cron ranges are checked by the cron parser",
         "duplicate-trigger-id.json": "uniqueness of a property across array items",
         "every-zero.json": "a duration string's value is not comparable in a schema",
-        "publish-bad-placeholder.json": "placeholders in the strings of a payload of any JSON shape are checked by the decoder",
+        "publish-bad-placeholder.json":
+            "placeholders in the strings of a payload of any JSON shape are checked by the decoder",
         "run-itself.json": "depends on the file name",
         "tone-fade-too-long.json": "compares two durations",
         "unknown-timezone.json": "depends on the installed tz database",

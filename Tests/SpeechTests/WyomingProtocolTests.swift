@@ -54,7 +54,8 @@ import Testing
         func engine(timeout: Duration = .seconds(5)) -> WyomingSynthesizer {
             WyomingSynthesizer(
                 name: "piper",
-                config: SpeechEngineConfig(host: "127.0.0.1", port: port, connectTimeout: .seconds(2), timeout: timeout))
+                config: SpeechEngineConfig(host: "127.0.0.1", port: port, connectTimeout: .seconds(2), timeout: timeout)
+            )
         }
     }
 
@@ -118,10 +119,16 @@ import Testing
         ("{\"data_length\": 2}\n{}", .malformed, "without a \"type\""),
         ("{\"type\": \"audio-chunk\", \"payload_length\": 99999999999}\n", .malformed, "payload_length"),
         ("{\"type\": \"audio-chunk\", \"data_length\": 3}\n[1]", .malformed, "not a JSON object"),
-        ("{\"type\": \"audio-chunk\", \"data\": {\"width\": 2}, \"payload_length\": 3}\nabc", .malformed, "not whole 2-byte samples"),
+        (
+            "{\"type\": \"audio-chunk\", \"data\": {\"width\": 2}, \"payload_length\": 3}\nabc", .malformed,
+            "not whole 2-byte samples"
+        ),
         ("{\"type\": \"audio-chunk\", \"data\": {\"rate\": 0}, \"payload_length\": 2}\nab", .unsupportedAudio, "rate"),
-        ("{\"type\": \"error\", \"data\": {\"text\": \"en_US-x\", \"code\": \"VoiceNotFoundError\"}}\n", .serverError,
-         "answered with an error: en_US-x (VoiceNotFoundError)"),
+        (
+            "{\"type\": \"error\", \"data\": {\"text\": \"en_US-x\", \"code\": \"VoiceNotFoundError\"}}\n",
+            .serverError,
+            "answered with an error: en_US-x (VoiceNotFoundError)"
+        ),
         ("{\"type\": \"audio-start\"}\n", .closed, "closed the connection while we waited for the first audio chunk"),
         ("", .closed, "closed the connection"),
     ])
@@ -136,7 +143,8 @@ import Testing
 
     @Test func aFailureAfterTheFirstChunkEndsTheStreamWithTheError() throws {
         let server = try ScriptedServer(
-            reply: Self.event("audio-chunk", payload: [1, 0, 2, 0], inline: #"{"rate": 22050, "width": 2, "channels": 1}"#))
+            reply: Self.event(
+                "audio-chunk", payload: [1, 0, 2, 0], inline: #"{"rate": 22050, "width": 2, "channels": 1}"#))
         let stream = SpeechStream()
         let fell = Mutex(false)
         server.engine().speak("Hi.", voice: nil, into: stream) { _ in fell.withLock { $0 = true } }
@@ -165,13 +173,15 @@ import Testing
     }
 
     @Test func infoListsTheVoices() throws {
-        let info = #"{"tts": [{"name": "piper", "voices": [{"name": "en_US-joe-medium", "languages": ["en_US"]}, {"name": "de_DE-thorsten-medium", "languages": ["de_DE"]}]}]}"#
+        let info =
+            #"{"tts": [{"name": "piper", "voices": [{"name": "en_US-joe-medium", "languages": ["en_US"]}, {"name": "de_DE-thorsten-medium", "languages": ["de_DE"]}]}]}"#
         let server = try ScriptedServer(reply: Self.event("info", data: info))
         let voices = try server.engine().voices()
-        #expect(voices == [
-            WyomingVoice(name: "en_US-joe-medium", languages: ["en_US"]),
-            WyomingVoice(name: "de_DE-thorsten-medium", languages: ["de_DE"]),
-        ])
+        #expect(
+            voices == [
+                WyomingVoice(name: "en_US-joe-medium", languages: ["en_US"]),
+                WyomingVoice(name: "de_DE-thorsten-medium", languages: ["de_DE"]),
+            ])
         server.done.wait()
         #expect(String(decoding: server.request, as: UTF8.self).hasPrefix(#"{"type":"describe""#))
     }

@@ -37,7 +37,8 @@ for _ in 0..<5 {
 perSecond.sort()
 print(
     String(
-        format: "file 22,050 Hz mono -> 48 kHz stereo (sinc resampling): %.2f ms CPU per second of audio (median of 5; %.2f-%.2f)",
+        format:
+            "file 22,050 Hz mono -> 48 kHz stereo (sinc resampling): %.2f ms CPU per second of audio (median of 5; %.2f-%.2f)",
         perSecond[2], perSecond[0], perSecond[4]))
 var start = cpuSeconds()
 
@@ -47,7 +48,9 @@ for _ in 0..<bursts {
     try await player.play([.keepAlive(KeepAliveSpec())], priority: .keepAlive)
 }
 let perBurst = (cpuSeconds() - start) / Double(bursts)
-print(String(format: "keep-alive burst (20 Hz, -42 dBFS, 2 s): %.3f ms CPU per burst (%d bursts)", perBurst * 1000, bursts))
+print(
+    String(
+        format: "keep-alive burst (20 Hz, -42 dBFS, 2 s): %.3f ms CPU per burst (%d bursts)", perBurst * 1000, bursts))
 
 // Cancel -> the player has stopped (its last frame written, the device's queue dropped, the caller
 // resumed): a 10 s tone on a real-time player, cancelled after a random 200-600 ms, 40 times.
@@ -55,7 +58,9 @@ let paced = OutputPlayer(output: "bench-paced", pcm: arguments[2], configFile: a
 try await paced.play([.silence(.milliseconds(100))], priority: .normal)
 var stops: [Double] = []
 for _ in 0..<40 {
-    let playing = Task { try await paced.play([.tone(ToneSpec(frequency: 440, duration: .seconds(10)))], priority: .normal) }
+    let playing = Task {
+        try await paced.play([.tone(ToneSpec(frequency: 440, duration: .seconds(10)))], priority: .normal)
+    }
     try await Task.sleep(for: .milliseconds(Int.random(in: 200...600)))
     let cancelled = ContinuousClock.now
     playing.cancel()
@@ -66,5 +71,6 @@ for _ in 0..<40 {
 stops.sort()
 print(
     String(
-        format: "cancel -> playing job stopped (last frame written, device queue dropped): median %.2f ms, p99 %.2f ms, max %.2f ms (%d cancels)",
+        format:
+            "cancel -> playing job stopped (last frame written, device queue dropped): median %.2f ms, p99 %.2f ms, max %.2f ms (%d cancels)",
         stops[stops.count / 2], stops[min(stops.count - 1, Int(Double(stops.count) * 0.99))], stops.last!, stops.count))
