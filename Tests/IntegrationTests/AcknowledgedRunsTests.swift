@@ -83,7 +83,7 @@ final class UnixHTTPConnection {
         for round in 0..<5 {
             try daemon.start()
             let connection = try UnixHTTPConnection(path: daemon.socket)
-            let killAt = Date().addingTimeInterval(0.1 + Double(round % 3) * 0.1)
+            let killAt = Date().addingTimeInterval(0.1 + Double(round % 3) * 0.05)
             let pid = try #require(daemon.process?.processIdentifier)
             var killed = false
             while true {
@@ -102,7 +102,9 @@ final class UnixHTTPConnection {
             daemon.process = nil
         }
         try daemon.start()
-        let rows = try jsonArray(try daemon.cli(["history", "quick", "--json", "--limit", "10000"]).stdout)
+        let history = try daemon.cli(["history", "quick", "--json", "--limit", "10000"])
+        try #require(history.status == 0, "routines history failed: \(history.stderr)\n\(daemon.log.suffix(2000))")
+        let rows = try jsonArray(history.stdout)
         let recorded = Set(rows.compactMap { $0["id"] as? Int })
         let missing = acknowledged.filter { !recorded.contains($0) }
         #expect(kills == 5)
