@@ -172,7 +172,8 @@ public final class SoundFileStream {
             var error: Int32 = 0
             resampler = src_new(Int32(SRC_SINC_FASTEST), Int32(sourceChannels), &error)
             if resampler == nil {
-                _ = sndfile.sf_close!(file)
+                // Every property is set by now, so deinit runs and closes the file (closing it here
+                // too would free libsndfile's handle twice).
                 throw failure("src_new", String(cString: src_strerror(error)))
             }
         }
