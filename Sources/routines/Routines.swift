@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `routines` command: the daemon, its client and the offline tools.
 @main
-struct Routines: AsyncParsableCommand {
+struct Routines: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "routines",
         abstract: "Run declarative JSON routines: schedules, events, sounds, speech and Bluetooth keep-alive.",
@@ -20,14 +20,17 @@ struct Routines: AsyncParsableCommand {
     )
 
     /// Runs the command; a `CLIError` prints as one line `routines: MESSAGE` and exits 1.
-    static func main() async {
+    /// Synchronous on purpose: no command needs Swift concurrency, and an async `main` starts its
+    /// runtime first, which every `routines trigger` would pay for.
+    static func main() {
         do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
+            if let trigger = TriggerCommand.fastPath(CommandLine.arguments.dropFirst()) {
+                try TriggerCommand.trigger(
+                    trigger.name, wait: trigger.wait, force: trigger.force, client: DaemonClient(socket: trigger.socket))
+                return
             }
+            var command = try parseAsRoot()
+            try command.run()
         } catch let error as CLIError {
             printError("routines: \(error.message)")
             exit(withError: ExitCode(1))

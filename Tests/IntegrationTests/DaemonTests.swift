@@ -63,6 +63,38 @@ import Testing
         #expect(result.stderr.contains("no routine named"))
     }
 
+    /// `trigger`'s plain forms skip ArgumentParser (start-up time); every other form goes through
+    /// it. Both give the same result, and bad input still gets ArgumentParser's messages.
+    @Test func triggerFastPathAndArgumentParserAgree() throws {
+        let daemon = try DaemonProcess(routines: ["quick.json": Self.waitOne])
+        try daemon.start()
+        let fast = try CLI.run(["trigger", "--wait", "quick", "--socket=\(daemon.socket)"])
+        #expect(fast.status == 0, "\(fast.stderr)")
+        #expect(fast.stdout == "quick: success\n")
+        // `--` is not a fast-path form: ArgumentParser parses this one.
+        let parsed = try CLI.run(["trigger", "--wait", "--socket", daemon.socket, "--", "quick"])
+        #expect(parsed.status == 0, "\(parsed.stderr)")
+        #expect(parsed.stdout == fast.stdout)
+        #expect(try history(daemon, "quick").count == 2)
+
+        let badName = try daemon.cli(["trigger", "Quick"])
+        #expect(badName.status == 64)
+        #expect(badName.stderr.contains("'Quick' is not a routine name"), "\(badName.stderr)")
+        let extra = try daemon.cli(["trigger", "quick", "extra"])
+        #expect(extra.status == 64)
+        #expect(extra.stderr.contains("Unexpected argument 'extra'"), "\(extra.stderr)")
+        let noName = try daemon.cli(["trigger", "--wait"])
+        #expect(noName.status == 64)
+        #expect(noName.stderr.contains("Missing expected argument '<name>'"), "\(noName.stderr)")
+        let help = try CLI.run(["trigger", "quick", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: routines trigger <name>"), "\(help.stdout)")
+        let unreachable = try CLI.run(["trigger", "quick", "--socket", daemon.socket + ".missing"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.hasPrefix("routines: "), "\(unreachable.stderr)")
+        #expect(try history(daemon, "quick").count == 2, "no bad form started a run")
+    }
+
     @Test func eventsStartMatchingRoutinesOnly() throws {
         let daemon = try DaemonProcess(routines: [
             "hp.json":

@@ -165,10 +165,82 @@ row("control API -> first frame (median / p99)", f"{med(first) * 1000:.2f} / {p9
     f"`sh -c aplay` whole process {med(aplay) * 1000:.2f} ms", f"{med(aplay) / med(first):.1f}x")
 d.stop()
 
+
+def first_frames(daemon, routine, count, pause, vary=False):
+    """Control API request -> the daemon's 'first frame written' log line, `count` times (with
+    `vary`, each request passes a new number as `{event.n}`, so no announcement is cached)."""
+    log = open(daemon.log)
+    log.seek(0, os.SEEK_END)
+    found = []
+    for index in range(count):
+        time.sleep(pause)
+        body = json.dumps({"data": {"n": str(1000 + index)}}).encode() if vary else b"{}"
+        c = UnixHTTP(daemon.socket)
+        c.connect()
+        t0 = time.time()
+        c.request("POST", f"/routines/{routine}/trigger", body=body)
+        c.getresponse().read()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            line = log.readline()
+            m = pattern.search(line) if line else None
+            if m:
+                found.append(float(m.group(1)) - t0)
+                break
+            if not line:
+                time.sleep(0.0005)
+    return found
+
+
+# 3b. An announcement: control API -> first frame of espeak-ng's speech (streamed as it is
+#     synthesized, SPEC §6), next to a user's pipeline `espeak-ng --stdout TEXT | aplay`, timed from
+#     its start until aplay's first samples reach the PCM (ALSA's file plugin writing into a FIFO
+#     that this script reads).
+if shutil.which("espeak-ng"):
+    import threading
+
+    sentence = "The tea is ready, and the kettle is off."
+    d = Daemon({"say.json": json.dumps({"mode": "queued", "triggers": [{"event": "x"}],
+                                        "actions": [{"announce": "Number {event.n}: " + sentence}]})}, debug=True)
+    spoken = first_frames(d, "say", 10 if QUICK else 30, 4.5, vary=True)
+    cached = first_frames(d, "say", 10 if QUICK else 30, 4.5)
+    fifo = os.path.join(d.dir, "pipe.raw")
+    os.mkfifo(fifo)
+    asound = os.path.join(d.dir, "asound-pipe.conf")
+    open(asound, "w").write(f'pcm.pipe {{ type file slave.pcm "null" file "{fifo}" format "raw" }}\n')
+    env = dict(d.env, ALSA_CONFIG_PATH=f"/usr/share/alsa/alsa.conf:{asound}")
+    pipeline = []
+
+    def first_bytes(stamp):
+        fd = os.open(fifo, os.O_RDONLY)  # returns when aplay's file plugin opens it
+        if os.read(fd, 4096):
+            stamp.append(time.time())
+        while os.read(fd, 65536):
+            pass
+        os.close(fd)
+
+    for _ in range(10 if QUICK else 30):
+        stamp = []
+        reader = threading.Thread(target=first_bytes, args=(stamp,))
+        reader.start()
+        t0 = time.time()
+        subprocess.run(["sh", "-c", f"espeak-ng --stdout 'Number {2000 + len(pipeline)}: {sentence}' | aplay -q -D pipe"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        reader.join(10)
+        if stamp:
+            pipeline.append(stamp[0] - t0)
+    row("control API -> first frame of an announcement (median / p99)",
+        f"{med(spoken) * 1000:.1f} / {p99(spoken) * 1000:.1f} ms (a text said before, from the cache: "
+        f"{med(cached) * 1000:.1f} / {p99(cached) * 1000:.1f} ms)" if spoken and cached else "no first frame",
+        f"`espeak-ng --stdout | aplay` to its first PCM write {med(pipeline) * 1000:.1f} ms"
+        if pipeline else "pipeline not measured",
+        f"{med(pipeline) / med(spoken):.1f}x" if spoken and pipeline else "-")
+    d.stop()
+
 # 4. Schedule precision: a cron expression every second, with a busy loop keeping the other core
 #    busy, next to cron's own minute fires.
 import sqlite3
-seconds = 20 if QUICK else 60
+seconds = 20 if QUICK else int(os.environ.get("COMPARE_PRECISION_SECONDS", "600"))
 busy = subprocess.Popen(["sh", "-c", "while :; do :; done"])
 d = Daemon({"tick.json": '{"mode":"parallel","triggers":[{"cron":"* * * * * *"}],"actions":[{"wait":0}]}'})
 time.sleep(seconds + 1.5)
