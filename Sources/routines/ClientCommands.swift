@@ -130,7 +130,9 @@ extension Routines {
         /// `trigger NAME` with `--wait`, `--force` and `--socket PATH` (each at most once, a valid
         /// name) takes this path; anything else (help, typos, bad names) returns nil and goes
         /// through ArgumentParser, which gives the usual messages.
-        static func fastPath(_ arguments: ArraySlice<String>) -> (name: String, wait: Bool, force: Bool, socket: String?)? {
+        static func fastPath(_ arguments: ArraySlice<String>) -> (
+            name: String, wait: Bool, force: Bool, socket: String?
+        )? {
             var rest = arguments
             guard rest.popFirst() == "trigger" else { return nil }
             var name: String?

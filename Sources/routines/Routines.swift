@@ -26,7 +26,8 @@ struct Routines: ParsableCommand {
         do {
             if let trigger = TriggerCommand.fastPath(CommandLine.arguments.dropFirst()) {
                 try TriggerCommand.trigger(
-                    trigger.name, wait: trigger.wait, force: trigger.force, client: DaemonClient(socket: trigger.socket))
+                    trigger.name, wait: trigger.wait, force: trigger.force, client: DaemonClient(socket: trigger.socket)
+                )
                 return
             }
             var command = try parseAsRoot()
