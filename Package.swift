@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Pure Swift: the routine format, decoding, validation, durations, cron expressions.
@@ -29,9 +30,13 @@ let package = Package(
 
         // System libraries: module map + shim header only.
         .systemLibrary(name: "CLinux"),
+        // The only module that makes raw system calls: swift-system's FileDescriptor and Errno, and
+        // what Linux adds beside them (inotify, timerfd, eventfd, poll, Unix sockets, openat2).
+        .target(
+            name: "SystemIO", dependencies: ["CLinux", .product(name: "SystemPackage", package: "swift-system")]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // The BlueZ watcher over sd-bus.
-        .target(name: "Devices", dependencies: ["CSystemd", "CLinux", "Engine"]),
+        .target(name: "Devices", dependencies: ["CSystemd", "SystemIO", "Engine"]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         // Headers only: the library is opened on first use (see its shim.h); libsndfile1-dev from apt.
         .systemLibrary(name: "CSndFile"),
@@ -49,7 +54,7 @@ let package = Package(
         .target(
             name: "Audio",
             dependencies: [
-                "CALSA", "CSndFile", "CSampleRate", "CLinux", "RoutineModel", "Engine",
+                "CALSA", "CSndFile", "CSampleRate", "SystemIO", "RoutineModel", "Engine",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // PipeWire/PulseAudio through libpulse: sink outputs, the sinks' activity, sink discovery.
@@ -69,7 +74,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "RoutineModel", "Schedule", "Engine", "Speech", "Devices", "MQTT", "CLinux",
+                "RoutineModel", "Schedule", "Engine", "Speech", "Devices", "MQTT", "SystemIO", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -84,7 +89,7 @@ let package = Package(
         // Shared by the two executables: the daemon's options and where the shipped files are.
         .target(
             name: "CommandSupport",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SystemIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // The daemon executable (`routines daemon` execs it), so the client stays lean.
@@ -99,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "routines",
             dependencies: [
-                "RoutineModel", "Schedule", "CommandSupport",
+                "RoutineModel", "Schedule", "CommandSupport", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -109,6 +114,7 @@ let package = Package(
         // Next-fire benchmark (bench/schedule/run.sh compares it with Python's croniter).
         .executableTarget(name: "ScheduleBench", dependencies: ["Schedule", "RoutineModel"], path: "bench/ScheduleBench"),
 
+        .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
         .testTarget(name: "RoutineModelTests", dependencies: ["RoutineModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),

@@ -1,8 +1,8 @@
-import CLinux
 import CoreMetrics
 import Engine
 import Foundation
 import RoutineModel
+import SystemIO
 
 /// Plays one output's audio on a dedicated thread (real devices block at the real-time rate, so
 /// writes never run on Swift's cooperative pool). Jobs are serialized with a priority queue:
@@ -99,7 +99,7 @@ public final class OutputPlayer: @unchecked Sendable {
                 if !started {
                     started = true
                     let thread = Thread { [self] in
-                        routines_name_thread("routines-audio")  // as ps and top show it
+                        CurrentThread.setName("routines-audio")  // as ps and top show it
                         run()
                     }
                     thread.name = "routines-audio-\(output)"

@@ -1,6 +1,6 @@
 import CALSA
 import CoreMetrics
-import Glibc
+import SystemIO
 
 /// One open ALSA playback PCM, S16_LE interleaved. Not thread-safe: owned by one `OutputPlayer`
 /// thread, which is the only place it is touched (the C handle never leaves this class).
@@ -57,8 +57,9 @@ final class PCMDevice {
             let written = snd_pcm_writei(handle, base + offset * channels, snd_pcm_uframes_t(frames - offset))
             if written < 0 {
                 let code = Int32(written)
-                if code == -EINTR { continue }
-                if code == -EPIPE { underruns.increment() }
+                // ALSA's own codes (negative errno): a signal interrupted the wait for room.
+                if code == -Errno.interrupted.rawValue { continue }
+                if code == -Errno.brokenPipe.rawValue { underruns.increment() }
                 let recovered = snd_pcm_recover(handle, code, 1)
                 if recovered < 0 {
                     throw AudioError(output: output, pcm: pcm, function: "snd_pcm_writei", code: code)

@@ -2,6 +2,7 @@ import CSampleRate
 import CSndFile
 import Engine
 import Foundation
+import SystemIO
 
 /// Decoded audio: interleaved floats with their rate and channel count.
 struct DecodedAudio {
@@ -134,14 +135,16 @@ public final class SoundFileStream {
         failure = { function, message in
             AudioError(output: output, pcm: pcm, function: "\(function)(\(path))", message: message)
         }
-        var status = stat()
-        guard fstat(source.descriptor, &status) == 0 else {
-            throw failure("fstat", String(cString: strerror(errno)))
+        let status: FileStatus
+        do {
+            status = try FileDescriptor(rawValue: source.descriptor).status()
+        } catch {
+            throw failure("fstat", "\(error.errno)")
         }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw failure("fstat", "not a regular file") }
-        if Int(status.st_size) > SoundFile.maximumBytes {
+        guard status.kind == .regular else { throw failure("fstat", "not a regular file") }
+        if Int(status.size) > SoundFile.maximumBytes {
             throw failure(
-                "sf_open_fd", "the file is \(Int(status.st_size) / 1_048_576) MB; sound files may be at most 50 MB")
+                "sf_open_fd", "the file is \(Int(status.size) / 1_048_576) MB; sound files may be at most 50 MB")
         }
         switch SoundFile.library {
         case .success(let api): sndfile = api

@@ -1,16 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemIO
 
 /// The running executable's absolute path.
 public enum ExecutablePath {
     public static func current() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if count > 0 {
-            return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        }
-        return CommandLine.arguments[0]
+        (try? FileSystem.linkTarget("/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 }
 
@@ -19,7 +12,7 @@ public enum ExecutablePath {
 public enum ShippedFiles {
     public static func locate() -> (routines: String, audio: String)? {
         var candidates: [String] = []
-        if let share = getenv("ROUTINES_SHARE") { candidates.append(String(cString: share)) }
+        if let share = CurrentProcess.environment("ROUTINES_SHARE") { candidates.append(share) }
         var dir = CommandPaths.parent(ExecutablePath.current())
         candidates.append(CommandPaths.parent(dir) + "/share/routines")
         for _ in 0..<5 {
@@ -44,22 +37,6 @@ public enum CommandPaths {
 
     /// Whether `path` is a directory.
     public static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        (try? FileKind.of(path)) == .directory
     }
-}
-
-/// Writes all of `bytes` to `fd`, retrying on EINTR and short writes; returns 0 or the errno.
-@discardableResult
-public func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        if written < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        offset += written
-    }
-    return 0
 }

@@ -1,6 +1,5 @@
-import CLinux
 import Engine
-import Glibc
+import SystemIO
 
 /// Opens `play` and `chime` names inside the audio folders, in order, never outside them: no
 /// absolute paths, no `..`, and no symbolic link that leads out of its folder. The file is opened
@@ -28,30 +27,33 @@ public struct AudioFolders: AudioFileLocator {
         }
         for folder in folders {
             // The folder itself is configured, not named by a routine: a link to it is fine.
-            let directory = Glibc.open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard directory >= 0 else { continue }
-            defer { close(directory) }
-            let fd = openBeneath(directory, name)
-            guard fd >= 0 else {
-                switch errno {
-                case ENOENT, ENOTDIR: continue
-                case EXDEV:
+            guard let directory = try? FileDescriptor.open(path: folder, .readOnly, options: .directory) else {
+                continue
+            }
+            defer { directory.closeQuietly() }
+            let fd: FileDescriptor
+            do {
+                fd = try openBeneath(directory, name)
+            } catch {
+                switch error.errno {
+                case .noSuchFileOrDirectory, .notDirectory: continue
+                case .improperLink:
                     throw EngineError(
                         "'\(name)' in \(folder) leads outside the audio folder (symbolic link); refusing to play it")
-                case ELOOP:
+                case .tooManySymbolicLinkLevels:
                     throw EngineError(
                         "'\(name)' in \(folder) is a symbolic link that cannot be followed safely here; refusing to play it"
                     )
                 default:
-                    throw EngineError("cannot open '\(name)' in \(folder): \(String(cString: strerror(errno)))")
+                    throw EngineError("cannot open '\(name)' in \(folder): \(error.errno)")
                 }
             }
-            var info = stat()
-            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-                close(fd)
+            guard (try? fd.kind()) == .regular else {
+                fd.closeQuietly()
                 throw EngineError("'\(name)' in \(folder) is not a regular file; only sound files can be played")
             }
-            return OpenedSoundFile(path: (folder.hasSuffix("/") ? folder : folder + "/") + name, descriptor: fd)
+            return OpenedSoundFile(
+                path: (folder.hasSuffix("/") ? folder : folder + "/") + name, descriptor: fd.rawValue)
         }
         let searched =
             folders.isEmpty ? "no audio folders are configured" : "searched " + folders.joined(separator: ", ")
@@ -59,33 +61,35 @@ public struct AudioFolders: AudioFileLocator {
     }
 
     /// O_NONBLOCK: a FIFO must not block the open (it is refused right after, by fstat).
-    private static let flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK
+    private static let options: FileDescriptor.OpenOptions = [.noControllingTerminal, .nonBlocking]
 
-    private func openBeneath(_ directory: Int32, _ name: String) -> Int32 {
+    private func openBeneath(_ directory: FileDescriptor, _ name: String) throws(SystemCallError) -> FileDescriptor {
         if !componentWise {
-            let fd = routines_open_beneath(directory, name, Self.flags)
-            if fd >= 0 || (errno != ENOSYS && errno != EPERM) { return fd }
+            do {
+                return try directory.open(beneath: name, .readOnly, options: Self.options)
+            } catch  where error.errno != .noFunction && error.errno != .notPermitted {
+                throw error
+            } catch {
+                // No openat2 here: component by component below.
+            }
         }
         // Each component opened below the previous one without following links (any link refused).
         let components = name.split(separator: "/").map(String.init).filter { $0 != "." }
-        var current = dup(directory)
+        var current = try directory.duplicated()
         for (index, component) in components.enumerated() {
             let last = index == components.count - 1
-            let next = openat(
-                current, component, last ? Self.flags | O_NOFOLLOW : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            var saved = errno
-            if next < 0 && saved == ENOTDIR {
+            let next: FileDescriptor
+            do {
+                next = try current.open(
+                    relative: component, .readOnly,
+                    options: last ? Self.options.union(.noFollow) : [.directory, .noFollow])
+            } catch {
                 // O_NOFOLLOW | O_DIRECTORY on a link says ENOTDIR: report it as the link it is.
-                var info = stat()
-                if fstatat(current, component, &info, AT_SYMLINK_NOFOLLOW) == 0 && info.st_mode & S_IFMT == S_IFLNK {
-                    saved = ELOOP
-                }
+                let link = error.errno == .notDirectory && (try? current.kind(ofEntry: component)) == .symbolicLink
+                current.closeQuietly()
+                throw link ? SystemCallError(error.call, path: error.path, errno: .tooManySymbolicLinkLevels) : error
             }
-            close(current)
-            guard next >= 0 else {
-                errno = saved
-                return -1
-            }
+            current.closeQuietly()
             current = next
         }
         return current

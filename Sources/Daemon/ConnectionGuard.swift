@@ -1,7 +1,7 @@
-import Glibc
 import NIOCore
 import NIOHTTP1
 import Synchronization
+import SystemIO
 
 /// Bounds on the control API's connections (SPEC §10, Limits): how many may be open on each listener,
 /// how long a request's head and body may take to arrive, how long a kept-alive connection may sit
@@ -277,7 +277,8 @@ final class AcceptPause: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let error = error as? IOError, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errnoCode) else {
+        let exhausted: [Errno] = [.tooManyOpenFiles, .tooManyOpenFilesInSystem, .noBufferSpace, .noMemory]
+        guard let error = error as? IOError, exhausted.contains(Errno(rawValue: error.errnoCode)) else {
             context.fireErrorCaught(error)
             return
         }

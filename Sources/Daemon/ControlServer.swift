@@ -1,11 +1,11 @@
 import Foundation
-import Glibc
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import RoutineModel
 import ServiceLifecycle
+import SystemIO
 
 /// One HTTP request to the control API, already split into path segments and query.
 public struct APIRequest: Sendable {
@@ -87,7 +87,7 @@ public struct ControlServer: Service {
         try Self.prepareSocketPath(socketPath)
         let group = MultiThreadedEventLoopGroup.singleton
         // The socket is created 0600: no moment where another user could connect.
-        let previousMask = umask(0o177)
+        let previousMask = FileSystem.setCreationMask(FilePermissions(rawValue: 0o177))
         let limits = self.limits
         let unixConnections = ConnectionRegistry(limit: limits.maxConnections)
         let unixServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
@@ -97,12 +97,12 @@ public struct ControlServer: Service {
             ) { channel in
                 Self.configure(channel, limits: limits, registry: unixConnections, token: nil)
             }
-            umask(previousMask)
+            FileSystem.setCreationMask(previousMask)
         } catch {
-            umask(previousMask)
+            FileSystem.setCreationMask(previousMask)
             throw ControlServerError("cannot listen on \(socketPath): \(error)")
         }
-        defer { unlink(socketPath) }
+        defer { try? FileSystem.remove(socketPath) }
         let tcpServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>?
         if let tcp {
             let tcpConnections = ConnectionRegistry(limit: limits.maxConnections)
@@ -247,28 +247,15 @@ public struct ControlServer: Service {
 
     /// Replaces a stale socket file; refuses when another daemon answers on it.
     static func prepareSocketPath(_ path: String) throws {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return }
-        guard (info.st_mode & S_IFMT) == S_IFSOCK else {
+        guard let kind = try? FileKind.of(path, followingLinks: false) else { return }
+        guard kind == .socket else {
             throw ControlServerError("\(path) exists and is not a socket; remove it or choose another --socket")
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes.prefix(raw.count - 1))
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        if connected == 0 {
+        if let address = try? UnixSocketAddress(path: path), let socket = try? UnixSocket.connected(to: address) {
+            socket.close()
             throw ControlServerError("another routines daemon is already listening on \(path)")
         }
-        unlink(path)
+        try? FileSystem.remove(path)
     }
 }
 

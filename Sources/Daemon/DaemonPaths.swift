@@ -1,5 +1,5 @@
 import Foundation
-import Glibc
+import SystemIO
 
 /// The folders and files of SPEC §2, from flags, then environment, then XDG defaults.
 public struct DaemonPaths: Sendable, Equatable {
@@ -33,7 +33,7 @@ public struct DaemonPaths: Sendable, Equatable {
             configExplicit: config != nil,
             state: state ?? stateHome + "/routines",
             socket: socket ?? nonEmpty("ROUTINES_SOCKET") ?? runtime.map { $0 + "/routines.sock" }
-                ?? "/tmp/routines-\(getuid()).sock"
+                ?? "/tmp/routines-\(CurrentProcess.userID).sock"
         )
     }
 }

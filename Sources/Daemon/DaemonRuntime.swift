@@ -9,6 +9,7 @@ import RoutineModel
 import Schedule
 import ServiceLifecycle
 import Speech
+import SystemIO
 
 /// Everything `routines daemon` needs to start.
 public struct DaemonOptions: Sendable {
@@ -92,10 +93,10 @@ public enum DaemonRuntime {
             },
             firstFrame: { output in
                 if logger.logLevel <= .debug {
-                    var now = timespec()
-                    clock_gettime(CLOCK_REALTIME, &now)
+                    let now = KernelClock.realtime.nanoseconds
+                    let (seconds, microseconds) = (now / 1_000_000_000, now % 1_000_000_000 / 1000)
                     logger.debug(
-                        "output '\(output)': first frame written at \(now.tv_sec).\(String(now.tv_nsec / 1000).leftPadded(6))"
+                        "output '\(output)': first frame written at \(seconds).\(String(microseconds).leftPadded(6))"
                     )
                 }
             },
@@ -296,11 +297,7 @@ public enum DaemonRuntime {
             label: mqtt.url)
     }
 
-    static func hostName() -> String {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "routines" }
-        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
-    }
+    static func hostName() -> String { CurrentProcess.hostName ?? "routines" }
 
     static func tcpListener(_ http: HTTPConfig, configFile: String) throws -> (host: String, port: Int, token: String) {
         guard let colon = http.listen.lastIndex(of: ":"),

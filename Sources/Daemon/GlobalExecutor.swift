@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import SystemIO
 
 /// The daemon's global concurrent executor: a fixed pool of threads (one per core, at least two)
 /// taking jobs from one queue.
@@ -21,7 +22,7 @@ public final class GlobalExecutor: TaskExecutor, @unchecked Sendable {
     private init(threads: Int) {
         for _ in 0..<threads {
             let thread = Thread { [self] in
-                routines_name_thread("routines-pool")
+                CurrentThread.setName("routines-pool")
                 work()
             }
             thread.start()

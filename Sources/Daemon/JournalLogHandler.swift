@@ -1,5 +1,5 @@
-import Glibc
 import Logging
+import SystemIO
 
 /// swift-log to stderr, one line per event, with the `<N>` syslog priority prefix journald reads
 /// (`<3>` error … `<7>` debug); outside journald the prefix is harmless.
@@ -34,16 +34,8 @@ public struct JournalLogHandler: LogHandler {
             line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
         line += "\n"
-        var bytes = Array(line.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
-            if written <= 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += written
-        }
+        // A log line that cannot be written (stderr closed) has nowhere else to go.
+        try? FileDescriptor.standardError.writeAll(Array(line.utf8))
     }
 
     /// Parses `--log-level` (`debug`, `info`, `notice`, `warning`, `error`).

@@ -1,8 +1,7 @@
-import CLinux
 import Foundation
-import Glibc
 import RoutineModel
 import Synchronization
+import SystemIO
 
 /// Watches the routines folder with inotify on a thread of its own and reports the names of files
 /// that changed (created, written and closed, renamed into or out of, deleted). Editors' atomic saves
@@ -13,8 +12,8 @@ public final class RoutineFolderWatcher: Sendable {
     /// event queue overflowed).
     public let changes: AsyncStream<String?>
     private let continuation: AsyncStream<String?>.Continuation
-    private let inotify: Int32
-    private let wake: Int32
+    private let inotify: Inotify
+    private let wake: EventFD
     private let state: WatchState
     public let folder: String
 
@@ -28,25 +27,26 @@ public final class RoutineFolderWatcher: Sendable {
         func withLock<T>(_ body: (inout Values) -> T) -> T { values.withLock { body(&$0) } }
     }
 
-    /// Starts watching `folder`; throws with the folder and the C library's message when it cannot.
+    /// Starts watching `folder`; throws a `SystemCallError` naming the call and the folder when it
+    /// cannot.
     public init(folder: String) throws {
         self.folder = folder
-        let fd = inotify_init1(Int32(IN_CLOEXEC))
-        guard fd >= 0 else { throw WatcherError("inotify_init1: \(String(cString: strerror(errno)))") }
-        let mask = UInt32(
-            IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF)
-        guard inotify_add_watch(fd, folder, mask) >= 0 else {
-            let message = String(cString: strerror(errno))
-            close(fd)
-            throw WatcherError("cannot watch \(folder): \(message)")
+        let inotify = try Inotify()
+        do {
+            try inotify.watch(
+                folder,
+                for: [.closedAfterWriting, .movedIn, .movedOut, .deleted, .created, .deletedSelf, .movedSelf])
+            wake = try EventFD()
+        } catch {
+            inotify.close()
+            throw error
         }
-        inotify = fd
-        wake = eventfd(0, Int32(EFD_CLOEXEC))
+        self.inotify = inotify
         (changes, continuation) = AsyncStream.makeStream(of: String?.self)
         let state = WatchState()
         self.state = state
         let thread = Thread { [inotify, wake, continuation, state] in
-            routines_name_thread("routines-watch")
+            CurrentThread.setName("routines-watch")
             RoutineFolderWatcher.loop(inotify: inotify, wake: wake, state: state, continuation: continuation)
         }
         thread.name = "routines-inotify"
@@ -57,16 +57,14 @@ public final class RoutineFolderWatcher: Sendable {
     /// Stops the watcher thread; the stream finishes.
     public func stop() {
         state.withLock { $0.stopping = true }
-        var one: UInt64 = 1
-        _ = write(wake, &one, 8)
+        try? wake.signal()
     }
 
     /// Reports `fileName` again after `delay` (a file that could not be read: inotify will not say
     /// anything more about it until it changes).
     public func retry(_ fileName: String, after delay: Duration) {
         state.withLock { $0.retries[fileName] = ContinuousClock.now + delay }
-        var one: UInt64 = 1
-        _ = write(wake, &one, 8)
+        try? wake.signal()
     }
 
     /// Yields the retries that are due; returns the poll timeout (ms) until the next one, -1 for none.
@@ -85,61 +83,38 @@ public final class RoutineFolderWatcher: Sendable {
     }
 
     private static func loop(
-        inotify: Int32, wake: Int32, state: WatchState, continuation: AsyncStream<String?>.Continuation
+        inotify: Inotify, wake: EventFD, state: WatchState, continuation: AsyncStream<String?>.Continuation
     ) {
         defer {
-            close(inotify)
-            close(wake)
+            inotify.close()
+            wake.close()
             continuation.finish()
         }
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        var fds = [
-            pollfd(fd: inotify, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
-        ]
         while true {
             let timeout = dueRetries(state, continuation)
-            if poll(&fds, 2, timeout) < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            if fds[1].revents != 0 {
-                var value: UInt64 = 0
-                _ = read(wake, &value, 8)
+            guard
+                let ready = try? Poll.wait(
+                    [(inotify.descriptor, .readable), (wake.descriptor, .readable)], timeoutMilliseconds: timeout)
+            else { return }
+            if ready[1] != [] {
+                _ = try? wake.drain()
                 if state.withLock({ $0.stopping }) { return }
             }
-            guard fds[0].revents != 0 else { continue }
-            let count = buffer.withUnsafeMutableBytes { read(inotify, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return
-            }
-            var offset = 0
-            while offset + MemoryLayout<inotify_event>.size <= count {
-                let (mask, length) = buffer.withUnsafeBytes { raw -> (UInt32, Int) in
-                    let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
-                    return (event.mask, Int(event.len))
-                }
-                let nameStart = offset + MemoryLayout<inotify_event>.size
-                if mask & UInt32(IN_Q_OVERFLOW) != 0 || mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
+            guard ready[0] != [] else { continue }
+            guard let events = try? inotify.read() else { return }
+            for event in events {
+                if event.events.contains(.overflow) || !event.events.isDisjoint(with: [.deletedSelf, .movedSelf]) {
                     continuation.yield(nil)
-                } else if length > 0 {
-                    let nameBytes = buffer[nameStart..<(nameStart + length)].prefix { $0 != 0 }
-                    let name = String(decoding: nameBytes, as: UTF8.self)
+                } else if !event.name.isEmpty {
                     // A file merely created is reported when it is closed after writing.
-                    let interesting = mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) != 0
-                    if interesting && name.hasSuffix(".json") && !RoutineFileName.isIgnored(name) {
-                        continuation.yield(name)
+                    let interesting = !event.events.isDisjoint(with: [
+                        .closedAfterWriting, .movedIn, .movedOut, .deleted,
+                    ])
+                    if interesting && event.name.hasSuffix(".json") && !RoutineFileName.isIgnored(event.name) {
+                        continuation.yield(event.name)
                     }
                 }
-                offset = nameStart + length
             }
         }
     }
-}
-
-/// An inotify problem, naming the folder.
-public struct WatcherError: Error, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }

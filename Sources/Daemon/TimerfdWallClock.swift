@@ -1,7 +1,6 @@
-import CLinux
 import Engine
 import Foundation
-import Glibc
+import SystemIO
 
 /// The real wall clock: each sleep arms an absolute `CLOCK_REALTIME` timerfd with
 /// `TFD_TIMER_CANCEL_ON_SET`, so a wall-clock step (NTP, `date -s`, resume from suspend) ends the
@@ -16,10 +15,8 @@ public struct TimerfdWallClock: WallClock {
         let seconds = deadline.timeIntervalSince1970
         // A deadline in the past still arms (1 ns after the epoch fires at once).
         let whole = max(0, seconds.rounded(.down))
-        var value = timespec()
-        value.tv_sec = Int(whole)
-        value.tv_nsec = max(1, Int((seconds - whole) * 1e9))
-        return try await TimerfdSleep.sleep(clock: CLOCK_REALTIME, until: value, cancelOnSet: true)
+        let nanoseconds = Int64(whole) * 1_000_000_000 + Int64((seconds - whole) * 1e9)
+        return try await TimerfdSleep.sleep(clock: .realtime, until: nanoseconds, cancelOnSet: true)
     }
 }
 
@@ -62,24 +59,24 @@ final class TimerThread: @unchecked Sendable {
     private var sleepers: [Sleeper] = []  // sorted by `due`
     private var nextID = 0
     private var cancelledEarly: Set<Int> = []
-    private let timer: Int32
+    private let timer: TimerFD
 
     private init() {
-        timer = timerfd_create(CLOCK_BOOTTIME, Int32(TFD_CLOEXEC))
-        precondition(timer >= 0, "timerfd_create: \(String(cString: strerror(errno)))")
+        do {
+            timer = try TimerFD(clock: .boottime)
+        } catch {
+            // Only when the process is out of descriptors or kernel memory at its first sleep.
+            preconditionFailure("\(error)")
+        }
         let thread = Thread { [self] in
-            routines_name_thread("routines-timer")
+            CurrentThread.setName("routines-timer")
             loop()
         }
         thread.stackSize = 256 * 1024
         thread.start()
     }
 
-    static func bootNanoseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_BOOTTIME, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-    }
+    static func bootNanoseconds() -> Int64 { KernelClock.boottime.nanoseconds }
 
     private func newID() -> Int {
         lock.lock()
@@ -99,10 +96,14 @@ final class TimerThread: @unchecked Sendable {
                     return
                 }
                 let index = sleepers.firstIndex { $0.due > due } ?? sleepers.endIndex
-                sleepers.insert(Sleeper(due: due, id: id, continuation: continuation), at: index)
                 // A new earliest deadline: re-arm from here (timerfd_settime is thread-safe), so the
                 // timer thread wakes only when it is due.
-                if index == 0 { arm(due) }
+                if index == 0, let error = arm(due) {
+                    lock.unlock()
+                    continuation.resume(throwing: error)
+                    return
+                }
+                sleepers.insert(Sleeper(due: due, id: id, continuation: continuation), at: index)
                 lock.unlock()
             }
         } onCancel: {
@@ -118,30 +119,42 @@ final class TimerThread: @unchecked Sendable {
         }
     }
 
-    /// Arms the timer for `due` (0: disarms). Called with `lock` held.
-    private func arm(_ due: Int64) {
-        var spec = itimerspec()
-        if due > 0 {
-            spec.it_value.tv_sec = Int(due / 1_000_000_000)
-            spec.it_value.tv_nsec = max(1, Int(due % 1_000_000_000))
+    /// Arms the timer for `due` (0: disarms); returns the error when the kernel refuses. Called with
+    /// `lock` held.
+    private func arm(_ due: Int64) -> SystemCallError? {
+        do {
+            if due > 0 { try timer.arm(atNanoseconds: due) } else { try timer.disarm() }
+            return nil
+        } catch {
+            return error
         }
-        timerfd_settime(timer, Int32(TFD_TIMER_ABSTIME), &spec, nil)
     }
 
     private func loop() {
-        var fds = pollfd(fd: timer, events: Int16(POLLIN), revents: 0)
         while true {
-            if poll(&fds, 1, -1) < 0 && errno != EINTR { return }
-            var drained: UInt64 = 0
-            if fds.revents != 0 { _ = read(timer, &drained, 8) }
+            let failure: SystemCallError?
+            do {
+                if try Poll.wait([(timer.descriptor, .readable)]) != [[]] { _ = try timer.read() }
+                failure = nil
+            } catch {
+                failure = error
+            }
             let now = Self.bootNanoseconds()
             lock.lock()
-            let dueCount = sleepers.firstIndex { $0.due > now } ?? sleepers.endIndex
+            // Due sleepers wake; if the timer cannot be waited on or re-armed, every sleeper gets
+            // the error instead of sleeping forever.
+            var dueCount = sleepers.firstIndex { $0.due > now } ?? sleepers.endIndex
+            var error = failure
+            if error == nil, let next = sleepers.dropFirst(dueCount).first { error = arm(next.due) }
+            if error != nil { dueCount = sleepers.count }
             let due = Array(sleepers[..<dueCount])
             sleepers.removeFirst(dueCount)
-            arm(sleepers.first?.due ?? 0)
+            if sleepers.isEmpty { _ = arm(0) }
             lock.unlock()
-            for sleeper in due { sleeper.continuation.resume() }
+            for sleeper in due {
+                if let error { sleeper.continuation.resume(throwing: error) } else { sleeper.continuation.resume() }
+            }
+            if failure != nil { return }
         }
     }
 }
@@ -149,70 +162,57 @@ final class TimerThread: @unchecked Sendable {
 /// One blocking timerfd wait, on a thread of its own (never Swift's cooperative pool); a cancelled
 /// task wakes it through an eventfd.
 enum TimerfdSleep {
-    static func sleep(clock: Int32, until value: timespec, cancelOnSet: Bool) async throws -> WallClockWake {
+    static func sleep(clock: KernelClock, until nanoseconds: Int64, cancelOnSet: Bool) async throws -> WallClockWake {
         try Task.checkCancellation()
-        let timer = timerfd_create(clock, Int32(TFD_CLOEXEC))
-        guard timer >= 0 else { throw WallClockError(function: "timerfd_create", code: errno) }
-        let wake = eventfd(0, Int32(EFD_CLOEXEC))
-        guard wake >= 0 else {
-            close(timer)
-            throw WallClockError(function: "eventfd", code: errno)
+        let timer = try TimerFD(clock: clock)
+        let wake: EventFD
+        do {
+            wake = try EventFD()
+        } catch {
+            timer.close()
+            throw error
         }
-        var spec = itimerspec()
-        spec.it_value = value
-        let flags = Int32(TFD_TIMER_ABSTIME) | (cancelOnSet ? Int32(TFD_TIMER_CANCEL_ON_SET) : 0)
-        guard timerfd_settime(timer, flags, &spec, nil) == 0 else {
-            let code = errno
-            close(timer)
-            close(wake)
-            throw WallClockError(function: "timerfd_settime", code: code)
+        do {
+            try timer.arm(atNanoseconds: nanoseconds, cancelOnSet: cancelOnSet)
+        } catch {
+            timer.close()
+            wake.close()
+            throw error
         }
         let result: Result<WallClockWake, Error> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let thread = Thread {
                     // (Foundation's Thread.name does not reach the kernel's thread name on Linux.)
-                    routines_name_thread("routines-timer")
+                    CurrentThread.setName("routines-timer")
                     continuation.resume(returning: wait(timer: timer, wake: wake))
                 }
                 thread.stackSize = 256 * 1024
                 thread.start()
             }
         } onCancel: {
-            var one: UInt64 = 1
-            _ = write(wake, &one, 8)
+            try? wake.signal()
         }
-        close(timer)
-        close(wake)
+        timer.close()
+        wake.close()
         return try result.get()
     }
 
     /// Blocks until the timer fires, the clock is set, or the wake fd is written.
-    private static func wait(timer: Int32, wake: Int32) -> Result<WallClockWake, Error> {
-        var fds = [
-            pollfd(fd: timer, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
-        ]
-        while true {
-            let ready = poll(&fds, 2, -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                return .failure(WallClockError(function: "poll", code: errno))
+    private static func wait(timer: TimerFD, wake: EventFD) -> Result<WallClockWake, Error> {
+        do {
+            while true {
+                let ready = try Poll.wait([(timer.descriptor, .readable), (wake.descriptor, .readable)])
+                if ready[1] != [] { return .failure(CancellationError()) }
+                if ready[0] != [] {
+                    switch try timer.read() {
+                    case .clockChanged: return .success(.clockChanged)
+                    case .notYet: continue
+                    case .expired: return .success(.due)
+                    }
+                }
             }
-            if fds[1].revents != 0 { return .failure(CancellationError()) }
-            if fds[0].revents != 0 {
-                var expirations: UInt64 = 0
-                let count = read(timer, &expirations, 8)
-                if count < 0 && errno == ECANCELED { return .success(.clockChanged) }
-                if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-                if count < 0 { return .failure(WallClockError(function: "read(timerfd)", code: errno)) }
-                return .success(.due)
-            }
+        } catch {
+            return .failure(error)
         }
     }
-}
-
-/// A failed timer system call, with the call's name and the C library's message.
-public struct WallClockError: Error, CustomStringConvertible {
-    public var function: String
-    public var code: Int32
-    public var description: String { "\(function): \(String(cString: strerror(code)))" }
 }

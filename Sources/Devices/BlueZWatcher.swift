@@ -1,8 +1,7 @@
-import CLinux
 import CSystemd
 import Engine
 import Foundation
-import Glibc
+import SystemIO
 
 /// What the watcher reports.
 public enum DeviceEvent: Sendable, Equatable {
@@ -19,14 +18,24 @@ public enum DeviceEvent: Sendable, Equatable {
 public final class BlueZWatcher: Sendable {
     public let events: AsyncStream<DeviceEvent>
     private let continuation: AsyncStream<DeviceEvent>.Continuation
-    private let wake: Int32
+    private let wake: EventFD?
 
     /// `address`: a D-Bus address (tests); nil: the system bus (honours DBUS_SYSTEM_BUS_ADDRESS).
     public init(address: String? = nil) {
         (events, continuation) = AsyncStream.makeStream(of: DeviceEvent.self)
-        wake = eventfd(0, Int32(EFD_CLOEXEC))
-        let thread = Thread { [continuation, wake] in
-            routines_name_thread("routines-bluez")
+        let wake: EventFD
+        do {
+            wake = try EventFD()
+        } catch {
+            // Out of descriptors at start-up: no device events, said once like a missing bus.
+            self.wake = nil
+            continuation.yield(.unavailable("\(error); Bluetooth device events are off"))
+            continuation.finish()
+            return
+        }
+        self.wake = wake
+        let thread = Thread { [continuation] in
+            CurrentThread.setName("routines-bluez")
             BlueZLoop(address: address, wake: wake, emit: { continuation.yield($0) }).run()
             continuation.finish()
         }
@@ -37,8 +46,7 @@ public final class BlueZWatcher: Sendable {
 
     /// Stops the watcher thread; the event stream finishes.
     public func stop() {
-        var one: UInt64 = 1
-        _ = write(wake, &one, 8)
+        try? wake?.signal()
     }
 }
 
@@ -61,12 +69,12 @@ struct DeviceState {
 /// The watcher thread's state; the sd-bus handle never leaves this class or its thread.
 final class BlueZLoop {
     let address: String?
-    let wake: Int32
+    let wake: EventFD
     let emit: (DeviceEvent) -> Void
     var devices: [String: DeviceState] = [:]
     var unavailableSaid: String?
 
-    init(address: String?, wake: Int32, emit: @escaping (DeviceEvent) -> Void) {
+    init(address: String?, wake: EventFD, emit: @escaping (DeviceEvent) -> Void) {
         self.address = address
         self.wake = wake
         self.emit = emit
@@ -106,29 +114,22 @@ final class BlueZLoop {
     /// not exist, waits for it to appear (inotify on its folder) instead of waking on a timer, so a
     /// machine without D-Bus costs no wake-ups; otherwise waits `seconds`.
     func waitForBus(seconds: Double) -> Bool {
-        guard let path = socketPath, access(path, F_OK) != 0 else { return waitForWake(seconds: seconds) }
+        guard let path = socketPath, !FileKind.exists(path) else { return waitForWake(seconds: seconds) }
         let folder = (path as NSString).deletingLastPathComponent
-        let watch = inotify_init1(Int32(IN_CLOEXEC))
-        guard watch >= 0 else { return waitForWake(seconds: seconds) }
-        defer { close(watch) }
-        guard inotify_add_watch(watch, folder, UInt32(IN_CREATE | IN_MOVED_TO)) >= 0 else {
+        guard let watch = try? Inotify() else { return waitForWake(seconds: seconds) }
+        defer { watch.close() }
+        guard (try? watch.watch(folder, for: [.created, .movedIn])) != nil else {
             return waitForWake(seconds: seconds)  // no folder to watch: try again later
         }
         // It may have appeared between the failed attempt and the watch.
-        if access(path, F_OK) == 0 { return false }
-        var fds = [
-            pollfd(fd: wake, events: Int16(POLLIN), revents: 0), pollfd(fd: watch, events: Int16(POLLIN), revents: 0),
-        ]
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        if FileKind.exists(path) { return false }
         while true {
-            if poll(&fds, 2, -1) < 0 {
-                if errno == EINTR { continue }
+            guard let ready = try? Poll.wait([(wake.descriptor, .readable), (watch.descriptor, .readable)]) else {
                 return waitForWake(seconds: seconds)
             }
-            if fds[0].revents != 0 { return true }
-            let count = buffer.withUnsafeMutableBytes { read(watch, $0.baseAddress, $0.count) }
-            if count <= 0 { continue }
-            if access(path, F_OK) == 0 {
+            if ready[0] != [] { return true }
+            guard (try? watch.read()) != nil else { continue }
+            if FileKind.exists(path) {
                 // The bus creates its socket, then listens: give it a moment before connecting.
                 return waitForWake(seconds: 0.1)
             }
@@ -137,8 +138,8 @@ final class BlueZLoop {
 
     /// Waits on the wake fd; true when asked to stop.
     func waitForWake(seconds: Double) -> Bool {
-        var fds = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
-        return poll(&fds, 1, Int32(seconds * 1000)) > 0
+        let ready = try? Poll.wait([(wake.descriptor, .readable)], timeoutMilliseconds: Int32(seconds * 1000))
+        return ready.map { $0 != [[]] } ?? false
     }
 
     /// One connection to the bus; returns the reason it ended, or nil when stopped.
@@ -147,7 +148,7 @@ final class BlueZLoop {
         let opened = address.map { routines_bus_open($0, &bus) } ?? routines_bus_open(nil, &bus)
         guard opened >= 0, let bus else {
             return
-                "no system D-Bus (\(String(cString: strerror(-opened)))); Bluetooth device events are off until it appears"
+                "no system D-Bus (\(Errno(rawValue: -opened))); Bluetooth device events are off until it appears"
         }
         defer { sd_bus_flush_close_unref(bus) }
         let matches = [
@@ -164,19 +165,19 @@ final class BlueZLoop {
             var message: OpaquePointer?
             let processed = sd_bus_process(bus, &message)
             if processed < 0 {
-                return "the D-Bus connection was lost (\(String(cString: strerror(-processed))))"
+                return "the D-Bus connection was lost (\(Errno(rawValue: -processed)))"
             }
             if let message {
                 handle(message, bus: bus)
                 sd_bus_message_unref(message)
             }
             if processed > 0 { continue }
-            var fds = [
-                pollfd(fd: sd_bus_get_fd(bus), events: Int16(sd_bus_get_events(bus)), revents: 0),
-                pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
-            ]
-            if poll(&fds, 2, -1) < 0 && errno != EINTR { return "poll failed" }
-            if fds[1].revents != 0 { return nil }
+            let busEvents = PollEvents(rawValue: Int16(truncatingIfNeeded: sd_bus_get_events(bus)))
+            let busSocket = FileDescriptor(rawValue: sd_bus_get_fd(bus))
+            guard let ready = try? Poll.wait([(busSocket, busEvents), (wake.descriptor, .readable)]) else {
+                return "poll failed"
+            }
+            if ready[1] != [] { return nil }
         }
     }
 

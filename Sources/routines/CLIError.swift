@@ -1,9 +1,6 @@
 import ArgumentParser
 import CommandSupport
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemIO
 
 /// A one-line error for the user; printed as `routines: MESSAGE` with exit status 1.
 struct CLIError: Error, CustomStringConvertible {
@@ -14,5 +11,5 @@ struct CLIError: Error, CustomStringConvertible {
 
 /// Writes a line to standard error.
 func printError(_ line: String) {
-    writeAll(2, Array((line + "\n").utf8))
+    try? FileDescriptor.standardError.writeAll(Array((line + "\n").utf8))
 }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemIO
 
 /// A response from the daemon's control API.
 struct APIReply {
@@ -9,7 +7,7 @@ struct APIReply {
     var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// A small HTTP/1.1 client for the daemon's Unix socket; plain Glibc so `routines trigger` starts fast.
+/// A small HTTP/1.1 client for the daemon's Unix socket; no Foundation, so `routines trigger` starts fast.
 struct DaemonClient {
     /// The socket path, resolved as SPEC §2 says.
     let socketPath: String
@@ -17,11 +15,9 @@ struct DaemonClient {
     /// `--socket`, else `$ROUTINES_SOCKET`, else `$XDG_RUNTIME_DIR/routines.sock`, else `/tmp/routines-$UID.sock`.
     static func resolveSocket(_ explicit: String?) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
-        if let value = getenv("ROUTINES_SOCKET"), value.pointee != 0 { return String(cString: value) }
-        if let value = getenv("XDG_RUNTIME_DIR"), value.pointee != 0 {
-            return String(cString: value) + "/routines.sock"
-        }
-        return "/tmp/routines-\(getuid()).sock"
+        if let value = CurrentProcess.environment("ROUTINES_SOCKET") { return value }
+        if let value = CurrentProcess.environment("XDG_RUNTIME_DIR") { return value + "/routines.sock" }
+        return "/tmp/routines-\(CurrentProcess.userID).sock"
     }
 
     init(socket: String?) {
@@ -30,25 +26,19 @@ struct DaemonClient {
 
     /// Sends one request and reads the whole response; errors are one line naming the socket.
     func request(_ method: String, _ path: String, body: [UInt8]? = nil) throws(CLIError) -> APIReply {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw unreachable(errno) }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(socketPath.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+        let address: UnixSocketAddress
+        do {
+            address = try UnixSocketAddress(path: socketPath)
+        } catch {
             throw CLIError("the socket path \(socketPath) is too long")
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: pathBytes)
-            raw[pathBytes.count] = 0
+        let socket: UnixSocket
+        do {
+            socket = try UnixSocket.connected(to: address)
+        } catch {
+            throw unreachable(error.errno)
         }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else { throw unreachable(errno) }
+        defer { socket.close() }
         // X-Routines-Client: the daemon records runs this starts as `cli` (not `api`).
         var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Routines-Client: cli\r\n"
         if let body {
@@ -59,18 +49,12 @@ struct DaemonClient {
         head += "\r\n"
         var request = Array(head.utf8)
         if let body { request += body }
-        try sendAll(fd, request)
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw CLIError(
-                    "lost the connection to the daemon at \(socketPath): \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { break }
-            response.append(contentsOf: buffer[0..<count])
+        let response: [UInt8]
+        do {
+            try socket.sendAll(request)
+            response = try socket.receiveToEnd()
+        } catch {
+            throw CLIError("lost the connection to the daemon at \(socketPath): \(error.errno)")
         }
         return try parse(response)
     }
@@ -78,29 +62,14 @@ struct DaemonClient {
     /// Where `routines service install --system` makes the daemon listen.
     static let systemSocket = "/run/routines/routines.sock"
 
-    private func unreachable(_ code: Int32) -> CLIError {
+    private func unreachable(_ code: Errno) -> CLIError {
         var hint = "is 'routines daemon' running?"
-        if socketPath != Self.systemSocket && access(Self.systemSocket, F_OK) == 0 {
+        if socketPath != Self.systemSocket && FileKind.exists(Self.systemSocket) {
             // A system service runs: say how to reach it rather than "is it running?".
             hint =
                 "a system service listens on \(Self.systemSocket): add --socket \(Self.systemSocket) (as root or the routines user)"
         }
-        return CLIError("cannot reach the daemon at \(socketPath): \(String(cString: strerror(code))) (\(hint))")
-    }
-
-    private func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws(CLIError) {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes {
-                send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if sent < 0 {
-                if errno == EINTR { continue }
-                throw CLIError(
-                    "lost the connection to the daemon at \(socketPath): \(String(cString: strerror(errno)))")
-            }
-            offset += sent
-        }
+        return CLIError("cannot reach the daemon at \(socketPath): \(code) (\(hint))")
     }
 
     /// Parses status line, headers and body (Content-Length, chunked, or until close).

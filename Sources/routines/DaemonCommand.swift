@@ -1,9 +1,6 @@
 import ArgumentParser
 import CommandSupport
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemIO
 
 extension Routines {
     /// `routines daemon`: runs the routine engine in the foreground.
@@ -26,16 +23,17 @@ extension Routines {
 
         func run() throws {
             let executable = CommandPaths.parent(ExecutablePath.current()) + "/routines-daemon"
-            guard access(executable, X_OK) == 0 else {
+            guard ChildProcess.isExecutable(executable) else {
                 throw CLIError("cannot find \(executable), which runs the daemon; reinstall routines (make install)")
             }
             // Everything after "daemon" goes through unchanged.
             let all = CommandLine.arguments
             let rest = all.firstIndex(of: "daemon").map { Array(all[(all.index(after: $0))...]) } ?? []
-            var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + rest).map { strdup($0) }
-            argv.append(nil)
-            execv(executable, argv)
-            throw CLIError("cannot run \(executable): \(String(cString: strerror(errno)))")
+            do {
+                try ChildProcess.replaceCurrent(with: executable, arguments: rest)
+            } catch {
+                throw CLIError("cannot run \(executable): \(error.errno)")
+            }
         }
     }
 }

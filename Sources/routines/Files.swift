@@ -1,9 +1,6 @@
 import CommandSupport
 import RoutineModel
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemIO
 
 /// A problem reading a path named on the command line.
 struct FileProblem: Error {
@@ -12,31 +9,22 @@ struct FileProblem: Error {
 
 /// Reads a whole file; the error names what failed the way `cat` would.
 func readFileBytes(_ path: String) -> Result<[UInt8], FileProblem> {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 {
-        return .failure(FileProblem(message: String(cString: strerror(errno))))
+    do throws(SystemCallError) {
+        let fd = try FileDescriptor.open(path: path, .readOnly)
+        defer { fd.closeQuietly() }
+        return .success(try fd.readToEnd(path: path))
+    } catch {
+        return .failure(FileProblem(message: "\(error.errno)"))
     }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return .failure(FileProblem(message: String(cString: strerror(errno))))
-        }
-        if count == 0 { break }
-        bytes.append(contentsOf: buffer[0..<count])
-    }
-    return .success(bytes)
 }
 
 /// The routine files a path stands for: the file itself, or a folder's routine files sorted by name.
 func routineFiles(at path: String) -> Result<[String], FileProblem> {
     guard CommandPaths.isDirectory(path) else {
-        var info = stat()
-        if stat(path, &info) != 0 {
-            return .failure(FileProblem(message: String(cString: strerror(errno))))
+        do {
+            _ = try FileKind.of(path)
+        } catch {
+            return .failure(FileProblem(message: "\(error.errno)"))
         }
         return .success([path])
     }
@@ -48,18 +36,11 @@ func routineFiles(at path: String) -> Result<[String], FileProblem> {
 
 /// The names in a folder, sorted, without hidden (`.`) entries.
 func directoryEntries(_ folder: String) -> Result<[String], FileProblem> {
-    guard let dir = opendir(folder) else {
-        return .failure(FileProblem(message: String(cString: strerror(errno))))
+    do {
+        return .success(try FileSystem.entries(of: folder))
+    } catch {
+        return .failure(FileProblem(message: "\(error.errno)"))
     }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafePointer(to: entry.pointee.d_name) {
-            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-        }
-        if !name.hasPrefix(".") { names.append(name) }
-    }
-    return .success(names.sorted())
 }
 
 /// Reads and decodes one routine file; read failures become a diagnostic naming the file.

@@ -1,8 +1,5 @@
 import ArgumentParser
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemIO
 
 extension Routines {
     /// `routines service install|uninstall|status`: the systemd unit.
@@ -95,17 +92,10 @@ extension Routines {
 
 /// Runs a command with inherited standard streams; returns its exit status.
 func runCommand(_ command: [String]) -> Int32 {
-    var pid: pid_t = 0
-    var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) }
-    argv.append(nil)
-    defer { for pointer in argv { free(pointer) } }
-    let spawned = posix_spawnp(&pid, command[0], nil, nil, argv, environ)
-    guard spawned == 0 else {
-        printError("routines: cannot run \(command[0]): \(String(cString: strerror(spawned)))")
+    do {
+        return try ChildProcess.run(command)
+    } catch {
+        printError("routines: cannot run \(command[0]): \(error.errno)")
         return 127
     }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    // WIFEXITED / WEXITSTATUS are macros.
-    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }

@@ -1,8 +1,5 @@
 import CommandSupport
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemIO
 
 /// Where `routines service` installs things: the real system, or a root folder for packaging/tests.
 struct InstallEnvironment {
@@ -18,16 +15,12 @@ struct InstallEnvironment {
 
     /// `$HOME`, else the passwd entry.
     var home: String {
-        if let value = getenv("HOME"), value.pointee != 0 { return String(cString: value) }
-        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
-        return "/"
+        CurrentProcess.environment("HOME") ?? CurrentProcess.passwordHome ?? "/"
     }
 
     /// `$XDG_CONFIG_HOME`, else `~/.config`.
     var configHome: String {
-        if let value = getenv("XDG_CONFIG_HOME"), value.pointee != 0, value.pointee == UInt8(ascii: "/") {
-            return String(cString: value)
-        }
+        if let value = CurrentProcess.environment("XDG_CONFIG_HOME"), value.hasPrefix("/") { return value }
         return home + "/.config"
     }
 }
@@ -53,13 +46,13 @@ struct ServiceInstaller {
             ? environment.path("/etc/routines/audio") : environment.path(environment.configHome + "/routines/audio")
     }
 
-    var isInstalled: Bool { access(unitPath, F_OK) == 0 }
+    var isInstalled: Bool { FileKind.exists(unitPath) }
 
     private var systemctl: [String] { environment.system ? ["systemctl"] : ["systemctl", "--user"] }
 
     var enableCommands: [[String]] {
         var commands: [[String]] = []
-        if environment.system && getpwnam("routines") == nil {
+        if environment.system && !CurrentProcess.accountExists("routines") {
             commands.append([
                 "useradd", "--system", "--home-dir", "/var/lib/routines", "--shell", "/usr/sbin/nologin", "--groups",
                 "audio", "routines",
@@ -79,13 +72,13 @@ struct ServiceInstaller {
     /// Why `systemctl --user` cannot work here (no user bus), or nil; the system manager is assumed.
     var userBusProblem: String? {
         guard !environment.system, environment.root == nil else { return nil }
-        if let address = getenv("DBUS_SESSION_BUS_ADDRESS"), address.pointee != 0 { return nil }
-        guard let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 else {
+        if CurrentProcess.environment("DBUS_SESSION_BUS_ADDRESS") != nil { return nil }
+        guard let runtime = CurrentProcess.environment("XDG_RUNTIME_DIR") else {
             return "no systemd user session here ($XDG_RUNTIME_DIR is not set), so 'systemctl --user' cannot work: "
                 + "log in with a session (a desktop or ssh login), or run 'routines daemon' in a terminal"
         }
-        let bus = String(cString: runtime) + "/bus"
-        guard access(bus, F_OK) == 0 else {
+        let bus = runtime + "/bus"
+        guard FileKind.exists(bus) else {
             return "no systemd user session here (\(bus) does not exist), so 'systemctl --user' cannot work: "
                 + "log in with a session (a desktop or ssh login), or run 'routines daemon' in a terminal"
         }
@@ -99,19 +92,19 @@ struct ServiceInstaller {
         let executable = ExecutablePath.current()
         let unit =
             environment.system ? ServiceUnit.system(executable: executable) : ServiceUnit.user(executable: executable)
-        try makeDirectories(CommandPaths.parent(unitPath), mode: 0o755)
-        try writeFile(unitPath, unit, mode: 0o644)
+        try makeDirectories(CommandPaths.parent(unitPath), mode: FilePermissions(rawValue: 0o755))
+        try writeFile(unitPath, unit, mode: FilePermissions(rawValue: 0o644))
         report.append("wrote \(unitPath)")
-        try makeDirectories(routinesFolder, mode: 0o755)
-        try makeDirectories(audioFolder, mode: 0o755)
+        try makeDirectories(routinesFolder, mode: FilePermissions(rawValue: 0o755))
+        try makeDirectories(audioFolder, mode: FilePermissions(rawValue: 0o755))
         if environment.system {
             // The system unit names its config file, and the daemon refuses a named config that is
             // missing: start with the defaults (one "default" output on ALSA's default PCM).
             let config = environment.path("/etc/routines/config.json")
-            if access(config, F_OK) == 0 {
+            if FileKind.exists(config) {
                 report.append("kept \(config) (already there)")
             } else {
-                try writeFile(config, "{}\n", mode: 0o644)
+                try writeFile(config, "{}\n", mode: FilePermissions(rawValue: 0o644))
                 report.append("wrote \(config) (the defaults; add your outputs there)")
             }
             if executable.hasPrefix("/home/") || executable.hasPrefix("/root/") {
@@ -134,7 +127,7 @@ struct ServiceInstaller {
                 for name in (try? directoryEntries(source).get()) ?? []
                 where kinds.contains(where: { name.hasSuffix($0) }) {
                     let destination = target + "/" + name
-                    if access(destination, F_OK) == 0 {
+                    if FileKind.exists(destination) {
                         report.append("kept \(destination) (already there)")
                         continue
                     }
@@ -151,35 +144,40 @@ struct ServiceInstaller {
     /// Removes the unit file; routines, sounds, config and state are kept.
     func uninstall() throws(CLIError) -> [String] {
         guard isInstalled else { return ["not installed: \(unitPath) does not exist"] }
-        if unlink(unitPath) != 0 {
-            throw CLIError("cannot remove \(unitPath): \(String(cString: strerror(errno)))")
+        do {
+            try FileSystem.remove(unitPath)
+        } catch {
+            throw CLIError("cannot remove \(unitPath): \(error.errno)")
         }
         return ["removed \(unitPath)", "kept your routines, sounds, config and history"]
     }
 }
 
-func makeDirectories(_ path: String, mode: mode_t) throws(CLIError) {
+func makeDirectories(_ path: String, mode: FilePermissions) throws(CLIError) {
     if CommandPaths.isDirectory(path) { return }
     let parent = CommandPaths.parent(path)
     if parent != path { try makeDirectories(parent, mode: mode) }
-    if mkdir(path, mode) != 0 && errno != EEXIST {
-        throw CLIError("cannot create \(path): \(String(cString: strerror(errno)))")
+    do {
+        try FileSystem.makeFolder(path, permissions: mode)
+    } catch {
+        throw CLIError("cannot create \(path): \(error.errno)")
     }
 }
 
-func writeFile(_ path: String, _ text: String, mode: mode_t) throws(CLIError) {
+func writeFile(_ path: String, _ text: String, mode: FilePermissions) throws(CLIError) {
     let temporary = path + ".tmp"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-    guard fd >= 0 else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
-    let failure = writeAll(fd, Array(text.utf8))
-    if failure != 0 {
-        close(fd)
-        throw CLIError("cannot write \(path): \(String(cString: strerror(failure)))")
+    do {
+        let fd = try FileDescriptor.open(path: temporary, .writeOnly, options: [.create, .truncate], permissions: mode)
+        defer { fd.closeQuietly() }
+        try fd.writeAll(Array(text.utf8))
+        try? fd.synchronize()
+    } catch {
+        throw CLIError("cannot write \(path): \(error.errno)")
     }
-    fsync(fd)
-    close(fd)
-    if rename(temporary, path) != 0 {
-        throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
+    do {
+        try FileSystem.rename(temporary, to: path)
+    } catch {
+        throw CLIError("cannot write \(path): \(error.errno)")
     }
 }
 
@@ -187,12 +185,19 @@ func copyFile(_ source: String, _ destination: String) throws(CLIError) {
     switch readFileBytes(source) {
     case .success(let bytes):
         // Exclusive create: never replace a file that appeared meanwhile.
-        let fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CLIError("cannot create \(destination): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let failure = writeAll(fd, bytes)
-        if failure != 0 {
-            throw CLIError("cannot write \(destination): \(String(cString: strerror(failure)))")
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(
+                path: destination, .writeOnly, options: [.create, .exclusiveCreate],
+                permissions: FilePermissions(rawValue: 0o644))
+        } catch {
+            throw CLIError("cannot create \(destination): \(error.errno)")
+        }
+        defer { fd.closeQuietly() }
+        do {
+            try fd.writeAll(bytes)
+        } catch {
+            throw CLIError("cannot write \(destination): \(error.errno)")
         }
     case .failure(let problem):
         throw CLIError("cannot read \(source): \(problem.message)")

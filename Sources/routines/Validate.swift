@@ -1,10 +1,7 @@
 import ArgumentParser
 import CommandSupport
 import RoutineModel
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemIO
 
 extension Routines {
     /// `routines validate PATH...`: checks routine files offline.
@@ -138,7 +135,6 @@ struct SoundFileCheck {
     }
 
     private func isRegularFile(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        (try? FileKind.of(path)) == .regular
     }
 }
