@@ -68,11 +68,11 @@ public struct ControlServer: Service {
     public let limits: ConnectionLimits
     let handler: any ControlAPIHandler
     let logger: Logger
-    let ready: (@Sendable () -> Void)?
+    let ready: (@Sendable () async -> Void)?
 
     public init(
         socketPath: String, tcp: (host: String, port: Int, token: String)? = nil, limits: ConnectionLimits = .init(),
-        handler: any ControlAPIHandler, logger: Logger, ready: (@Sendable () -> Void)? = nil
+        handler: any ControlAPIHandler, logger: Logger, ready: (@Sendable () async -> Void)? = nil
     ) {
         self.socketPath = socketPath
         self.tcp = tcp
@@ -120,7 +120,7 @@ public struct ControlServer: Service {
         }
         logger.info(
             "control API listening on \(socketPath)\(tcp.map { " and \($0.host):\($0.port) (token required)" } ?? "")")
-        ready?()
+        await ready?()
         let handler = self.handler
         let logger = self.logger
         // Graceful shutdown cancels the accept loops and every open connection (a client keeping a

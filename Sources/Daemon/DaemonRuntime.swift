@@ -16,17 +16,21 @@ public struct DaemonOptions: Sendable {
     public var paths: DaemonPaths
     public var logLevel: Logger.Level
     public var version: String
-    /// The audio output; the ALSA players when built, else an output that reports why it cannot play.
-    public var audio: (@Sendable (Config, AudioCallbacks) -> any AudioOutput)?
+    /// Makes the audio output (the ALSA players, with sink outputs through the audio server).
+    public var audio: @Sendable (Config, AudioCallbacks) -> any AudioOutput
     /// Test-opens an output's PCM (or checks its sink) for `routines outputs`: nil when it opens, else the error.
     public var testOpen: (@Sendable (String) async -> String?)?
     /// The PCM names ALSA knows (as `aplay -L`), offered when an output does not open.
     public var knownPCMs: (@Sendable () -> [String])?
 
-    public init(paths: DaemonPaths, logLevel: Logger.Level, version: String) {
+    public init(
+        paths: DaemonPaths, logLevel: Logger.Level, version: String,
+        audio: @escaping @Sendable (Config, AudioCallbacks) -> any AudioOutput
+    ) {
         self.paths = paths
         self.logLevel = logLevel
         self.version = version
+        self.audio = audio
     }
 }
 
@@ -77,11 +81,11 @@ public enum DaemonRuntime {
         // its voice data would otherwise stay resident in a daemon that may never speak.
         // Wyoming engines of `speech` are reached per announcement only (no connection while idle).
         let speech = SpeechEngines(config: config.speech, espeak: EspeakSynthesizer())
-        let engineBox = EngineBox()
-        // Sink states reach the engine in the order the audio server reported them (one consumer).
-        let (sinkStates, sinkStateSink) = AsyncStream.makeStream(of: (String, SinkState).self)
+        // What the outputs report reaches the engine in the order it happened: one stream, one
+        // consumer (`OutputEventService`), no task per event.
+        let (outputEvents, outputEventSink) = AsyncStream.makeStream(of: OutputEvent.self)
         let callbacks = AudioCallbacks(
-            written: { output in Task { await engineBox.engine?.audioWritten(output: output) } },
+            written: { output in outputEventSink.yield(.written(output)) },
             availability: { output, available, error in
                 if let error {
                     logger.error(
@@ -89,7 +93,7 @@ public enum DaemonRuntime {
                     )
                 }
                 if available { logger.info("output '\(output)' opens again") }
-                Task { await engineBox.engine?.setOutputAvailable(output, available, reason: error) }
+                outputEventSink.yield(.availability(output, available: available, reason: error))
             },
             firstFrame: { output in
                 if logger.logLevel <= .debug {
@@ -100,8 +104,8 @@ public enum DaemonRuntime {
                     )
                 }
             },
-            sinkState: { output, state in sinkStateSink.yield((output, state)) })
-        let audio: any AudioOutput = options.audio?(config, callbacks) ?? UnavailableAudioOutput()
+            sinkState: { output, state in outputEventSink.yield(.sinkState(output, state)) })
+        let audio = options.audio(config, callbacks)
         // MQTT: the client starts connecting now; its events wait in its stream for the bridge.
         let (changes, changeSink) = AsyncStream.makeStream(of: EngineChange.self)
         var mqtt: (client: MQTTClient, topics: MQTTTopics, config: MQTTConfig)?
@@ -136,7 +140,6 @@ public enum DaemonRuntime {
                     case .error: logger.error("\(entry.message)")
                     }
                 }, publisher: publisher, changes: mirror))
-        await engineBox.set(engine)
 
         // Voices are checked against espeak-ng's own list; only routines that name a voice other
         // than the default start the speech library for that. Wyoming voices are not checked here
@@ -169,43 +172,11 @@ public enum DaemonRuntime {
             engine: engine, library: library, store: store, config: config, zone: zone, version: options.version,
             metrics: metrics,
             outputsInfo: { probe in
-                let status = await engine.status()
                 // Test opens only for `routines outputs`: opening a PCM on every status call would
                 // disturb devices (a busy device, a Bluetooth link woken for nothing).
-                let open = probe ? testOpen : nil
-                var openErrors: [String: String] = [:]
-                if let open {
-                    for name in config.outputs.keys { openErrors[name] = await open(name) }
-                }
-                return config.outputs.keys.sorted().map { name -> [String: Any?] in
-                    let output = config.outputs[name]!
-                    let engineOutput = status.outputs.first { $0.name == name }
-                    let openError = openErrors[name]
-                    var hint: String?
-                    if openError != nil, output.sink == nil, let known = knownPCMs?(), !known.isEmpty {
-                        hint = "PCMs ALSA knows here (aplay -L): " + known.prefix(20).joined(separator: ", ")
-                    }
-                    return [
-                        "hint": hint,
-                        "name": name, "pcm": output.sink == nil ? output.pcm : nil, "sink": output.sink,
-                        "bluetooth": output.bluetooth, "sinkProblem": engineOutput?.sinkProblem,
-                        "otherAudio": output.sink == nil ? nil : engineOutput?.otherAudio,
-                        "active": engineOutput?.active ?? false,
-                        // A PCM that does not open now is unavailable, whatever the engine last heard.
-                        // (A sink output's state is the audio server's word: a missing sink is inactive.)
-                        "state": openError != nil && output.sink == nil
-                            ? OutputState.unavailable.rawValue : (engineOutput?.state.rawValue ?? "inactive"),
-                        "reason": openError ?? engineOutput?.reason,
-                        "nextRetry": engineOutput?.nextRetry.map { zone.iso8601($0) },
-                        "lastAudio": engineOutput?.lastAudio.map { zone.iso8601($0) },
-                        "nextKeepAlive": engineOutput?.nextIdleFire.map { zone.iso8601($0) },
-                        "burstsLastHour": engineOutput?.burstsLastHour ?? 0,
-                        "opens": open.map { _ in openError == nil },
-                        "error": openError,
-                        "default": name == config.defaultOutput,
-                        "headphone": config.hasHeadphoneOutput && name == config.headphoneOutput,
-                    ]
-                }
+                await OutputRows.rows(
+                    config: config, status: engine.status(), zone: zone, testOpen: probe ? testOpen : nil,
+                    knownPCMs: knownPCMs)
             })
         let statusLine: @Sendable () async -> String = {
             let status = await engine.status()
@@ -219,15 +190,13 @@ public enum DaemonRuntime {
             socketPath: paths.socket, tcp: tcp, limits: ConnectionLimits(maxConnections: config.maxConnections),
             handler: api, logger: logger,
             ready: {
-                Task {
-                    notifier.notify("READY=1\nSTATUS=\(await statusLine())")
-                }
+                notifier.notify("READY=1\nSTATUS=\(await statusLine())")
             })
         // Shut down in reverse order: the engine first, so SIGTERM silences every output at once
         // (runs end `interrupted`) instead of after the other services have wound down.
         var services: [any Service] = [
             DeviceService(watcher: BlueZWatcher(), engine: engine, logger: logger),
-            SinkStateService(states: sinkStates, engine: engine),
+            OutputEventService(events: outputEvents, engine: engine),
             FolderWatchService(watcher: watcher, library: library),
             WatchdogService(engine: engine, notifier: notifier, statusLine: statusLine),
             server,
@@ -276,53 +245,7 @@ public enum DaemonRuntime {
         return config
     }
 
-    /// The client's options from the config: the password read from `passwordFile`, the will.
-    static func mqttOptions(_ mqtt: MQTTConfig, topics: MQTTTopics, configFile: String) throws -> MQTTClientOptions {
-        var password: String?
-        if let file = mqtt.passwordFile {
-            let path = file.hasPrefix("~/") ? NSHomeDirectory() + file.dropFirst() : file
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw DaemonStartError(
-                    "\(configFile): mqtt.passwordFile: cannot read \(path); put the broker password for '\(mqtt.username ?? "")' in it"
-                )
-            }
-            password = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                .first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        }
-        let caFile = mqtt.caFile.map { $0.hasPrefix("~/") ? NSHomeDirectory() + $0.dropFirst() : $0 }
-        return MQTTClientOptions(
-            host: mqtt.host, port: mqtt.port, tls: mqtt.tls, caFile: caFile, username: mqtt.username,
-            password: password,
-            clientID: "routines-\(topics.node)", keepAlive: mqtt.keepAlive, will: MQTTBridge.will(topics),
-            label: mqtt.url)
-    }
-
     static func hostName() -> String { CurrentProcess.hostName ?? "routines" }
-
-    static func tcpListener(_ http: HTTPConfig, configFile: String) throws -> (host: String, port: Int, token: String) {
-        guard let colon = http.listen.lastIndex(of: ":"),
-            let port = Int(http.listen[http.listen.index(after: colon)...])
-        else { throw DaemonStartError("\(configFile): http.listen: '\(http.listen)' is not HOST:PORT") }
-        let host = String(http.listen[..<colon])
-        var tokenPath = http.tokenFile
-        if tokenPath.hasPrefix("~/") {
-            // $HOME first, as a shell expands `~` (the account's home only when HOME is unset).
-            let home =
-                ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-            tokenPath = home + tokenPath.dropFirst()
-        }
-        guard let data = FileManager.default.contents(atPath: tokenPath) else {
-            throw DaemonStartError(
-                "\(configFile): http.tokenFile: cannot read \(tokenPath); the TCP listener needs a token (e.g. head -c 32 /dev/urandom | base64 > \(tokenPath))"
-            )
-        }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard token.count >= 16 else {
-            throw DaemonStartError(
-                "\(configFile): http.tokenFile: the token in \(tokenPath) is shorter than 16 characters")
-        }
-        return (host, port, token)
-    }
 }
 
 /// What the audio layer reports back: frames written (idle clocks) and outputs that stop or start
@@ -337,24 +260,34 @@ public struct AudioCallbacks: Sendable {
     public var sinkState: @Sendable (String, SinkState) -> Void
 }
 
-/// Feeds the audio server's sink states to the engine (sink outputs' activity), in order.
-struct SinkStateService: Service {
-    let states: AsyncStream<(String, SinkState)>
+/// What an output reports to the engine.
+enum OutputEvent: Sendable {
+    /// Frames were written (the idle clocks restart).
+    case written(String)
+    /// The output stopped or started opening (activity), with the reason it does not.
+    case availability(String, available: Bool, reason: String?)
+    /// A sink output's sink as the audio server reports it.
+    case sinkState(String, SinkState)
+}
+
+/// Feeds what the outputs report (frames written, outputs that stop or start opening, sink
+/// states) to the engine, one event after the other in the order they happened.
+struct OutputEventService: Service {
+    let events: AsyncStream<OutputEvent>
     let engine: Engine
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            for await (output, state) in states {
-                await engine.sinkStateChanged(output, state)
+            for await event in events {
+                switch event {
+                case .written(let output): await engine.audioWritten(output: output)
+                case .availability(let output, let available, let reason):
+                    await engine.setOutputAvailable(output, available, reason: reason)
+                case .sinkState(let output, let state): await engine.sinkStateChanged(output, state)
+                }
             }
         }
     }
-}
-
-/// Lets the audio layer reach the engine that is created after it.
-actor EngineBox {
-    var engine: Engine?
-    func set(_ engine: Engine) { self.engine = engine }
 }
 
 /// Runs until shutdown, then stops the engine (running routines end as `interrupted`).
@@ -455,18 +388,6 @@ struct MQTTMessagePublisher: MessagePublisher {
 
     func publish(topic: String, payload: [UInt8], qos: Int, retain: Bool) async throws {
         try client.publish(MQTTOutgoing(topic: topic, payload: payload, qos: qos, retain: retain))
-    }
-}
-
-/// The audio output used while the ALSA players are not part of this build: every play fails with
-/// an error that says so, and the daemon keeps running.
-struct UnavailableAudioOutput: AudioOutput {
-    func play(_ items: [AudioItem], on output: String, priority: AudioPriority) async throws {
-        throw EngineError("output '\(output)': audio playback is not available in this build of routines")
-    }
-
-    func setVolume(_ level: Int, on output: String) async throws {
-        throw EngineError("output '\(output)': mixer control is not available in this build of routines")
     }
 }
 

@@ -74,11 +74,11 @@ struct RoutinesDaemon: AsyncParsableCommand {
         let paths = DaemonPaths.resolve(
             routines: arguments.routines, audio: arguments.audio, config: arguments.config, state: arguments.state,
             socket: arguments.socket, shippedAudio: ShippedFiles.locate()?.audio)
+        let routers = RouterBox()
         var options = DaemonOptions(
             paths: paths, logLevel: JournalLogHandler.level(arguments.logLevel) ?? .info,
-            version: Self.configuration.version)
-        let routers = RouterBox()
-        options.audio = { config, callbacks in
+            version: Self.configuration.version
+        ) { config, callbacks in
             let router = AudioRouter(
                 config: config, onWrite: callbacks.written, onAvailability: callbacks.availability,
                 onFirstFrame: callbacks.firstFrame)
