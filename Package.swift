@@ -23,6 +23,9 @@ let package = Package(
         .target(name: "RoutineModel"),
         // Pure Swift: next-fire math for at / cron / sun triggers, time zones and DST.
         .target(name: "Schedule", dependencies: ["RoutineModel"]),
+        // Pure Swift (FoundationEssentials): the control API's contract, shared by the daemon, the CLI
+        // and the MQTT bridge: Codable requests and replies, the route table, typed errors.
+        .target(name: "ControlAPI", dependencies: ["RoutineModel"]),
         // Pure Swift: the engine actor and the protocols it needs.
         .target(
             name: "Engine",
@@ -74,7 +77,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "RoutineModel", "Schedule", "Engine", "Speech", "Devices", "MQTT", "SystemIO", "CLinux",
+                "RoutineModel", "Schedule", "Engine", "Speech", "Devices", "MQTT", "SystemIO", "CLinux", "ControlAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -104,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "routines",
             dependencies: [
-                "RoutineModel", "Schedule", "CommandSupport", "SystemIO",
+                "RoutineModel", "Schedule", "CommandSupport", "SystemIO", "ControlAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -117,6 +120,8 @@ let package = Package(
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
         .testTarget(name: "RoutineModelTests", dependencies: ["RoutineModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),
+        // The route table called in process (no socket), and docs/openapi.yaml kept in step with it.
+        .testTarget(name: "ControlAPITests", dependencies: ["ControlAPI", "RoutineModel"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RoutineModel", "Schedule"]),
         // Test support: Goertzel, levels and steps of captured samples (used by two test targets).
         .target(name: "SignalMeasure", path: "Tests/SignalMeasure"),
@@ -132,7 +137,9 @@ let package = Package(
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Engine", "BlueZMock"]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Engine", "RoutineModel", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "Daemon", "ControlAPI", "Engine", "RoutineModel", .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel", "BlueZMock", "SignalMeasure", "AudioServerHarness"]),
     ]
 )

@@ -20,14 +20,14 @@ flags=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -wmo)
 binary="$out/routines-fuzz"
 
 newest() { find "$@" -name '*.swift' -newer "$binary" 2>/dev/null | head -1; }
-if [ ! -x "$binary" ] || [ -n "$(newest Sources/RoutineModel Sources/Schedule Sources/Daemon/RequestTarget.swift fuzz/Harness.swift)" ]; then
+if [ ! -x "$binary" ] || [ -n "$(newest Sources/RoutineModel Sources/Schedule Sources/ControlAPI/RequestTarget.swift fuzz/Harness.swift)" ]; then
     echo "fuzz: building $binary" >&2
     start=$(date +%s)
     swiftc "${flags[@]}" -module-name RoutineModel -emit-module -emit-module-path "$out/RoutineModel.swiftmodule" \
         -c Sources/RoutineModel/*.swift -o "$out/RoutineModel.o"
     swiftc "${flags[@]}" -module-name Schedule -I "$out" -emit-module -emit-module-path "$out/Schedule.swiftmodule" \
         -c Sources/Schedule/*.swift -o "$out/Schedule.o"
-    swiftc "${flags[@]}" -use-ld=lld -module-name RoutinesFuzz -I "$out" fuzz/Harness.swift Sources/Daemon/RequestTarget.swift \
+    swiftc "${flags[@]}" -use-ld=lld -module-name RoutinesFuzz -I "$out" fuzz/Harness.swift Sources/ControlAPI/RequestTarget.swift \
         "$out/RoutineModel.o" "$out/Schedule.o" -o "$binary"
     echo "fuzz: built in $(($(date +%s) - start)) s" >&2
 fi

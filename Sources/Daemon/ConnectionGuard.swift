@@ -1,3 +1,4 @@
+import ControlAPI
 import NIOCore
 import NIOHTTP1
 import Synchronization

@@ -1,3 +1,4 @@
+import ControlAPI
 import Foundation
 import Logging
 import NIOCore
@@ -6,57 +7,6 @@ import NIOPosix
 import RoutineModel
 import ServiceLifecycle
 import SystemIO
-
-/// One HTTP request to the control API, already split into path segments and query.
-public struct APIRequest: Sendable {
-    public var method: String
-    /// Percent-decoded path segments: `/routines/good-morning/trigger` → ["routines", "good-morning", "trigger"].
-    public var segments: [String]
-    public var query: [String: String]
-    public var body: [UInt8]
-    /// Who asked, recorded with the runs the request starts: `api 192.168.1.5` on TCP (the peer's
-    /// address), `cli` on the socket when the `routines` command says so (`X-Routines-Client: cli`),
-    /// else `api`.
-    public var source: String
-
-    public init(
-        method: String, segments: [String], query: [String: String] = [:], body: [UInt8] = [], source: String = "api"
-    ) {
-        self.method = method
-        self.segments = segments
-        self.query = query
-        self.body = body
-        self.source = source
-    }
-}
-
-/// A reply: status, content type and body.
-public struct APIResponse: Sendable {
-    public var status: Int
-    public var contentType: String
-    public var body: [UInt8]
-
-    public init(status: Int, contentType: String = "application/json", body: [UInt8]) {
-        self.status = status
-        self.contentType = contentType
-        self.body = body
-    }
-
-    /// A JSON body from text.
-    public static func json(_ status: Int, _ text: String) -> APIResponse {
-        APIResponse(status: status, body: Array((text + "\n").utf8))
-    }
-
-    /// `{"error": MESSAGE}` with the status; a message quoting a huge request value is cut.
-    public static func error(_ status: Int, _ message: String) -> APIResponse {
-        json(status, "{\"error\":\(JSONText.string(InputLimits.cut(message)))}")
-    }
-}
-
-/// Answers control API requests (implemented against the engine by `EngineAPI`).
-public protocol ControlAPIHandler: Sendable {
-    func handle(_ request: APIRequest) async -> APIResponse
-}
 
 /// The control API: HTTP/1.1 + JSON on a Unix socket (mode 0600), and optionally on TCP with a
 /// bearer token. Built on SwiftNIO's HTTP/1.1 codec directly: no timers run while no connection is
@@ -69,6 +19,9 @@ public struct ControlServer: Service {
     let handler: any ControlAPIHandler
     let logger: Logger
     let ready: (@Sendable () async -> Void)?
+    /// Awaited by each accept loop before it takes its first connection: lets a test hold the loop
+    /// back, as a busy cooperative pool does, while NIO accepts connections.
+    var beforeAccepting: @Sendable () async -> Void = {}
 
     public init(
         socketPath: String, tcp: (host: String, port: Int, token: String)? = nil, limits: ConnectionLimits = .init(),
@@ -90,12 +43,13 @@ public struct ControlServer: Service {
         let previousMask = FileSystem.setCreationMask(FilePermissions(rawValue: 0o177))
         let limits = self.limits
         let unixConnections = ConnectionRegistry(limit: limits.maxConnections)
+        let unixAccepted = AcceptedConnections()
         let unixServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             unixServer = try await Self.bootstrap(group, registry: unixConnections, logger: logger).bind(
                 unixDomainSocketPath: socketPath
             ) { channel in
-                Self.configure(channel, limits: limits, registry: unixConnections, token: nil)
+                Self.configure(channel, limits: limits, registry: unixConnections, token: nil, accepted: unixAccepted)
             }
             FileSystem.setCreationMask(previousMask)
         } catch {
@@ -104,15 +58,20 @@ public struct ControlServer: Service {
         }
         defer { try? FileSystem.remove(socketPath) }
         let tcpServer: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>?
+        let tcpAccepted = AcceptedConnections()
         if let tcp {
             let tcpConnections = ConnectionRegistry(limit: limits.maxConnections)
             do {
                 tcpServer = try await Self.bootstrap(group, registry: tcpConnections, logger: logger).bind(
                     host: tcp.host, port: tcp.port
                 ) { channel in
-                    Self.configure(channel, limits: limits, registry: tcpConnections, token: tcp.token)
+                    Self.configure(
+                        channel, limits: limits, registry: tcpConnections, token: tcp.token, accepted: tcpAccepted)
                 }
             } catch {
+                // Clients may have connected to the socket already: close them as NIO requires.
+                try? await unixServer.executeThenClose { _ in }
+                await unixAccepted.closeAll()
                 throw ControlServerError("cannot listen on \(tcp.host):\(tcp.port): \(error)")
             }
         } else {
@@ -123,6 +82,7 @@ public struct ControlServer: Service {
         await ready?()
         let handler = self.handler
         let logger = self.logger
+        let beforeAccepting = self.beforeAccepting
         // Graceful shutdown cancels the accept loops and every open connection (a client keeping a
         // connection open must not hold the daemon up).
         do {
@@ -130,10 +90,14 @@ public struct ControlServer: Service {
                 try await withThrowingDiscardingTaskGroup { group in
                     if let tcpServer {
                         group.addTask {
-                            try await Self.accept(tcpServer, handler: handler, tcp: true, logger: logger)
+                            try await Self.accept(
+                                tcpServer, accepted: tcpAccepted, handler: handler, tcp: true, logger: logger,
+                                beforeAccepting: beforeAccepting)
                         }
                     }
-                    try await Self.accept(unixServer, handler: handler, tcp: false, logger: logger)
+                    try await Self.accept(
+                        unixServer, accepted: unixAccepted, handler: handler, tcp: false, logger: logger,
+                        beforeAccepting: beforeAccepting)
                 }
             }
         } catch is CancellationError {
@@ -158,33 +122,44 @@ public struct ControlServer: Service {
     }
 
     private static func configure(
-        _ channel: any Channel, limits: ConnectionLimits, registry: ConnectionRegistry, token: String?
+        _ channel: any Channel, limits: ConnectionLimits, registry: ConnectionRegistry, token: String?,
+        accepted: AcceptedConnections
     ) -> EventLoopFuture<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>> {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
             try channel.pipeline.syncOperations.addHandler(
                 ConnectionGuard(limits: limits, registry: registry, token: token))
-            return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                wrappingChannelSynchronously: channel)
+            return try accepted.wrap(channel)
         }
     }
 
+    /// Serves each accepted connection in a task of its own until the listener closes (or the task is
+    /// cancelled); then closes the connections accepted but never taken (see `AcceptedConnections`).
     private static func accept(
         _ server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>,
-        handler: any ControlAPIHandler, tcp: Bool, logger: Logger
+        accepted: AcceptedConnections, handler: any ControlAPIHandler, tcp: Bool, logger: Logger,
+        beforeAccepting: @Sendable () async -> Void
     ) async throws {
         try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await connection in connections {
-                    group.addTask {
-                        do {
-                            try await serve(connection, handler: handler, tcp: tcp)
-                        } catch {
-                            logger.debug("control connection ended: \(error)")
+            do {
+                try await server.executeThenClose { connections in
+                    await beforeAccepting()
+                    for try await connection in connections {
+                        accepted.taken(connection)
+                        group.addTask {
+                            do {
+                                try await serve(connection, handler: handler, tcp: tcp)
+                            } catch {
+                                logger.debug("control connection ended: \(error)")
+                            }
                         }
                     }
                 }
+            } catch {
+                await accepted.closeAll()
+                throw error
             }
+            await accepted.closeAll()
         }
     }
 
@@ -208,8 +183,10 @@ public struct ControlServer: Service {
                 case .end:
                     guard let requestHead = head else { continue }
                     let response: APIResponse
-                    if var request = parse(requestHead, body: body) {
-                        request.source = source(requestHead.headers, tcp: tcp, peer: peer)
+                    if let request = APIRequest(
+                        method: requestHead.method.rawValue, target: requestHead.uri, body: body,
+                        source: source(requestHead.headers, tcp: tcp, peer: peer))
+                    {
                         response = await handler.handle(request)
                     } else {
                         response = .error(
@@ -218,6 +195,9 @@ public struct ControlServer: Service {
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: response.contentType + "; charset=utf-8")
                     headers.add(name: "Content-Length", value: String(response.body.count))
+                    for (name, value) in response.headers.sorted(by: { $0.key < $1.key }) {
+                        headers.add(name: name, value: value)
+                    }
                     let keepAlive = requestHead.isKeepAlive
                     headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
                     let status = HTTPResponseStatus(statusCode: response.status)
@@ -237,12 +217,6 @@ public struct ControlServer: Service {
     static func source(_ headers: HTTPHeaders, tcp: Bool, peer: String?) -> String {
         if tcp { return peer.map { "api \($0)" } ?? "api" }
         return headers.first(name: "x-routines-client")?.lowercased() == "cli" ? "cli" : "api"
-    }
-
-    /// Splits the target into decoded segments and query.
-    static func parse(_ head: HTTPRequestHead, body: [UInt8]) -> APIRequest? {
-        guard let (segments, query) = RequestTarget.parse(head.uri) else { return nil }
-        return APIRequest(method: head.method.rawValue, segments: segments, query: query, body: body)
     }
 
     /// Replaces a stale socket file; refuses when another daemon answers on it.

@@ -1,3 +1,4 @@
+import ControlAPI
 import CoreMetrics
 import Devices
 import Engine
@@ -188,7 +189,7 @@ public enum DaemonRuntime {
         }
         let server = ControlServer(
             socketPath: paths.socket, tcp: tcp, limits: ConnectionLimits(maxConnections: config.maxConnections),
-            handler: api, logger: logger,
+            handler: APIRouter(operations: api), logger: logger,
             ready: {
                 notifier.notify("READY=1\nSTATUS=\(await statusLine())")
             })

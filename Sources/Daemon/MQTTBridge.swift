@@ -1,3 +1,4 @@
+import ControlAPI
 import Engine
 import Foundation
 import Logging
@@ -7,12 +8,13 @@ import Schedule
 import ServiceLifecycle
 
 /// Mirrors the daemon on an MQTT broker (docs/mqtt.md): commands on `PREFIX/NODE/…` and
-/// `PREFIX/all/…` become the control API's requests (the same routes the CLI and HTTP use), the
+/// `PREFIX/all/…` become the control API's operations (the same ones the routes of the CLI and HTTP
+/// call, with the same checks), the
 /// engine's state is published retained, Home Assistant discovery configs describe it, and messages
 /// on the topics of `mqtt` triggers reach the engine.
 actor MQTTBridge {
     let client: MQTTClient
-    let api: any ControlAPIHandler
+    let api: any ControlOperations
     let engine: Engine
     let store: any StateStore
     let topics: MQTTTopics
@@ -34,7 +36,7 @@ actor MQTTBridge {
     var connected = false
 
     init(
-        client: MQTTClient, api: any ControlAPIHandler, engine: Engine, store: any StateStore, topics: MQTTTopics,
+        client: MQTTClient, api: any ControlOperations, engine: Engine, store: any StateStore, topics: MQTTTopics,
         discovery: HomeAssistantDiscovery?, zone: ZoneRules, logger: Logger
     ) {
         self.client = client
@@ -149,11 +151,10 @@ actor MQTTBridge {
         let outcome = routine.lastOutcome?.rawValue ?? (routine.lastRun == nil ? persisted?.outcome : nil)
         publishJSON(
             topics.routineState(routine.name),
-            [
-                "enabled": routine.enabled, "running": routine.running > 0, "runs": routine.running,
-                "queued": routine.queued, "lastRun": lastRun.map { zone.iso8601($0) }, "outcome": outcome,
-                "nextFire": routine.nextFire.map { zone.iso8601($0) },
-            ])
+            RoutineStateMessage(
+                enabled: routine.enabled, running: routine.running > 0, runs: routine.running, queued: routine.queued,
+                lastRun: lastRun.map { zone.iso8601($0) }, outcome: outcome,
+                nextFire: routine.nextFire.map { zone.iso8601($0) }))
     }
 
     /// A routine file removed: its state and its button go (empty retained messages).
@@ -166,16 +167,16 @@ actor MQTTBridge {
     func publishOutput(_ output: OutputStatus) {
         publishJSON(
             topics.outputState(output.name),
-            [
-                "active": output.active, "lastAudio": output.lastAudio.map { zone.iso8601($0) },
-                "nextKeepAlive": output.nextIdleFire.map { zone.iso8601($0) }, "burstsLastHour": output.burstsLastHour,
-            ])
+            OutputStateMessage(
+                active: output.active, lastAudio: output.lastAudio.map { zone.iso8601($0) },
+                nextKeepAlive: output.nextIdleFire.map { zone.iso8601($0) }, burstsLastHour: output.burstsLastHour))
     }
 
-    func publishJSON(_ entry: (topic: String, config: [String: Any?])) { publishJSON(entry.topic, entry.config) }
+    func publishJSON(_ entry: DiscoveryEntry) { publishJSON(entry.topic, entry.config) }
 
-    func publishJSON(_ topic: String, _ value: [String: Any?]) {
-        publish(topic, JSONResponse.encode(value))
+    /// A state or config message, written by the API's one JSON writer.
+    func publishJSON(_ topic: String, _ value: some Encodable) {
+        publish(topic, String(decoding: JSONText.encode(value), as: UTF8.self))
     }
 
     /// Publishes a retained message (QoS 1) unless the broker already holds this payload from us.
@@ -229,71 +230,98 @@ actor MQTTBridge {
 
     func handle(_ command: MQTTTopics.Command, _ message: MQTTMessage) async -> (@Sendable () async -> Void)? {
         let text = String(decoding: message.payload, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let request: APIRequest
+        let api = self.api
+        let operation: @Sendable () async throws(APIError) -> Void
         switch command {
         case .headphoneMode:
-            let mode = text.lowercased()
-            guard HeadphoneModeChange(rawValue: mode) != nil else {
+            guard let change = HeadphoneModeChange(rawValue: text.lowercased()) else {
                 logger.error("MQTT: \(message.topic): the payload must be on, off or toggle, got '\(text)'")
                 return nil
             }
-            request = APIRequest(
-                method: "PUT", segments: ["headphones"], body: Array("{\"mode\":\"\(mode)\"}".utf8), source: "mqtt")
-        case .routine(let name, let verb):
-            var body: [UInt8] = []
-            if verb == "trigger", !text.isEmpty {
+            operation = { () async throws(APIError) in _ = try await api.setHeadphones(HeadphonesRequest(mode: change))
+            }
+        case .routine(let name, "trigger"):
+            var data = EventData()
+            if !text.isEmpty {
                 guard case .object? = (try? JSONParser.parse(message.payload))?.value else {
                     logger.error(
                         "MQTT: \(message.topic): the payload must be empty or a JSON object of variables, e.g. {\"room\": \"kitchen\"}"
                     )
                     return nil
                 }
-                body = Array("{\"data\":".utf8) + message.payload + Array("}".utf8)
+                do throws(APIError) {
+                    data = try EventData.decode(message.payload, what: "data")
+                } catch {
+                    Self.logFailure(message.topic, error, logger)
+                    return nil
+                }
             }
-            var route = verb
+            let request = TriggerRequest(data: data.values)
+            operation = { () async throws(APIError) in _ = try await api.trigger(name, request, source: "mqtt") }
+        case .routine(let name, "stop"):
+            operation = { () async throws(APIError) in _ = try await api.stop(name) }
+        case .routine(let name, let verb):
+            var enable = verb == "enable"
             if verb == "enable" {
                 // `enable` with a payload of false/off disables (a Home Assistant switch's two payloads).
                 switch text.lowercased() {
-                case "", "true", "on", "1": route = "enable"
-                case "false", "off", "0": route = "disable"
+                case "", "true", "on", "1": enable = true
+                case "false", "off", "0": enable = false
                 default:
                     logger.error(
                         "MQTT: \(message.topic): the payload must be empty, true/on or false/off, got '\(text)'")
                     return nil
                 }
             }
-            request = APIRequest(method: "POST", segments: ["routines", name, route], body: body, source: "mqtt")
+            operation = { [enable] () async throws(APIError) in _ = try await api.setEnabled(name, enable) }
         case .event(let name):
-            request = APIRequest(
-                method: "POST", segments: ["events", name], body: text.isEmpty ? [] : message.payload, source: "mqtt")
-        case .say:
-            var body = message.payload
-            if !text.hasPrefix("{") {
-                body = Array("{\"text\":\(JSONText.string(text))}".utf8)
+            let data: EventData
+            do throws(APIError) {
+                data = try EventData.decode(text.isEmpty ? [] : message.payload, what: "event data")
+            } catch {
+                Self.logFailure(message.topic, error, logger)
+                return nil
             }
-            let api = self.api
+            operation = { () async throws(APIError) in _ = try await api.raise(name, data: data, source: "mqtt") }
+        case .say:
+            let request: SayRequest
+            do throws(APIError) {
+                if text.hasPrefix("{") {
+                    request = try SayRequest.decode(message.payload)
+                } else if text.isEmpty {
+                    throw APIError.badRequest(SayRequest.shape)
+                } else {
+                    request = SayRequest(text: text)
+                }
+            } catch {
+                Self.logFailure(message.topic, error, logger)
+                return nil
+            }
             let logger = self.logger
             let topic = message.topic
-            let say = APIRequest(method: "POST", segments: ["say"], body: body, source: "mqtt")
+            // Returned as work beside the loop: it lasts as long as the speech plays.
             return {
-                let response = await api.handle(say)
-                if response.status >= 400 { Self.logFailure(topic, response, logger) }
+                do throws(APIError) {
+                    _ = try await api.say(request)
+                } catch {
+                    Self.logFailure(topic, error, logger)
+                }
             }
         }
-        let response = await api.handle(request)
-        if response.status >= 400 { Self.logFailure(message.topic, response, logger) }
+        do throws(APIError) {
+            try await operation()
+        } catch {
+            Self.logFailure(message.topic, error, logger)
+        }
         return nil
     }
 
-    static func logFailure(_ topic: String, _ response: APIResponse, _ logger: Logger) {
-        var message = String(decoding: response.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if let node = try? JSONParser.parse(response.body), case .string(let text)? = node.value["error"] {
-            message = text
-        }
-        if response.status == 409 {
-            logger.notice("MQTT: \(topic): \(message)")
+    /// A refused command: a 409's refusal (run mode, disabled) is a notice, anything else an error.
+    static func logFailure(_ topic: String, _ error: APIError, _ logger: Logger) {
+        if case .conflict = error {
+            logger.notice("MQTT: \(topic): \(error.message)")
         } else {
-            logger.error("MQTT: \(topic): \(message)")
+            logger.error("MQTT: \(topic): \(error.message)")
         }
     }
 }

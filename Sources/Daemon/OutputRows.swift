@@ -1,3 +1,4 @@
+import ControlAPI
 import Engine
 import RoutineModel
 import Schedule
@@ -11,12 +12,12 @@ enum OutputRows {
     static func rows(
         config: Config, status: EngineStatus, zone: ZoneRules, testOpen: (@Sendable (String) async -> String?)?,
         knownPCMs: (@Sendable () -> [String])?
-    ) async -> [[String: Any?]] {
+    ) async -> [OutputReply] {
         var openErrors: [String: String] = [:]
         if let testOpen {
             for name in config.outputs.keys { openErrors[name] = await testOpen(name) }
         }
-        return config.outputs.keys.sorted().map { name -> [String: Any?] in
+        return config.outputs.keys.sorted().map { name -> OutputReply in
             let output = config.outputs[name]!
             let engineOutput = status.outputs.first { $0.name == name }
             let openError = openErrors[name]
@@ -24,26 +25,21 @@ enum OutputRows {
             if openError != nil, output.sink == nil, let known = knownPCMs?(), !known.isEmpty {
                 hint = "PCMs ALSA knows here (aplay -L): " + known.prefix(20).joined(separator: ", ")
             }
-            return [
-                "hint": hint,
-                "name": name, "pcm": output.sink == nil ? output.pcm : nil, "sink": output.sink,
-                "bluetooth": output.bluetooth, "sinkProblem": engineOutput?.sinkProblem,
-                "otherAudio": output.sink == nil ? nil : engineOutput?.otherAudio,
-                "active": engineOutput?.active ?? false,
+            return OutputReply(
+                name: name, pcm: output.sink == nil ? output.pcm : nil, sink: output.sink, bluetooth: output.bluetooth,
+                sinkProblem: engineOutput?.sinkProblem, otherAudio: output.sink == nil ? nil : engineOutput?.otherAudio,
+                active: engineOutput?.active ?? false,
                 // A PCM that does not open now is unavailable, whatever the engine last heard.
                 // (A sink output's state is the audio server's word: a missing sink is inactive.)
-                "state": openError != nil && output.sink == nil
+                state: openError != nil && output.sink == nil
                     ? OutputState.unavailable.rawValue : (engineOutput?.state.rawValue ?? "inactive"),
-                "reason": openError ?? engineOutput?.reason,
-                "nextRetry": engineOutput?.nextRetry.map { zone.iso8601($0) },
-                "lastAudio": engineOutput?.lastAudio.map { zone.iso8601($0) },
-                "nextKeepAlive": engineOutput?.nextIdleFire.map { zone.iso8601($0) },
-                "burstsLastHour": engineOutput?.burstsLastHour ?? 0,
-                "opens": testOpen.map { _ in openError == nil },
-                "error": openError,
-                "default": name == config.defaultOutput,
-                "headphone": config.hasHeadphoneOutput && name == config.headphoneOutput,
-            ]
+                reason: openError ?? engineOutput?.reason,
+                nextRetry: engineOutput?.nextRetry.map { zone.iso8601($0) },
+                lastAudio: engineOutput?.lastAudio.map { zone.iso8601($0) },
+                nextKeepAlive: engineOutput?.nextIdleFire.map { zone.iso8601($0) },
+                burstsLastHour: engineOutput?.burstsLastHour ?? 0, opens: testOpen.map { _ in openError == nil },
+                error: openError, hint: hint, isDefault: name == config.defaultOutput,
+                headphone: config.hasHeadphoneOutput && name == config.headphoneOutput)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CommandSupport
+import ControlAPI
 import RoutineModel
 
 /// Options every daemon client command takes.
@@ -13,16 +14,38 @@ struct ClientOptions: ParsableArguments {
     var client: DaemonClient { DaemonClient(socket: socket) }
 }
 
-/// Calls the API; a non-2xx reply becomes a one-line error with the daemon's message.
-func call(_ client: DaemonClient, _ method: String, _ path: String, body: [UInt8]? = nil) throws(CLIError) -> JSONValue
+/// Calls the API with a request body (one of ControlAPI's requests).
+func call(_ client: DaemonClient, _ method: String, _ path: String, sending body: some Encodable) throws(CLIError)
+    -> APIReply
 {
-    let reply = try client.request(method, path, body: body)
-    let parsed = try? JSONParser.parse(reply.body).value
+    try call(client, method, path, bytes: JSONText.encode(body))
+}
+
+/// Calls the API; a non-2xx reply becomes a one-line error with the daemon's message.
+func call(_ client: DaemonClient, _ method: String, _ path: String, bytes: [UInt8]? = nil) throws(CLIError) -> APIReply
+{
+    let reply = try client.request(method, path, body: bytes)
     guard (200..<300).contains(reply.status) else {
-        let message = parsed?["error"]?.stringValue ?? reply.text
+        let message = (try? JSONText.decode(ErrorReply.self, from: reply.body))?.error ?? reply.text
         throw CLIError(message.isEmpty ? "the daemon answered HTTP \(reply.status)" : message)
     }
-    return parsed ?? .null
+    return reply
+}
+
+extension APIReply {
+    /// The reply as the API's type for it (ControlAPI, the daemon's own).
+    func decode<Reply: Decodable>(_ type: Reply.Type) throws(CLIError) -> Reply {
+        do {
+            return try JSONText.decode(type, from: body)
+        } catch {
+            throw CLIError(
+                "the daemon's reply is not what this routines command reads (\(error)); are the daemon and the command the same version? Restart the daemon after an update"
+            )
+        }
+    }
+
+    /// The daemon's JSON as it sent it (`--json`).
+    var json: String { text.hasSuffix("\n") ? String(text.dropLast()) : text }
 }
 
 /// Percent-encodes a path segment or query value.
@@ -42,28 +65,11 @@ func urlEncode(_ text: String) -> String {
     return out
 }
 
-/// Serializes a JSON value compactly.
-func jsonText(_ value: JSONValue) -> String {
-    switch value {
-    case .null: return "null"
-    case .bool(let b): return b ? "true" : "false"
-    case .number(let n): return n.rounded() == n && abs(n) < 1e15 ? String(Int(n)) : String(n)
-    case .string(let s): return jsonString(s)
-    case .array(let items): return "[" + items.map { jsonText($0.value) }.joined(separator: ",") + "]"
-    case .object(let members):
-        return "{" + members.map { jsonString($0.key) + ":" + jsonText($0.value.value) }.joined(separator: ",") + "}"
-    }
-}
+/// A cell for a table: a value as it is, none as "-".
+func cell(_ value: String?) -> String { value ?? "-" }
 
-/// A cell for a table: strings as they are, null as "-".
-func cell(_ value: JSONValue?) -> String {
-    switch value {
-    case .none, .some(.null): return "-"
-    case .some(.string(let s)): return s
-    case .some(.bool(let b)): return b ? "yes" : "no"
-    case .some(let other): return jsonText(other)
-    }
-}
+/// A yes/no cell, none as "-".
+func cell(_ value: Bool?) -> String { value.map { $0 ? "yes" : "no" } ?? "-" }
 
 /// Left-aligned columns separated by two spaces.
 func table(_ header: [String], _ rows: [[String]]) -> String {
@@ -113,11 +119,12 @@ extension Routines {
         static func trigger(_ name: String, wait: Bool, force: Bool, client: DaemonClient) throws(CLIError) {
             let reply = try call(
                 client, "POST", "/routines/\(urlEncode(name))/trigger",
-                body: Array("{\"wait\":\(wait),\"force\":\(force)}".utf8))
-            let outcome = reply["outcome"]?.stringValue ?? "started"
+                sending: TriggerRequest(wait: wait, force: force)
+            ).decode(TriggerReply.self)
+            let outcome = reply.outcome
             if wait {
                 if outcome != "success" {
-                    throw CLIError("\(name): \(outcome)" + (reply["error"]?.stringValue.map { ": \($0)" } ?? ""))
+                    throw CLIError("\(name): \(outcome)" + (reply.error.map { ": \($0)" } ?? ""))
                 }
                 print("\(name): success")
             } else {
@@ -179,28 +186,31 @@ extension Routines {
             guard RoutineFileName.isValidName(name) else {
                 throw ValidationError("'\(name)' is not an event name (lower-case letters, digits, '.', '_', '-').")
             }
-            for pair in data where !pair.contains("=") || pair.hasPrefix("=") {
-                throw ValidationError("'\(pair)' is not KEY=VALUE.")
+            var keys: Set<String> = []
+            for pair in data {
+                guard pair.contains("="), !pair.hasPrefix("=") else {
+                    throw ValidationError("'\(pair)' is not KEY=VALUE.")
+                }
+                let key = String(pair.prefix(while: { $0 != "=" }))
+                guard keys.insert(key).inserted else { throw ValidationError("'\(key)' is given twice.") }
             }
         }
 
         func run() throws {
-            let members = data.map { pair -> String in
+            var values: [String: String] = [:]
+            for pair in data {
                 let key = String(pair.prefix(while: { $0 != "=" }))
-                let value = String(pair.dropFirst(key.count + 1))
-                return jsonString(key) + ":" + jsonString(value)
+                values[key] = String(pair.dropFirst(key.count + 1))
             }
-            let reply = try call(
-                options.client, "POST", "/events/\(urlEncode(name))",
-                body: Array(("{" + members.joined(separator: ",") + "}").utf8))
-            switch reply["started"]?.numberValue.map(Int.init) {
-            case 0?:
+            let reply = try call(options.client, "POST", "/events/\(urlEncode(name))", sending: EventData(values))
+                .decode(EventReply.self)
+            switch reply.started {
+            case 0:
                 print(
                     "raised \(name): no routine listens to it (none has an enabled, matching event trigger; see 'routines list')"
                 )
-            case 1?: print("raised \(name): started 1 routine")
-            case let count?: print("raised \(name): started \(count) routines")
-            case nil: print("raised \(name)")
+            case 1: print("raised \(name): started 1 routine")
+            case let count: print("raised \(name): started \(count) routines")
             }
         }
     }
@@ -218,29 +228,26 @@ extension Routines {
         func run() throws {
             let reply = try call(options.client, "GET", "/routines")
             if json {
-                print(jsonText(reply))
+                print(reply.json)
                 return
             }
-            let rows = (reply.arrayValue ?? []).map { routine -> [String] in
-                let problems = routine["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                return [
-                    cell(routine["name"]),
-                    (routine["enabled"] == .bool(false) ? "no" : "yes")
-                        + (routine["enabledBy"]?.stringValue == "state" ? " (set)" : " (file)"),
-                    problems.isEmpty ? "ok" : "INVALID", cell(routine["lastRun"]?["outcome"]),
-                    cell(routine["lastRun"]?["startedAt"]), cell(routine["nextFire"]),
+            let routines = try reply.decode([RoutineReply].self)
+            let rows = routines.map { routine -> [String] in
+                [
+                    routine.name,
+                    (routine.enabled ? "yes" : "no") + (routine.enabledBy == "state" ? " (set)" : " (file)"),
+                    routine.problems.isEmpty ? "ok" : "INVALID", cell(routine.lastRun?.outcome),
+                    cell(routine.lastRun?.startedAt), cell(routine.nextFire),
                 ]
             }
             print(table(["ROUTINE", "ENABLED", "FILE", "LAST", "LAST RUN", "NEXT FIRE"], rows))
-            if (reply.arrayValue ?? []).contains(where: { $0["enabledBy"]?.stringValue == "state" }) {
+            if routines.contains(where: { $0.enabledBy == "state" }) {
                 print(
                     "(set): chosen with routines enable/disable, kept in the state database; (file): the file's \"enabled\""
                 )
             }
-            for routine in reply.arrayValue ?? [] {
-                for problem in routine["problems"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                    print(problem)
-                }
+            for routine in routines {
+                for problem in routine.problems { print(problem) }
             }
         }
     }
@@ -258,29 +265,25 @@ extension Routines {
         func run() throws {
             let reply = try call(options.client, "GET", "/status")
             if json {
-                print(jsonText(reply))
+                print(reply.json)
                 return
             }
-            print("headphone mode: \(cell(reply["headphoneMode"]))")
-            let loaded = cell(reply["routines"]?["loaded"])
-            let invalid = reply["routines"]?["invalid"]?.arrayValue ?? []
-            print("routines: \(loaded) loaded, \(invalid.count) invalid")
-            for entry in invalid {
-                for problem in entry["problems"]?.arrayValue?.compactMap(\.stringValue) ?? [] { print("  \(problem)") }
+            let status = try reply.decode(StatusReply.self)
+            print("headphone mode: \(status.headphoneMode.rawValue)")
+            print("routines: \(status.routines.loaded) loaded, \(status.routines.invalid.count) invalid")
+            for entry in status.routines.invalid {
+                for problem in entry.problems { print("  \(problem)") }
             }
-            let outputs = (reply["outputs"]?.arrayValue ?? []).map {
+            let outputs = status.outputs.map {
                 [
-                    cell($0["name"]), cell($0["pcm"]), cell($0["state"]),
-                    cell($0["lastAudio"]), cell($0["nextKeepAlive"]), cell($0["burstsLastHour"]),
+                    $0.name, cell($0.pcm), $0.state, cell($0.lastAudio), cell($0.nextKeepAlive),
+                    String($0.burstsLastHour),
                 ]
             }
             print(table(["OUTPUT", "PCM", "STATE", "LAST AUDIO", "NEXT KEEP-ALIVE", "BURSTS/H"], outputs))
-            let running = reply["running"]?.arrayValue ?? []
-            print(running.isEmpty ? "running: none" : "running:")
-            for run in running {
-                print(
-                    "  \(cell(run["routine"])) (run \(cell(run["run"])), \(cell(run["trigger"])), since \(cell(run["startedAt"])))"
-                )
+            print(status.running.isEmpty ? "running: none" : "running:")
+            for run in status.running {
+                print("  \(run.routine) (run \(run.run), \(run.trigger), since \(cell(run.startedAt)))")
             }
         }
     }
@@ -300,14 +303,13 @@ extension Routines {
         @OptionGroup var options: ClientOptions
 
         func run() throws {
-            let reply: JSONValue
-            if action == .status {
-                reply = try call(options.client, "GET", "/headphones")
+            let reply: APIReply
+            if let change = HeadphoneModeChange(rawValue: action.rawValue) {
+                reply = try call(options.client, "PUT", "/headphones", sending: HeadphonesRequest(mode: change))
             } else {
-                reply = try call(
-                    options.client, "PUT", "/headphones", body: Array("{\"mode\":\"\(action.rawValue)\"}".utf8))
+                reply = try call(options.client, "GET", "/headphones")
             }
-            print("headphone mode: \(cell(reply["mode"]))")
+            print("headphone mode: \(try reply.decode(HeadphonesReply.self).mode.rawValue)")
         }
     }
 
@@ -335,16 +337,13 @@ extension Routines {
             if let name { path += "&routine=\(urlEncode(name))" }
             let reply = try call(options.client, "GET", path)
             if json {
-                print(jsonText(reply))
+                print(reply.json)
                 return
             }
-            let rows = (reply.arrayValue ?? []).map { run in
+            let rows = try reply.decode([RunReply].self).map { run in
                 // A run without an error shows its steps' notes (such as a speech fallback).
-                let notes = (run["steps"]?.arrayValue ?? []).compactMap { $0["note"]?.stringValue }
-                let detail = run["error"]?.stringValue ?? notes.joined(separator: "; ")
-                return [
-                    cell(run["startedAt"]), cell(run["routine"]), cell(run["trigger"]), cell(run["outcome"]), detail,
-                ]
+                let detail = run.error ?? run.steps.compactMap(\.note).joined(separator: "; ")
+                return [run.startedAt, run.routine, run.trigger, run.outcome, detail]
             }
             if rows.isEmpty {
                 print(name.map { "no runs of \($0) yet" } ?? "no runs yet")
@@ -381,37 +380,31 @@ extension Routines {
             }
             let reply = try call(options.client, "GET", "/outputs")
             if json {
-                print(jsonText(reply))
+                print(reply.json)
                 return
             }
-            let outputs = reply.arrayValue ?? []
+            let outputs = try reply.decode([OutputReply].self)
             let rows = outputs.map {
                 [
-                    cell($0["name"]), $0["sink"]?.stringValue.map { "sink \($0)" } ?? cell($0["pcm"]),
-                    cell($0["bluetooth"]),
-                    cell($0["opens"]), cell($0["state"]), cell($0["lastAudio"]),
+                    $0.name, $0.sink.map { "sink \($0)" } ?? cell($0.pcm), cell($0.bluetooth), cell($0.opens), $0.state,
+                    cell($0.lastAudio),
                 ]
             }
             print(table(["OUTPUT", "PCM/SINK", "BLUETOOTH", "OPENS", "STATE", "LAST AUDIO"], rows))
             for output in outputs {
-                if let error = output["error"]?.stringValue {
-                    print("\(cell(output["name"])): \(error)")
-                } else if output["state"]?.stringValue != "active", output["sink"] != nil,
-                    let reason = output["reason"]?.stringValue
-                {
-                    print("\(cell(output["name"])): \(reason)")
-                } else if output["otherAudio"] == .bool(true) {
-                    print(
-                        "\(cell(output["name"])): another program plays into its sink (no keep-alive needed meanwhile)")
-                } else if output["state"]?.stringValue == "unavailable", let reason = output["reason"]?.stringValue {
-                    print("\(cell(output["name"])): \(reason)")
+                if let error = output.error {
+                    print("\(output.name): \(error)")
+                } else if output.state != "active", let reason = output.reason {
+                    print("\(output.name): \(reason)")
+                } else if output.otherAudio == true {
+                    print("\(output.name): another program plays into its sink (no keep-alive needed meanwhile)")
                 }
-                if output["state"]?.stringValue == "unavailable", let retry = output["nextRetry"]?.stringValue {
+                if output.state == "unavailable", let retry = output.nextRetry {
                     print("  tried again at \(retry), and at once when its Bluetooth device connects")
                 }
-                if let hint = output["hint"]?.stringValue { print("  \(hint)") }
+                if let hint = output.hint { print("  \(hint)") }
             }
-            let failing = outputs.filter { $0["opens"] == .bool(false) }.compactMap { $0["name"]?.stringValue }
+            let failing = outputs.filter { $0.opens == false }.map(\.name)
             if !failing.isEmpty {
                 throw CLIError(
                     "\(failing.count == 1 ? "output" : "outputs") \(failing.joined(separator: ", ")) did not open")
@@ -442,12 +435,10 @@ extension Routines {
         }
 
         func run() throws {
-            var members = ["\"text\":" + jsonString(text)]
-            if let output { members.append("\"output\":" + jsonString(output)) }
-            if let voice { members.append("\"voice\":" + jsonString(voice)) }
             let reply = try call(
-                options.client, "POST", "/say", body: Array(("{" + members.joined(separator: ",") + "}").utf8))
-            print("said on \(cell(reply["output"]))")
+                options.client, "POST", "/say", sending: SayRequest(text: text, output: output, voice: voice)
+            ).decode(SayReply.self)
+            print("said on \(reply.output)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlAPI
 import FoundationEssentials
 import RoutineModel
 import Schedule
@@ -159,10 +160,10 @@ extension Routines.Next {
         if let name { path += "&routine=\(urlEncode(name))" }
         let reply = try call(DaemonClient(socket: socket), "GET", path)
         if json {
-            print(jsonText(reply))
+            print(reply.json)
             return
         }
-        let rows = (reply.arrayValue ?? []).map { [cell($0["routine"]), cell($0["trigger"]), cell($0["time"])] }
+        let rows = try reply.decode([FireReply].self).map { [$0.routine, $0.trigger, $0.time] }
         print(rows.isEmpty ? "no upcoming fires" : table(["ROUTINE", "TRIGGER", "TIME"], rows))
     }
 }

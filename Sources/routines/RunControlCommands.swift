@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlAPI
 import RoutineModel
 
 extension Routines {
@@ -31,20 +32,20 @@ extension Routines {
         func run() throws {
             if let name {
                 let reply = try call(options.client, "POST", "/routines/\(urlEncode(name))/stop")
-                print(Self.describe(name, reply))
+                print(Self.describe(try reply.decode(StopReply.self)))
                 return
             }
-            let reply = try call(options.client, "POST", "/stop")
-            let stopped = reply.arrayValue ?? []
+            let stopped = try call(options.client, "POST", "/stop").decode([StopReply].self)
             if stopped.isEmpty {
                 print("nothing was running")
             }
-            for entry in stopped { print(Self.describe(entry["routine"]?.stringValue ?? "?", entry)) }
+            for entry in stopped { print(Self.describe(entry)) }
         }
 
-        static func describe(_ name: String, _ reply: JSONValue) -> String {
-            let stopped = reply["stopped"]?.arrayValue?.count ?? 0
-            let dropped = reply["dropped"]?.arrayValue?.count ?? 0
+        static func describe(_ reply: StopReply) -> String {
+            let name = reply.routine
+            let stopped = reply.stopped.count
+            let dropped = reply.dropped.count
             if stopped == 0 && dropped == 0 { return "\(name) is not running" }
             var parts: [String] = []
             if stopped > 0 { parts.append("stopped \(stopped) run\(stopped == 1 ? "" : "s")") }
@@ -91,7 +92,8 @@ extension Routines {
 /// `enable` / `disable`: asks the daemon and prints what it says the routine now is.
 func switchRoutine(_ name: String, on: Bool, _ options: ClientOptions) throws {
     let reply = try call(options.client, "POST", "/routines/\(urlEncode(name))/\(on ? "enable" : "disable")")
-    print("\(name): \(reply["enabled"] == .bool(true) ? "enabled" : "disabled")")
+        .decode(EnabledReply.self)
+    print("\(name): \(reply.enabled ? "enabled" : "disabled")")
 }
 
 /// A routine name argument: lower-case letters, digits, '.', '_', '-'.

@@ -61,9 +61,9 @@ import Testing
         let discovery = HomeAssistantDiscovery(prefix: "homeassistant", topics: topics, version: "1.0")
         let button = discovery.routineButton("good.morning")
         #expect(button.topic == "homeassistant/button/routines_office/routine_good_morning/config")
-        #expect(button.config["command_topic"] as? String == "routines/office/routine/good.morning/trigger")
+        #expect(button.config.command_topic == "routines/office/routine/good.morning/trigger")
         let outputs = discovery.outputEntities("speakers")
         #expect(Set(outputs.map(\.topic)).count == 3)
-        #expect(Set(outputs.compactMap { $0.config["unique_id"] as? String }).count == 3)
+        #expect(Set(outputs.map(\.config.unique_id)).count == 3)
     }
 }
