@@ -51,7 +51,7 @@ let package = Package(
 
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         // The MQTT client: libmosquitto driven on a thread of its own.
-        .target(name: "MQTT", dependencies: ["CMosquitto", "CLinux"]),
+        .target(name: "MQTT", dependencies: ["CMosquitto", "SystemIO"]),
 
         // ALSA players, decoding, resampling, synthesis.
         .target(

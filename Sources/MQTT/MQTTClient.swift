@@ -1,7 +1,6 @@
-import CLinux
 import Foundation
-import Glibc
 import Synchronization
+import SystemIO
 
 /// How to reach the broker.
 public struct MQTTClientOptions: Sendable {
@@ -115,9 +114,9 @@ public final class MQTTClient: Sendable {
     public init(options: MQTTClientOptions) {
         self.options = options
         (events, continuation) = AsyncStream.makeStream(of: MQTTClientEvent.self)
-        shared = MQTTShared(wake: eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK)))
+        shared = MQTTShared(wake: try? EventFD(nonBlocking: true))
         let thread = Thread { [options, shared, continuation] in
-            routines_name_thread("routines-mqtt")
+            CurrentThread.setName("routines-mqtt")
             MosquittoSession(options: options, shared: shared, emit: { continuation.yield($0) }).run()
             continuation.finish()
         }
@@ -193,20 +192,22 @@ final class MQTTShared: Sendable {
         var outbox: [MQTTCommand] = []
     }
     let state = Mutex(State())
-    /// An eventfd the thread polls; written to wake it.
-    let wake: Int32
+    /// An eventfd the thread polls; written to wake it (nil only when the process had no
+    /// descriptor left for it: then only the keep-alive wakes the thread).
+    let wake: EventFD?
 
-    init(wake: Int32) { self.wake = wake }
+    init(wake: EventFD?) { self.wake = wake }
+
+    /// What the thread polls for commands (-1, ignored by poll, without an eventfd).
+    var wakeDescriptor: FileDescriptor { wake?.descriptor ?? FileDescriptor(rawValue: -1) }
 
     func signal() {
-        var one: UInt64 = 1
-        _ = write(wake, &one, 8)
+        try? wake?.signal()
     }
 
     /// Empties the eventfd.
     func drain() {
-        var value: UInt64 = 0
-        _ = read(wake, &value, 8)
+        _ = try? wake?.drain()
     }
 
     func take() -> [MQTTCommand] {

@@ -1,6 +1,6 @@
 import CMosquitto
 import Foundation
-import Glibc
+import SystemIO
 
 /// The connection thread's state; the libmosquitto handle never leaves this class or its thread.
 final class MosquittoSession {
@@ -81,8 +81,10 @@ final class MosquittoSession {
         }
         if options.tls {
             if let caFile = options.caFile {
-                guard access(caFile, R_OK) == 0 else {
-                    return "cannot read the CA file \(caFile) (mqtt.caFile): \(String(cString: strerror(errno)))"
+                do {
+                    try FileSystem.checkReadable(caFile)
+                } catch {
+                    return "cannot read the CA file \(caFile) (mqtt.caFile): \(error.errno)"
                 }
                 let rc = mosquitto_tls_set(mosq, caFile, nil, nil, nil, nil)
                 if rc != MOSQ_ERR_SUCCESS.rawValue { return "TLS with the CA file \(caFile): \(describe(rc))" }
@@ -122,13 +124,18 @@ final class MosquittoSession {
             let keepAlive = Double(options.keepAlive)
             let due = min(lastIn, lastOut) + keepAlive
             let timeout = Int32(max(0, min(Double(Int32.max / 2), ((due - Self.now()) * 1000).rounded(.up))))
-            var fds = [
-                pollfd(fd: sock, events: Int16(POLLIN) | (mosquitto_want_write(mosq) ? Int16(POLLOUT) : 0), revents: 0),
-                pollfd(fd: shared.wake, events: Int16(POLLIN), revents: 0),
-            ]
-            let ready = poll(&fds, 2, timeout)
-            if ready < 0 && errno != EINTR { return .lost("poll: \(String(cString: strerror(errno)))") }
-            if fds[1].revents != 0 {
+            let socket = FileDescriptor(rawValue: sock)
+            let ready: [PollEvents]
+            do {
+                ready = try Poll.wait(
+                    [
+                        (socket, mosquitto_want_write(mosq) ? [.readable, .writable] : .readable),
+                        (shared.wakeDescriptor, .readable),
+                    ], timeoutMilliseconds: timeout)
+            } catch {
+                return .lost("\(error)")
+            }
+            if ready[1] != [] {
                 shared.drain()
                 for command in shared.take() {
                     switch command {
@@ -150,19 +157,18 @@ final class MosquittoSession {
                     lastOut = Self.now()
                 }
             }
-            if fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+            if !ready[0].isDisjoint(with: [.readable, .hangUp, .error]) {
                 let rc = mosquitto_loop_read(mosq, 1)
                 lastIn = Self.now()
                 // ACK at once rather than after the kernel's delayed-ACK timer (up to 40 ms): a broker
                 // with Nagle on (Mosquitto's default) holds its next small packet, say a command,
                 // until its last one (a PUBACK for our state update) is acknowledged. Linux clears
                 // quick-ACK mode by itself, so it is set again after every read.
-                var one: Int32 = 1
-                _ = setsockopt(sock, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size))
+                try? socket.acknowledgeQuickly()
                 if let refusal { return .lost(refusal) }
                 if rc != MOSQ_ERR_SUCCESS.rawValue { return .lost(lostReason(rc)) }
             }
-            if fds[0].revents & Int16(POLLOUT) != 0 {
+            if ready[0].contains(.writable) {
                 let rc = mosquitto_loop_write(mosq, 1)
                 lastOut = Self.now()
                 if rc != MOSQ_ERR_SUCCESS.rawValue { return .lost(lostReason(rc)) }
@@ -185,8 +191,7 @@ final class MosquittoSession {
         while mosquitto_want_write(mosq), Self.now() < deadline {
             let sock = mosquitto_socket(mosq)
             guard sock >= 0 else { break }
-            var fd = pollfd(fd: sock, events: Int16(POLLOUT), revents: 0)
-            _ = poll(&fd, 1, 100)
+            _ = try? Poll.wait([(FileDescriptor(rawValue: sock), .writable)], timeoutMilliseconds: 100)
             if mosquitto_loop_write(mosq, 1) != MOSQ_ERR_SUCCESS.rawValue { break }
         }
         shared.state.withLock { $0.connected = false }
@@ -199,9 +204,11 @@ final class MosquittoSession {
         while true {
             let timeout = end.map { Int32(max(0, (($0 - Self.now()) * 1000).rounded(.up))) } ?? -1
             if let end, Self.now() >= end { return false }
-            var fd = pollfd(fd: shared.wake, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&fd, 1, timeout)
-            if ready > 0 {
+            // An error (there is none to expect) ends the wait like the delay would.
+            guard let ready = try? Poll.wait([(shared.wakeDescriptor, .readable)], timeoutMilliseconds: timeout) else {
+                return false
+            }
+            if ready != [[]] {
                 shared.drain()
                 let commands = shared.take()
                 if commands.contains(where: { if case .stop = $0 { return true } else { return false } }) {
@@ -210,7 +217,7 @@ final class MosquittoSession {
                 // Subscriptions are made again after the next connect; keep them queued for it.
                 let keep = commands.filter { if case .publish = $0 { return false } else { return true } }
                 shared.state.withLock { $0.outbox.insert(contentsOf: keep, at: 0) }
-            } else if ready == 0 {
+            } else {
                 return false
             }
         }

@@ -215,3 +215,10 @@ extension FileDescriptor.OpenOptions {
     /// A terminal opened is not made the process's controlling terminal (`O_NOCTTY`).
     public static var noControllingTerminal: Self { Self(rawValue: O_NOCTTY) }
 }
+
+extension FileSystem {
+    /// Throws unless this process may read `path` (`access` with R_OK).
+    public static func checkReadable(_ path: String) throws(SystemCallError) {
+        _ = try retryingInterrupts("access", path: path) { access(path, R_OK) }
+    }
+}
