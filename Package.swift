@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "AudioServer",
             dependencies: [
-                "CPulse", "CLinux", "Audio", "Engine", "RoutineModel",
+                "CPulse", "SystemIO", "Audio", "Engine", "RoutineModel",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The espeak-ng synthesizer, voice list and voice validation.

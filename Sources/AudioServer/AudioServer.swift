@@ -1,7 +1,7 @@
-import CLinux
 import CPulse
 import Engine
 import Foundation
+import SystemIO
 
 /// One sink as the server describes it.
 public struct ServerSink: Sendable, Equatable {
@@ -46,7 +46,7 @@ public final class AudioServer: @unchecked Sendable {
     private var retryDelay: Duration
     /// Short retries left after the socket appeared (up to 2 s).
     private var quickRetries = 0
-    private var inotify: Int32 = -1
+    private var inotify: Inotify?
     private var watchEvent: OpaquePointer?
     private var stopping = false
     /// Called on the loop thread whenever the sinks or streams changed (players re-check).
@@ -96,8 +96,8 @@ public final class AudioServer: @unchecked Sendable {
             dropContext()
             if let watchEvent { loop.api.pointee.io_free(watchEvent) }
             watchEvent = nil
-            if inotify >= 0 { close(inotify) }
-            inotify = -1
+            inotify?.close()
+            inotify = nil
             failWaiters(AudioServerError(function: "stop", message: "stopped"))
         }
         loop.stop()
@@ -376,12 +376,12 @@ public final class AudioServer: @unchecked Sendable {
     /// through an io event of the same main loop: a new socket means "try now".
     private func watchSocket() {
         guard let socketPath else { return }
-        inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        guard inotify >= 0 else { return }
+        inotify = try? Inotify(nonBlocking: true)
+        guard let inotify else { return }
         addWatches(socketPath)
         let me = Unmanaged.passUnretained(self).toOpaque()
         watchEvent = loop.api.pointee.io_new(
-            loop.api, inotify, PA_IO_EVENT_INPUT,
+            loop.api, inotify.descriptor.rawValue, PA_IO_EVENT_INPUT,
             { _, _, _, _, userdata in
                 guard let userdata else { return }
                 Unmanaged<AudioServer>.fromOpaque(userdata).takeUnretainedValue().socketFolderChanged()
@@ -391,20 +391,14 @@ public final class AudioServer: @unchecked Sendable {
     private func addWatches(_ socketPath: String) {
         let folder = (socketPath as NSString).deletingLastPathComponent
         let parent = (folder as NSString).deletingLastPathComponent
-        let mask = UInt32(IN_CREATE | IN_MOVED_TO)
-        _ = inotify_add_watch(inotify, parent, mask)
-        _ = inotify_add_watch(inotify, folder, mask)
+        _ = try? inotify?.watch(parent, for: [.created, .movedIn])
+        _ = try? inotify?.watch(folder, for: [.created, .movedIn])
     }
 
     private func socketFolderChanged() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
         var sawSocket = false
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(inotify, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            sawSocket = true  // any creation in either folder: the folder or the socket appeared
-        }
+        // Any creation in either folder: the folder or the socket appeared.
+        while let events = try? inotify?.read(), !events.isEmpty { sawSocket = true }
         guard sawSocket, let socketPath, !stopping else { return }
         addWatches(socketPath)
         if context == nil && FileManager.default.fileExists(atPath: socketPath) {

@@ -1,6 +1,6 @@
-import CLinux
 import CPulse
 import Foundation
+import SystemIO
 
 /// One thread that owns a libpulse `pa_mainloop` and drives it itself (prepare → poll → dispatch),
 /// so it sleeps in `poll` until the server sends something, work is handed over, or one of its own
@@ -21,37 +21,35 @@ final class PulseLoop: @unchecked Sendable {
     /// Work handed over makes this eventfd readable until the loop reads it. (`pa_mainloop_wakeup`
     /// would not do: `pa_mainloop_prepare` drains its pipe, so a wake-up between taking the work and
     /// preparing the poll would be lost and the loop would sleep with work pending.)
-    private let wakeFD: Int32
+    private let wakeCounter: EventFD?
     private var wakeEvent: OpaquePointer?
 
     init(name: String) {
         self.name = name
         mainloop = pa_mainloop_new()
         api = pa_mainloop_get_api(mainloop)
-        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        wakeCounter = try? EventFD(nonBlocking: true)
         wakeEvent = api.pointee.io_new(
-            api, wakeFD, PA_IO_EVENT_INPUT,
+            api, wakeCounter?.descriptor.rawValue ?? -1, PA_IO_EVENT_INPUT,
             { _, _, fd, _, _ in
-                var value: UInt64 = 0
-                _ = read(fd, &value, 8)
+                _ = try? EventFD.drain(FileDescriptor(rawValue: fd))
             }, nil)
     }
 
     deinit {
         if let wakeEvent { api.pointee.io_free(wakeEvent) }
         pa_mainloop_free(mainloop)
-        close(wakeFD)
+        wakeCounter?.close()
     }
 
     private func wake() {
-        var one: UInt64 = 1
-        _ = write(wakeFD, &one, 8)
+        try? wakeCounter?.signal()
     }
 
     /// Starts the loop thread.
     func start() {
         let thread = Thread { [self] in
-            routines_name_thread(name)
+            CurrentThread.setName(name)
             run()
         }
         thread.name = name

@@ -28,6 +28,12 @@ public struct EventFD: Sendable {
     /// signalled.
     @discardableResult
     public func drain() throws(SystemCallError) -> UInt64 {
+        try Self.drain(descriptor)
+    }
+
+    /// `drain` for a counter known only by its descriptor (in a C callback).
+    @discardableResult
+    public static func drain(_ descriptor: FileDescriptor) throws(SystemCallError) -> UInt64 {
         var value: UInt64 = 0
         do {
             _ = try retryingInterrupts("read(eventfd)") { Glibc.read(descriptor.rawValue, &value, 8) }
