@@ -138,7 +138,9 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "ControlAPI", "Engine", "RoutineModel", .product(name: "Logging", package: "swift-log"),
+                "Daemon", "ControlAPI", "Engine", "RoutineModel", "Schedule", "Speech",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel", "BlueZMock", "SignalMeasure", "AudioServerHarness"]),
     ]

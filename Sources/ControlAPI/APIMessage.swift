@@ -48,11 +48,6 @@ public struct APIResponse: Sendable {
         self.body = body
     }
 
-    /// A JSON body from text (a line: the text and a newline).
-    public static func json(_ status: Int, _ text: String) -> APIResponse {
-        APIResponse(status: status, body: Array((text + "\n").utf8))
-    }
-
     /// A reply value written by the API's one JSON writer (keys sorted, a newline at the end).
     public static func json(_ status: Int, encoding value: some Encodable) -> APIResponse {
         APIResponse(status: status, body: JSONText.encode(value) + [UInt8(ascii: "\n")])

@@ -13,7 +13,7 @@ import Testing
     /// Answers every request with its path.
     struct PathHandler: ControlAPIHandler {
         func handle(_ request: APIRequest) async -> APIResponse {
-            .json(200, "{\"path\":\(JSONText.string("/" + request.segments.joined(separator: "/")))}")
+            .json(200, encoding: ["path": "/" + request.segments.joined(separator: "/")])
         }
     }
 
