@@ -9,13 +9,18 @@ import Foundation
 /// for data and the player writes it. Jobs are serialized with the same priorities as the ALSA
 /// player: announcements, then normal audio, then keep-alive bursts. A keep-alive burst does not
 /// start while another program plays into the sink (it is skipped: the device is kept awake
-/// anyway). The stream opens on demand and closes after `linger` without work.
+/// anyway).
+///
+/// The stream is kept connected and corked while the sink exists: opened as soon as the sink is
+/// there, corked after each job, uncorked (after the job's first block is written) for the next.
+/// A corked stream costs nothing while idle (the server sends nothing, the sink still suspends),
+/// and a job skips the stream's creation and the session manager linking it to the sink, which
+/// on PipeWire took about two of the graph's cycles before the first frame.
 public final class SinkPlayer: @unchecked Sendable {
     // @unchecked: `nextID` is guarded by `lock`; everything else is confined to the loop thread.
     public let output: String
     public let sink: String
     let server: AudioServer
-    let linger: Duration
     let onWrite: @Sendable (String) -> Void
     /// Called on the loop thread when a job's first block was handed to the server.
     var onFirstFrame: (@Sendable (String) -> Void)?
@@ -46,9 +51,14 @@ public final class SinkPlayer: @unchecked Sendable {
     private var queue: [Job] = []
     private var cancelled: Set<Int> = []
     private var current: Playing?
-    private var stream: OpaquePointer?
+    /// The stream, through the handle its callbacks reach the player by.
+    private var handle: StreamHandle?
+    private var stream: OpaquePointer? { handle?.stream }
     private var streamReady = false
-    private var lingerTimer: Int?
+    /// Whether the stream is corked (asked to be; the server follows in order).
+    private var corked = false
+    /// Whether the sink could be played to at the last server change (a new sink gets a stream).
+    private var playable = false
     private var lastWriteReport: ContinuousClock.Instant?
     private let renderer: ItemRenderer
     private let burstCounter: Counter
@@ -56,13 +66,12 @@ public final class SinkPlayer: @unchecked Sendable {
     private let firstFrameTimer: CoreMetrics.Timer
 
     public init(
-        output: String, sink: String, server: AudioServer, linger: Duration = .seconds(2),
+        output: String, sink: String, server: AudioServer,
         onWrite: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.output = output
         self.sink = sink
         self.server = server
-        self.linger = linger
         self.onWrite = onWrite
         renderer = ItemRenderer(output: output, target: sink, rate: rate, channels: channels)
         burstCounter = Counter(label: "routines_keepalive_bursts_total", dimensions: [("output", output)])
@@ -71,6 +80,15 @@ public final class SinkPlayer: @unchecked Sendable {
             label: "routines_trigger_to_first_frame_seconds", dimensions: [("output", output)])
         server.loop.perform { [self] in
             server.onChange.append { [weak self] in self?.serverChanged() }
+            serverChanged()  // a player made after the server connected gets its stream now
+        }
+    }
+
+    deinit {
+        // The stream outlives jobs (it waits corked): it closes on the loop thread, which alone
+        // touches libpulse; until then its callbacks find no player.
+        if let handle {
+            server.loop.perform { handle.close() }
         }
     }
 
@@ -182,16 +200,10 @@ public final class SinkPlayer: @unchecked Sendable {
     private func startNext() {
         guard current == nil else { return }
         guard !queue.isEmpty else {
-            if stream != nil && lingerTimer == nil {
-                lingerTimer = server.loop.after(linger) { [self] in
-                    lingerTimer = nil
-                    if current == nil { closeStream() }
-                }
-            }
+            // Nothing more to play: the stream stays, corked, ready for the next job.
+            setCorked(true)
             return
         }
-        server.loop.cancelTimer(lingerTimer)
-        lingerTimer = nil
         // Highest priority first; first come first served within a priority.
         let index = queue.indices.max { a, b in
             (queue[a].priority, -queue[a].id) < (queue[b].priority, -queue[b].id)
@@ -212,33 +224,53 @@ public final class SinkPlayer: @unchecked Sendable {
         current = Playing(job: job)
         lastWriteReport = nil
         if stream == nil {
-            openStream()
+            openStream(corked: false)
         } else if streamReady {
-            pump()
+            start()
         }
     }
 
-    private func openStream() {
+    /// Writes the job's first blocks, then uncorks: the server has the audio when it starts.
+    private func start() {
+        pump()
+        if current != nil { setCorked(false) }
+    }
+
+    private func setCorked(_ cork: Bool) {
+        guard let stream, streamReady, corked != cork else { return }
+        corked = cork
+        if let operation = pa_stream_cork(stream, cork ? 1 : 0, nil, nil) { pa_operation_unref(operation) }
+    }
+
+    /// Opens the stream, corked, when the sink is there and nothing plays (the next job starts at once).
+    private func prepare() {
+        guard stream == nil, current == nil, server.playProblem(sink: sink) == nil else { return }
+        openStream(corked: true)
+    }
+
+    private func openStream(corked startCorked: Bool) {
         var spec = pa_sample_spec(format: PA_SAMPLE_S16LE, rate: UInt32(rate), channels: UInt8(channels))
         guard let context = server.context, let stream = pa_stream_new(context, "routines: \(output)", &spec, nil)
         else {
             finish(failure("pa_stream_new", server.playProblem(sink: sink) ?? "cannot create a stream"))
             return
         }
-        self.stream = stream
+        let handle = StreamHandle(stream, player: self)
+        self.handle = handle
         streamReady = false
-        let me = Unmanaged.passUnretained(self).toOpaque()
+        let me = Unmanaged.passUnretained(handle).toOpaque()
         pa_stream_set_state_callback(
             stream,
             { stream, userdata in
                 guard let stream, let userdata else { return }
-                Unmanaged<SinkPlayer>.fromOpaque(userdata).takeUnretainedValue().streamStateChanged(stream)
+                Unmanaged<StreamHandle>.fromOpaque(userdata).takeUnretainedValue().player?.streamStateChanged(stream)
             }, me)
         pa_stream_set_write_callback(
             stream,
             { stream, _, userdata in
-                guard let stream, let userdata else { return }
-                let player = Unmanaged<SinkPlayer>.fromOpaque(userdata).takeUnretainedValue()
+                guard let stream, let userdata,
+                    let player = Unmanaged<StreamHandle>.fromOpaque(userdata).takeUnretainedValue().player
+                else { return }
                 if stream == player.stream { player.pump() }
             }, me)
         // About 40 ms in the server's buffer: short enough for a prompt first frame, long enough that
@@ -247,8 +279,10 @@ public final class SinkPlayer: @unchecked Sendable {
         var attributes = pa_buffer_attr(
             maxlength: UInt32.max, tlength: bytesPerSecond / 25, prebuf: UInt32.max, minreq: UInt32.max,
             fragsize: UInt32.max)
-        let flags = pa_stream_flags_t(PA_STREAM_ADJUST_LATENCY.rawValue | PA_STREAM_DONT_MOVE.rawValue)
-        if pa_stream_connect_playback(stream, sink, &attributes, flags, nil, nil) < 0 {
+        var flags = PA_STREAM_ADJUST_LATENCY.rawValue | PA_STREAM_DONT_MOVE.rawValue
+        if startCorked { flags |= PA_STREAM_START_CORKED.rawValue }
+        corked = startCorked
+        if pa_stream_connect_playback(stream, sink, &attributes, pa_stream_flags_t(flags), nil, nil) < 0 {
             let message = AudioServer.message(context)
             closeStream()
             finish(failure("pa_stream_connect_playback", message))
@@ -260,7 +294,8 @@ public final class SinkPlayer: @unchecked Sendable {
         switch pa_stream_get_state(stream) {
         case PA_STREAM_READY:
             streamReady = true
-            pump()
+            // A job cancelled while its stream connected leaves it idle: corked, like after a job.
+            if current != nil { start() } else { setCorked(true) }
         case PA_STREAM_FAILED, PA_STREAM_TERMINATED:
             let message = server.context.map { AudioServer.message($0) } ?? "the server went away"
             closeStream()
@@ -271,13 +306,11 @@ public final class SinkPlayer: @unchecked Sendable {
     }
 
     private func closeStream() {
-        guard let stream else { return }
-        self.stream = nil
+        guard let handle else { return }
+        self.handle = nil
         streamReady = false
-        pa_stream_set_state_callback(stream, nil, nil)
-        pa_stream_set_write_callback(stream, nil, nil)
-        pa_stream_disconnect(stream)
-        pa_stream_unref(stream)
+        corked = false
+        handle.close()
     }
 
     /// The server lost the connection or the sink: a stream on it is gone. Another program started
@@ -290,14 +323,24 @@ public final class SinkPlayer: @unchecked Sendable {
             finish(nil)
             return
         }
-        guard let problem = server.playProblem(sink: sink) else { return }
+        guard let problem = server.playProblem(sink: sink) else {
+            // The sink is (back) there: a stream gets ready for it. Only on that change, so a stream
+            // the server refuses is not asked for again at every event.
+            if !playable {
+                playable = true
+                prepare()
+            }
+            return
+        }
+        playable = false
         closeStream()
         if current != nil { finish(failure("pa_stream", problem)) }
     }
 
     /// Writes as much as the server takes; drains after the job's last frame.
     private func pump() {
-        guard var playing = current, let stream, streamReady, !playing.draining else { return }
+        guard var playing = current, let handle, streamReady, !playing.draining else { return }
+        let stream = handle.stream
         var writable = pa_stream_writable_size(stream)
         while writable >= channels * 2 {
             do {
@@ -305,12 +348,15 @@ public final class SinkPlayer: @unchecked Sendable {
                     guard try refill(&playing) else {
                         playing.draining = true
                         current = playing
-                        let me = Unmanaged.passUnretained(self).toOpaque()
+                        // The handle: a stream closed before it drained cancels this (no callback).
+                        let me = Unmanaged.passUnretained(handle).toOpaque()
                         let operation = pa_stream_drain(
                             stream,
                             { stream, success, userdata in
-                                guard let userdata else { return }
-                                let player = Unmanaged<SinkPlayer>.fromOpaque(userdata).takeUnretainedValue()
+                                guard let userdata,
+                                    let player = Unmanaged<StreamHandle>.fromOpaque(userdata).takeUnretainedValue()
+                                        .player
+                                else { return }
                                 if stream == player.stream { player.drained() }
                             }, me)
                         if let operation { pa_operation_unref(operation) }
@@ -402,5 +448,29 @@ public final class SinkPlayer: @unchecked Sendable {
 
     private func failure(_ function: String, _ message: String) -> AudioServerError {
         AudioServerError(output: output, sink: sink, function: function, message: message)
+    }
+}
+
+/// A playback stream and the player its callbacks go to (their user data): the player may be
+/// released while its stream waits corked, and the callbacks then find none.
+private final class StreamHandle: @unchecked Sendable {
+    // @unchecked: used on the loop thread only (a player's deinit hands it there to close).
+    let stream: OpaquePointer
+    weak var player: SinkPlayer?
+    private var closed = false
+
+    init(_ stream: OpaquePointer, player: SinkPlayer) {
+        self.stream = stream
+        self.player = player
+    }
+
+    /// Loop thread: disconnects the stream (its callbacks first).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        pa_stream_set_state_callback(stream, nil, nil)
+        pa_stream_set_write_callback(stream, nil, nil)
+        pa_stream_disconnect(stream)
+        pa_stream_unref(stream)
     }
 }

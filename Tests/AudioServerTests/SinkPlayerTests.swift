@@ -156,6 +156,66 @@ struct SinkPlayerTests {
         #expect((bursts.first?.time ?? 0) > (music440.last?.time ?? .infinity), "the burst came after the music")
     }
 
+    /// Our streams on the server (`pactl list sink-inputs`): index and whether corked.
+    static func ourStreams(_ server: AudioServerProcesses, output: String) throws -> [(index: String, corked: Bool)] {
+        try server.pactl(["list", "sink-inputs"]).components(separatedBy: "Sink Input #").dropFirst().compactMap {
+            block in
+            guard block.contains("media.name = \"routines: \(output)\"") else { return nil }
+            let index = String(block.prefix { $0.isNumber })
+            return (index, block.contains("Corked: yes"))
+        }
+    }
+
+    /// Waits (polling pactl) until `condition` holds for our streams; false after `timeout`.
+    static func waitStreams(
+        _ server: AudioServerProcesses, output: String, timeout: Double = 10,
+        _ condition: ([(index: String, corked: Bool)]) -> Bool
+    ) async throws -> [(index: String, corked: Bool)] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let streams = try ourStreams(server, output: output)
+            if condition(streams) || Date() > deadline { return streams }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    @Test func aCorkedStreamWaitsReadyAndEachJobReusesIt() async throws {
+        let server = try AudioServerProcesses(.pipewire)
+        defer { server.stopAll() }
+        let module = try server.addNullSink("headphones")
+        let (audio, log) = Self.connect(server, outputs: ["hp": "headphones"])
+        defer { audio.stop() }
+        #expect(log.wait("hp") { $0 == .idle })
+        // Made after the server connected: the player opens its stream at once, corked.
+        let player = SinkPlayer(output: "hp", sink: "headphones", server: audio)
+        let ready = try await Self.waitStreams(server, output: "hp") { $0.count == 1 && $0[0].corked }
+        #expect(ready.count == 1 && ready.first?.corked == true, "one corked stream before any job: \(ready)")
+        let recording = try server.record("headphones")
+        try recording.waitFor(seconds: 0.3)
+        for _ in 0..<2 {
+            try await player.play(
+                [.tone(ToneSpec(frequency: 440, duration: .milliseconds(300), level: -12))], priority: .normal)
+            // Corked again after the job: the same stream, not a new one, and it does not hold the
+            // sink RUNNING (an uncorked stream would, on PulseAudio).
+            let after = try await Self.waitStreams(server, output: "hp") { $0.count == 1 && $0[0].corked }
+            #expect(after.map(\.index) == ready.map(\.index) && after.first?.corked == true, "\(after) vs \(ready)")
+        }
+        try recording.waitFor(seconds: recording.seconds + 0.3)
+        let tone = MonitorWindow.split(recording.stop()).filter(\.isHigh)
+        #expect((4...8).contains(tone.count), "2 × 300 ms of 440 Hz reached the sink (\(tone.count) windows)")
+        // Our own corked stream is not "another program".
+        #expect(!log.all.contains { $0.0 == "hp" && $0.1 == .playing })
+
+        // The sink goes and comes back: the stream goes with it and a new one waits, corked.
+        try server.unloadModule(module)
+        #expect(log.wait("hp") { $0 == .missing })
+        #expect(try await Self.waitStreams(server, output: "hp") { $0.isEmpty }.isEmpty)
+        try server.addNullSink("headphones")
+        #expect(log.wait("hp") { $0 == .idle })
+        let again = try await Self.waitStreams(server, output: "hp") { $0.count == 1 && $0[0].corked }
+        #expect(again.count == 1 && again.first?.corked == true, "a corked stream for the new sink: \(again)")
+    }
+
     /// A mono 16-bit 48 kHz WAV with a sine at −10 dBFS (sox).
     static func writeTone(_ path: String, frequency: Double, seconds: Double) throws {
         let process = Process()
