@@ -10,7 +10,9 @@ efficacy  keep-alive `for: 5s` on a sink output while another program (paplay) p
           longest silence at the monitor, bursts that overlapped the other program's audio.
 latency   API request (POST /routines/NAME/trigger) to the first non-silent frame read from the
           sink's monitor, vs spawning `paplay` and `pw-play` on the same 100 ms file, measured the
-          same way; on PipeWire and on PulseAudio. The sink's own latency (pactl) is printed apart.
+          same way; on PipeWire and on PulseAudio. The server's own buffering is measured apart: an
+          already connected `pacat` writes the same audio (its write -> the monitor), and the
+          daemon's own share (run start -> first block written) is read from GET /metrics.
 idle      a daemon with a sink output (subscription open) vs one with an ALSA output only: context
           switches per minute over 60 s, and RSS.
 """
@@ -255,28 +257,66 @@ class MonitorReader:
         self.proc.wait()
 
 
-def latency():
+def first_frame_sum(sock):
+    """The daemon's own share: sum and count of routines_trigger_to_first_frame_seconds (run start to
+    the first block handed to the server) for the headphones output, from GET /metrics."""
+    total = count = 0.0
+    for line in call(sock, "GET", "/metrics")[1].decode().split("\n"):
+        if 'output="headphones"' not in line:
+            continue
+        if line.startswith("routines_trigger_to_first_frame_seconds_sum"):
+            total = float(line.split()[-1])
+        elif line.startswith("routines_trigger_to_first_frame_seconds_count"):
+            count = float(line.split()[-1])
+    return total, count
+
+
+def load():
+    return "load %.1f" % os.getloadavg()[0]
+
+
+def latency(trials=15):
+    rate = 48000
     for kind in ["pipewire", "pulseaudio"]:
         server = Server(kind)
         try:
             short = server.dir + "/short.wav"
             write_tone(short, 440, 0.1)
+            with open(short, "rb") as f:
+                pcm = f.read()[44:]  # the same 100 ms, raw, for pacat
             config = '{"outputs": {"headphones": {"sink": "headphones"}}, "defaultOutput": "headphones", "headphoneOutput": "headphones"}'
             daemon = Daemon(server.env, config, {"beep.json": '{"triggers": [{"event": "beep"}], "actions": [{"play": "short.wav"}]}'}, audio=[short])
             server.procs.append(daemon.proc)  # stopped with the server whatever happens
             daemon.wait_active()
             reader = MonitorReader(server.env)
-            results = {"routines (API request)": [], "paplay (spawn)": []}
+            load_before = load()
+            ours = "routines (API request)"
+            floor = "pacat, connected (write)"
+            results = {ours: [], "paplay (spawn)": []}
             if kind == "pipewire":
                 results["pw-play (spawn)"] = []
-            for trial in range(15):
+            results[floor] = []
+            own = []
+            for trial in range(trials):
                 for name in results:
                     reader.drain(0.35)
+                    if name == floor:
+                        # The server's own path: a client already connected (40 ms target length, like
+                        # ours) writes the file; from its write to the monitor is the server's buffering.
+                        p = subprocess.Popen(["pacat", "-d", "headphones", "--raw", "--format=s16le",
+                                              "--rate=%d" % rate, "--channels=1", "--latency-msec=40"],
+                                             env=server.env, stdin=subprocess.PIPE)
+                        reader.drain(0.4)
                     t0 = time.monotonic()
-                    if name.startswith("routines"):
+                    if name == ours:
+                        before = first_frame_sum(daemon.socket)
+                        t0 = time.monotonic()
                         status, body = call(daemon.socket, "POST", "/routines/beep/trigger")
                         if status >= 300:
                             raise SystemExit("trigger failed: %s %s" % (status, body))
+                    elif name == floor:
+                        p.stdin.write(pcm)
+                        p.stdin.flush()
                     elif name.startswith("paplay"):
                         p = subprocess.Popen(["paplay", "-d", "headphones", short], env=server.env)
                     else:
@@ -284,20 +324,29 @@ def latency():
                     t1 = reader.first_sound()
                     if t1 is not None:
                         results[name].append((t1 - t0) * 1000)
-                    if not name.startswith("routines"):
+                    if name == ours:
+                        after = first_frame_sum(daemon.socket)
+                        if after[1] == before[1] + 1:
+                            own.append((after[0] - before[0]) * 1000)
+                    else:
+                        if name == floor:
+                            p.stdin.close()
                         p.wait()
                     reader.drain(0.3)
             reader.stop()
             sink = [l.strip() for l in server.pactl("list", "sinks").split("\n") if l.strip().startswith("Latency")]
             daemon.stop()
-            print("first frame at the sink monitor on %s (median of %d, ms):"
-                  % (server.server_name.split(": ", 1)[1], len(results["paplay (spawn)"])))
-            ours = statistics.median(results["routines (API request)"])
+            print("first frame at the sink monitor on %s (median of %d, ms; %s before, %s after):"
+                  % (server.server_name.split(": ", 1)[1], len(results["paplay (spawn)"]), load_before, load()))
+            ours_median = statistics.median(results[ours])
             for name, values in results.items():
                 m = statistics.median(values)
-                print("  %-24s median %6.1f  p90 %6.1f  (%.1fx routines)" % (
-                    name, m, sorted(values)[int(len(values) * 0.9) - 1], m / ours))
-            print("  server buffering (pactl list sinks): %s" % (sink[0] if sink else "n/a"))
+                print("  %-26s median %6.1f  p90 %6.1f  (%.2fx routines)" % (
+                    name, m, sorted(values)[int(len(values) * 0.9) - 1], m / ours_median))
+            if own:
+                print("  routines' own share (run start -> first block written, /metrics): median %.2f ms" % statistics.median(own))
+            print("  server buffering: a connected client's write -> monitor (pacat above) median %.1f ms; "
+                  "the sink's own latency (pactl): %s" % (statistics.median(results[floor]), sink[0] if sink else "n/a"))
         finally:
             server.stop()
 
