@@ -66,7 +66,11 @@ class Server:
                 break
             time.sleep(0.05)
         self.pactl("load-module", "module-null-sink", "sink_name=headphones")
-        self.server_name = [l for l in self.pactl("info").split("\n") if l.startswith("Server Name")][0]
+        info = self.pactl("info").split("\n")
+        name = [l for l in info if l.startswith("Server Name")][0]
+        version = [l.split(": ", 1)[1] for l in info if l.startswith("Server Version")]
+        # "Server Name: PulseAudio (on PipeWire 0.3.65)", or "Server Name: pulseaudio" + its version.
+        self.server_name = name if "PipeWire" in name else "Server Name: PulseAudio " + (version[0] if version else "")
 
     def spawn(self, argv):
         return subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
