@@ -13,7 +13,9 @@ import Testing
     /// Answers every request with its path.
     struct PathHandler: ControlAPIHandler {
         func handle(_ request: APIRequest) async -> APIResponse {
-            .json(200, encoding: ["path": "/" + request.segments.joined(separator: "/")])
+            request.method == "DELETE"
+                ? APIError.methodNotAllowed("DELETE is not allowed", allowed: [.get, .put]).response
+                : .json(200, encoding: ["path": "/" + request.segments.joined(separator: "/")])
         }
     }
 
@@ -110,6 +112,17 @@ import Testing
             for client in clients {
                 #expect(try await client.closedByServer(within: .seconds(5)))
             }
+        }
+    }
+
+    /// A reply's extra headers reach the client: `Allow` on a 405.
+    @Test func aReplysHeadersAreSent() async throws {
+        try await Self.withServer(limits: ConnectionLimits()) { socket, _ in
+            let client = try await RawClient.unix(socket)
+            try await client.send("DELETE /headphones HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = try await client.receive(until: "}\n", timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 405"), "\(answer)")
+            #expect(answer.contains("Allow: GET, PUT\r\n"), "\(answer)")
         }
     }
 
