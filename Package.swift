@@ -49,7 +49,8 @@ let package = Package(
         // libpulse (libpulse-dev from apt); no pkgConfig: its flags (-pthread) are ones SwiftPM refuses.
         .systemLibrary(name: "CPulse"),
 
-        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // Headers only: the library is opened on first use (see its shim.h); libmosquitto-dev from apt.
+        .systemLibrary(name: "CMosquitto"),
         // The MQTT client: libmosquitto driven on a thread of its own.
         .target(name: "MQTT", dependencies: ["CMosquitto", "SystemIO"]),
 

@@ -39,6 +39,12 @@ for binary in routines routines-daemon; do
     fi
 done
 echo "test: routines and routines-daemon link no Swift runtime (ldd)" >&2
+# Opened with dlopen on first use (their shims): an idle daemon maps none of them, nor their
+# dependencies (libssl and libcrypto for libmosquitto).
+if ldd "$bin/routines-daemon" | grep -E 'libmosquitto|libespeak'; then
+    echo "test: routines-daemon links a library its shim should open on first use (dlopen)" >&2
+    exit 1
+fi
 
 step "the tests (swift test)"
 if (($# == 0)); then

@@ -146,7 +146,9 @@ public struct ControlServer: Service {
                     await beforeAccepting()
                     for try await connection in connections {
                         accepted.taken(connection)
-                        group.addTask {
+                        // The connection's requests, the engine calls and the replies run on the
+                        // channel's own event loop: no hand-off to a pool and back for each request.
+                        group.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
                             do {
                                 try await serve(connection, handler: handler, tcp: tcp)
                             } catch {
@@ -201,10 +203,11 @@ public struct ControlServer: Service {
                     let keepAlive = requestHead.isKeepAlive
                     headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
                     let status = HTTPResponseStatus(statusCode: response.status)
-                    try await outbound.write(
-                        .head(HTTPResponseHead(version: requestHead.version, status: status, headers: headers)))
-                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-                    try await outbound.write(.end(nil))
+                    // One write of the three parts: one hand-off to the channel's event loop, one flush.
+                    try await outbound.write(contentsOf: [
+                        .head(HTTPResponseHead(version: requestHead.version, status: status, headers: headers)),
+                        .body(.byteBuffer(ByteBuffer(bytes: response.body))), .end(nil),
+                    ])
                     head = nil
                     if !keepAlive { return }
                 }
@@ -230,6 +233,19 @@ public struct ControlServer: Service {
             throw ControlServerError("another routines daemon is already listening on \(path)")
         }
         try? FileSystem.remove(path)
+    }
+}
+
+/// Runs the jobs of a task on one event loop (a task executor preference): a connection's task stays
+/// on the thread that reads and writes its socket.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(_ loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
 

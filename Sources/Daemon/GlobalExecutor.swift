@@ -1,16 +1,21 @@
 import CLinux
 import Foundation
+import NIOCore
+import NIOPosix
 import SystemIO
 
-/// The daemon's global concurrent executor: a fixed pool of threads (one per core, at least two)
-/// taking jobs from one queue.
+/// The daemon's global concurrent executor, installed first thing in `main` through the runtime's
+/// `swift_task_enqueueGlobal_hook`, before any other task exists.
 ///
 /// Swift's default on Linux hands global jobs to libdispatch, whose worker pool, once its first
 /// worker starts, keeps a 1-second monitor timer running for the life of the process (measured:
-/// 60 wake-ups a minute in an otherwise idle daemon). With this pool nothing wakes while nothing is
-/// due. Installed through the runtime's `swift_task_enqueueGlobal_hook` at the start of `main`,
-/// before any other task exists. Delayed jobs (`Task.sleep`) still go through libdispatch; the
-/// daemon's own sleeps use timerfd clocks instead.
+/// 60 wake-ups a minute in an otherwise idle daemon). The daemon runs global jobs on SwiftNIO's
+/// event loops instead (the takeover SwiftNIO ships): a job enqueued from an event loop stays on it,
+/// so a request, the engine call and the reply run on the thread that reads and writes the socket,
+/// and nothing wakes while nothing is due. `ROUTINES_EXECUTOR=pool` runs them on this class's own
+/// pool of threads instead (the daemon's executor before; measured against the takeover in
+/// docs/BENCHMARKS.md), `ROUTINES_EXECUTOR=dispatch` keeps Swift's default. Delayed jobs
+/// (`Task.sleep`) still go through libdispatch; the daemon's own sleeps use timerfd clocks.
 public final class GlobalExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked: `jobs` and `head` are guarded by `condition`.
     static let shared = GlobalExecutor(threads: min(8, max(2, ProcessInfo.processInfo.activeProcessorCount)))
@@ -29,19 +34,46 @@ public final class GlobalExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    /// Makes this pool the global executor. Call first thing in `main`. `ROUTINES_DISPATCH_EXECUTOR=1`
-    /// keeps Swift's default (libdispatch), for comparisons.
+    /// Which executor runs global jobs: `nio` (SwiftNIO's event loops), `pool` (this class) or
+    /// `dispatch` (Swift's default, libdispatch).
+    public private(set) nonisolated(unsafe) static var kind = "dispatch"
+
+    /// Installs the global executor. Call first thing in `main`, before any task exists. Only with
+    /// the compiler versions the hook's declaration was checked with; otherwise Swift's default stays.
     public static func install() {
-        if ProcessInfo.processInfo.environment["ROUTINES_DISPATCH_EXECUTOR"] == "1" { return }
-        _ = shared
-        routines_install_global_hook(unsafeBitCast(hook, to: UnsafeMutableRawPointer.self))
+        #if compiler(>=6.3) && compiler(<6.4)
+            switch ProcessInfo.processInfo.environment["ROUTINES_EXECUTOR"] {
+            case "dispatch":
+                return
+            case "pool":
+                _ = shared
+                kind = "pool"
+                routines_install_global_hook(unsafeBitCast(poolHook, to: UnsafeMutableRawPointer.self))
+            default:
+                kind = "nio"
+                if NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() { return }
+                // SwiftNIO finds the hook with dlsym, and a statically linked daemon exports no such
+                // symbol: the same forwarding is installed directly.
+                routines_install_global_hook(unsafeBitCast(nioHook, to: UnsafeMutableRawPointer.self))
+            }
+        #endif
     }
 
-    /// The runtime calls this (its hook passes the job and the original implementation, unused).
-    private static let hook: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { job, _ in
-        guard let job else { return }
-        shared.enqueue(unsafeBitCast(job, to: UnownedJob.self))
-    }
+    #if compiler(>=6.3) && compiler(<6.4)
+        /// The hook's type as the Swift 6.3 runtime declares `swift_task_enqueueGlobal_hook`: the Swift
+        /// calling convention without a context (`SWIFT_CC(swift)`), taking the job and the original
+        /// implementation (unused).
+        private typealias EnqueueGlobal = @convention(thin) (UnownedJob) -> Void
+        private typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, EnqueueGlobal) -> Void
+
+        private static let poolHook: EnqueueGlobalHook = { job, _ in shared.enqueue(job) }
+
+        /// What SwiftNIO's takeover installs: the job runs on an event loop of the singleton group, the
+        /// current thread's own loop when it is one (no thread switch).
+        private static let nioHook: EnqueueGlobalHook = { job, _ in
+            MultiThreadedEventLoopGroup.singleton.any().executor.enqueue(ExecutorJob(job))
+        }
+    #endif
 
     public func enqueue(_ job: UnownedJob) {
         condition.lock()

@@ -5,7 +5,7 @@ import GRDB
 /// The daemon's persisted state in SQLite (WAL mode): headphone mode, catch-up marks and the
 /// run history. Every write is a committed transaction when the call returns, so a `kill -9` at
 /// any moment loses nothing that was acknowledged.
-public final class SQLiteStateStore: StateStore {
+public final class SQLiteStateStore: OrderedRunStore {
     private let pool: DatabasePool
     private let keepPerRoutine: Int
     private let writer: RunWriter
@@ -108,7 +108,15 @@ public final class SQLiteStateStore: StateStore {
     /// Upserts a run row. Concurrent calls are grouped into one transaction (group commit): many
     /// triggers at once cost one commit, and each call returns only after its row is committed.
     public func saveRun(_ record: RunRecord) async throws -> Int64 {
-        try await writer.save(record)
+        try await withCheckedThrowingContinuation { continuation in
+            writer.enqueue(record) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Hands a run row to the writer thread without waiting: rows are committed in the order given
+    /// (grouped with whatever else is waiting), and `committed` is called on that thread once it is.
+    public func enqueueRun(_ record: RunRecord, committed: @escaping @Sendable (Result<Int64, any Error>) -> Void) {
+        writer.enqueue(record, committed)
     }
 
     /// Writes one batch of run rows in one transaction; returns their ids in order. New rows trim
@@ -231,17 +239,18 @@ public struct StateStoreError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Group commit of run rows on a thread of its own: callers append their row and wait; the thread
-/// writes every row that is waiting in one transaction and resumes each caller once its row is
-/// committed, while rows that arrive meanwhile wait for the next transaction. The write never sees
-/// a caller's cancellation (a cancelled run is still recorded), and an idle writer sleeps on its
-/// condition without a timeout (no wake-ups).
+/// Group commit of run rows on a thread of its own: callers append their row and a completion; the
+/// thread writes every row that is waiting in one transaction, in the order they came, and calls each
+/// completion once its row is committed, while rows that arrive meanwhile wait for the next
+/// transaction. The write never sees a caller's cancellation (a cancelled run is still recorded), and
+/// an idle writer sleeps on its condition without a timeout (no wake-ups).
 final class RunWriter: @unchecked Sendable {
     // @unchecked: `pending` and `started` are guarded by `condition`; `pool` is GRDB's (Sendable).
+    typealias Done = @Sendable (Result<Int64, any Error>) -> Void
     private let pool: DatabasePool
     private let keep: Int
     private let condition = NSCondition()
-    private var pending: [(record: RunRecord, done: CheckedContinuation<Int64, any Error>)] = []
+    private var pending: [(record: RunRecord, done: Done)] = []
     private var started = false
 
     init(pool: DatabasePool, keep: Int) {
@@ -249,35 +258,34 @@ final class RunWriter: @unchecked Sendable {
         self.keep = keep
     }
 
-    func save(_ record: RunRecord) async throws -> Int64 {
-        try await withCheckedThrowingContinuation { continuation in
-            condition.lock()
-            pending.append((record, continuation))
-            if !started {
-                started = true
-                let thread = Thread { [self] in run() }
-                thread.name = "routines-history"
-                thread.start()
-            }
-            condition.signal()
-            condition.unlock()
+    func enqueue(_ record: RunRecord, _ done: @escaping Done) {
+        condition.lock()
+        pending.append((record, done))
+        if !started {
+            started = true
+            let thread = Thread { [self] in run() }
+            thread.name = "routines-history"
+            thread.start()
         }
+        condition.signal()
+        condition.unlock()
     }
 
     private func run() {
+        var batch: [(record: RunRecord, done: Done)] = []
         while true {
             condition.lock()
             while pending.isEmpty { condition.wait() }
-            let batch = pending
-            pending = []
+            swap(&batch, &pending)
             condition.unlock()
             let records = batch.map(\.record)
             do {
                 let ids = try pool.write { db in try SQLiteStateStore.write(records, keep: keep, in: db) }
-                for (entry, id) in zip(batch, ids) { entry.done.resume(returning: id) }
+                for (entry, id) in zip(batch, ids) { entry.done(.success(id)) }
             } catch {
-                for entry in batch { entry.done.resume(throwing: error) }
+                for entry in batch { entry.done(.failure(error)) }
             }
+            batch.removeAll(keepingCapacity: true)
         }
     }
 }

@@ -102,6 +102,10 @@ public actor Engine {
     var rowWriteGeneration = 0
     /// Runs whose history write failed, with the error.
     var rowWriteErrors: [Int: String] = [:]
+    /// The store as an `OrderedRunStore` when it is one (the daemon's SQLite store): rows are then
+    /// handed to it directly and `rowCommits` tracks them, instead of a task per write.
+    nonisolated let orderedStore: (any OrderedRunStore)?
+    nonisolated let rowCommits = RowCommits()
     /// Why a run was asked to end (the first reason wins): its outcome and the sentence recorded.
     var cancelReasons: [Int: (RunOutcome, String)] = [:]
     /// Audio calls in flight, by a private id.
@@ -156,6 +160,7 @@ public actor Engine {
             executorHost = host
         }
         self.env = environment
+        self.orderedStore = environment.store as? any OrderedRunStore
         self.mono = MonotonicTimeline(environment.clock)
         self.config = config
         self.router = OutputRouter(config: config)
@@ -222,6 +227,7 @@ public actor Engine {
         for task in tasks { await task.value }
         // Terminal rows of queued runs that never started.
         for write in Array(rowWrites.values) { await write.task.value }
+        await rowCommits.waitForAll()
     }
 
     // MARK: Routines

@@ -169,6 +169,14 @@ public protocol StateStore: Sendable {
     func setEnabledOverride(_ routine: String, _ enabled: Bool?) async throws
 }
 
+/// A store that takes run rows without suspending the caller: rows are committed in the order they
+/// were handed over (so the rows of one run never overtake each other), and `committed` is called on
+/// the store's own thread once the row is, with its id or the error. The engine hands rows to such a
+/// store directly instead of starting a task per write (no thread hand-off before the write).
+public protocol OrderedRunStore: StateStore {
+    func enqueueRun(_ record: RunRecord, committed: @escaping @Sendable (Result<Int64, any Error>) -> Void)
+}
+
 extension StateStore {
     /// From the newest history row.
     public func maxRunID() async throws -> Int64 {

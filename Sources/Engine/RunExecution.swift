@@ -73,10 +73,25 @@ extension Engine {
     }
 
     /// Writes a run's history row after the run's earlier writes (rows of one run never overtake each
-    /// other). The write runs in a task of its own, so cancelling the run never cancels its record.
-    @discardableResult
-    func writeRow(_ record: RunRecord) -> Task<Void, Never> {
+    /// other); `rowCommitted(_:)` waits for it. An `OrderedRunStore` takes the row at once, in order;
+    /// otherwise the write runs in a task of its own. Either way cancelling the run never cancels its
+    /// record.
+    func writeRow(_ record: RunRecord) {
         let id = Int(record.id ?? 0)
+        if let orderedStore {
+            let commits = rowCommits
+            let log = env.log
+            commits.begin(id)
+            orderedStore.enqueueRun(record) { result in
+                var failure: String?
+                if case .failure(let error) = result {
+                    failure = "\(error)"
+                    log(EngineLogEntry(.error, "state store: cannot record run \(id) in the history: \(error)"))
+                }
+                commits.end(id, error: failure)
+            }
+            return
+        }
         let previous = rowWrites[id]?.task
         rowWriteGeneration += 1
         let generation = rowWriteGeneration
@@ -91,7 +106,6 @@ extension Engine {
             await self.rowWritten(id, generation: generation)
         }
         rowWrites[id] = (generation, task)
-        return task
     }
 
     private func rowWriteFailed(_ id: Int, _ error: any Error) {
@@ -109,6 +123,7 @@ extension Engine {
 
     /// Waits until every history write of run `id` so far is committed; the error when one failed.
     func rowCommitted(_ id: Int) async -> String? {
+        if orderedStore != nil { return await rowCommits.wait(id) }
         await rowWrites[id]?.task.value
         return rowWriteErrors[id]
     }
@@ -117,6 +132,7 @@ extension Engine {
     private func forgetRowWrites(_ id: Int) {
         rowWrites[id] = nil
         rowWriteErrors[id] = nil
+        rowCommits.forget(id)
     }
 
     /// Waits for a run's end.
@@ -214,8 +230,9 @@ extension Engine {
         record.endedAt = env.wallClock.now()
         record.outcome = outcome.rawValue
         record.error = failure
-        // The terminal row, written in a task of its own: a cancelled run is still recorded.
-        await writeRow(record).value
+        // The terminal row, never cancelled with the run: a cancelled run is still recorded.
+        writeRow(record)
+        _ = await rowCommitted(ticket.id)
         forgetRowWrites(ticket.id)
         cancelReasons[ticket.id] = nil
         Counter(label: "routines_runs_total", dimensions: [("routine", name), ("outcome", outcome.rawValue)])

@@ -31,7 +31,11 @@ final class MosquittoSession {
     }
 
     func run() {
-        MosquittoLibrary.initialize()
+        if let problem = MosquittoLibrary.loadProblem {
+            report("cannot open libmosquitto: \(problem) (install libmosquitto1)")
+            _ = waitForStop(nil)
+            return
+        }
         // Not a clean start: the broker keeps subscriptions and QoS 1 commands for `sessionExpiry`.
         guard let mosq = mosquitto_new(options.clientID, false, Unmanaged.passUnretained(self).toOpaque()) else {
             report("cannot create a libmosquitto client (\(String(cString: strerror(errno))))")
@@ -272,10 +276,15 @@ final class MosquittoSession {
     }
 }
 
-/// `mosquitto_lib_init` once per process.
+/// libmosquitto is opened (dlopen) and initialised (`mosquitto_lib_init`) once per process, when the
+/// first session starts: a daemon without MQTT never maps it, nor libssl and libcrypto.
 enum MosquittoLibrary {
-    static let initialized: Bool = { mosquitto_lib_init() == MOSQ_ERR_SUCCESS.rawValue }()
-    static func initialize() { _ = initialized }
+    /// Nil once the library is open and initialised; else why not.
+    static let loadProblem: String? = {
+        if let error = routines_mosquitto_load() { return String(cString: error) }
+        let rc = mosquitto_lib_init()
+        return rc == MOSQ_ERR_SUCCESS.rawValue ? nil : "mosquitto_lib_init failed (\(rc))"
+    }()
 }
 
 private func session(_ obj: UnsafeMutableRawPointer?) -> MosquittoSession? {

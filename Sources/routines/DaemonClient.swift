@@ -49,10 +49,16 @@ struct DaemonClient {
         head += "\r\n"
         var request = Array(head.utf8)
         if let body { request += body }
-        let response: [UInt8]
+        var response: [UInt8] = []
         do {
             try socket.sendAll(request)
-            response = try socket.receiveToEnd()
+            // Until the daemon closes, or as soon as the whole reply is here (no wait for the close).
+            while true {
+                let chunk = try socket.receive()
+                if chunk.isEmpty { break }
+                response += chunk
+                if Self.isComplete(response) { break }
+            }
         } catch {
             throw CLIError("lost the connection to the daemon at \(socketPath): \(error.errno)")
         }
@@ -70,6 +76,17 @@ struct DaemonClient {
                 "a system service listens on \(Self.systemSocket): add --socket \(Self.systemSocket) (as root or the routines user)"
         }
         return CLIError("cannot reach the daemon at \(socketPath): \(code) (\(hint))")
+    }
+
+    /// Whether `response` holds a head with a Content-Length and that many body bytes.
+    static func isComplete(_ response: [UInt8]) -> Bool {
+        guard let headerEnd = firstRange(of: [13, 10, 13, 10], in: response) else { return false }
+        let head = String(decoding: response[0..<headerEnd], as: UTF8.self).lowercased()
+        for line in head.split(separator: "\r\n") where line.hasPrefix("content-length:") {
+            guard let length = Int(line.dropFirst(15).trimmingSpaces) else { return false }
+            return response.count - headerEnd - 4 >= length
+        }
+        return false
     }
 
     /// Parses status line, headers and body (Content-Length, chunked, or until close).

@@ -1,6 +1,7 @@
 import Daemon
 import Engine
 import Foundation
+import Synchronization
 import Testing
 
 /// The SQLite state store: values persist across reopening, history is trimmed, crashes are closed.
@@ -61,12 +62,58 @@ import Testing
         #expect(run.error?.contains("daemon stopped") == true)
     }
 
+    /// `enqueueRun` (the engine's path): rows handed over without waiting are committed in the order
+    /// given, so a run's later row never loses to its earlier one, and each completion reports the
+    /// row's id after it is committed.
+    @Test func enqueuedRowsAreCommittedInOrderAndReported() async throws {
+        let store = try SQLiteStateStore(folder: try Self.folder(), keepPerRoutine: 1000)
+        let start = Date(timeIntervalSince1970: 1000)
+        let log = CompletionLog()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            for id in Int64(1)...300 {
+                let running = RunRecord(id: id, routine: "a", trigger: "api", startedAt: start, outcome: "running")
+                var ended = running
+                ended.outcome = id % 2 == 0 ? "success" : "failed"
+                ended.endedAt = start.addingTimeInterval(1)
+                for row in [running, ended] {
+                    store.enqueueRun(row) { result in
+                        if log.add(id: id, outcome: row.outcome, committedAs: try? result.get()) == 600 {
+                            done.resume()
+                        }
+                    }
+                }
+            }
+        }
+        let entries = log.entries.withLock { $0 }
+        #expect(entries.allSatisfy { $0.id == $0.committedAs })
+        for id in Int64(1)...300 {
+            let order = entries.filter { $0.id == id }.map(\.outcome)
+            #expect(order.count == 2 && order[0] == "running", "run \(id): \(order)")
+        }
+        let rows = try await store.history(routine: "a", limit: 1000)
+        #expect(rows.count == 300)
+        #expect(rows.allSatisfy { $0.outcome == ($0.id! % 2 == 0 ? "success" : "failed") && $0.endedAt != nil })
+    }
+
     @Test func anUnwritableFolderIsAClearError() throws {
         do {
             _ = try SQLiteStateStore(folder: "/proc/routines-cannot-be-here")
             Issue.record("must fail")
         } catch {
             #expect("\(error)".contains("cannot open the state database /proc/routines-cannot-be-here/routines.sqlite"))
+        }
+    }
+}
+
+/// Completions of `enqueueRun`, in the order they came (from the store's writer thread).
+final class CompletionLog: Sendable {
+    let entries = Mutex<[(id: Int64, outcome: String, committedAs: Int64?)]>([])
+
+    /// Appends one; returns how many there are now.
+    func add(id: Int64, outcome: String, committedAs: Int64?) -> Int {
+        entries.withLock {
+            $0.append((id, outcome, committedAs))
+            return $0.count
         }
     }
 }

@@ -41,7 +41,7 @@ def rss_kb(pid):
 
 
 class Daemon:
-    def __init__(self, routines, config=None, debug=False):
+    def __init__(self, routines, config=None, debug=False, bin_dir=None):
         self.dir = tempfile.mkdtemp(prefix="routines-compare-")
         self.routines = os.path.join(self.dir, "routines")
         os.makedirs(self.routines)
@@ -56,7 +56,7 @@ class Daemon:
         self.socket = os.path.join(self.dir, "s.sock")
         self.log = os.path.join(self.dir, "log")
         self.proc = subprocess.Popen(
-            [os.path.join(BIN, "routines"), "daemon", "--routines", self.routines, "--state", os.path.join(self.dir, "state"),
+            [os.path.join(bin_dir or BIN, "routines"), "daemon", "--routines", self.routines, "--state", os.path.join(self.dir, "state"),
              "--socket", self.socket, "--config", os.path.join(self.dir, "config.json"),
              "--log-level", "debug" if debug else "warning"],
             env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
@@ -78,12 +78,20 @@ class Daemon:
 
 print(f"== compare: {os.cpu_count()} cores, load {open('/proc/loadavg').read().split()[0]}", file=sys.stderr)
 
-# 1. Idle RSS with the shipped routines, next to cron (Debian's, started here with one crontab line).
+# 1. Idle RSS with the shipped routines, as installed (the binaries copied with `install`, as
+#    `make install` does), next to cron (Debian's, started here with one crontab line).
 shipped = {n: open(os.path.join("Routines", n)).read() for n in os.listdir("Routines") if n.endswith(".json")}
-d = Daemon(shipped)
+prefix = tempfile.mkdtemp(prefix="routines-compare-prefix-")
+subprocess.run(["install", "-m", "0755", os.path.join(BIN, "routines"), os.path.join(BIN, "routines-daemon"), prefix],
+               check=True)
+d = Daemon(shipped, bin_dir=prefix)
 time.sleep(3)
 ours = rss_kb(d.proc.pid) / 1024
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smaps
+print(smaps.report(d.proc.pid), file=sys.stderr)
 d.stop()
+shutil.rmtree(prefix, ignore_errors=True)
 cron_rss = None
 if shutil.which("cron"):
     crondir = tempfile.mkdtemp(prefix="routines-cron-")
@@ -94,7 +102,7 @@ if shutil.which("cron"):
         cron.terminate()
         cron.wait()
     shutil.rmtree(crondir, ignore_errors=True)
-row("idle RSS, shipped routines (static release build)", f"{ours:.1f} MB",
+row("idle RSS, shipped routines (static release build, installed)", f"{ours:.1f} MB",
     f"cron {cron_rss:.1f} MB" if cron_rss else "cron: not installed", f"{ours / cron_rss:.1f}x cron's" if cron_rss else "-",
     "Home Assistant idles at 118 MB (issue 18)")
 
@@ -242,7 +250,8 @@ if shutil.which("espeak-ng"):
 import sqlite3
 seconds = 20 if QUICK else int(os.environ.get("COMPARE_PRECISION_SECONDS", "600"))
 busy = subprocess.Popen(["sh", "-c", "while :; do :; done"])
-d = Daemon({"tick.json": '{"mode":"parallel","triggers":[{"cron":"* * * * * *"}],"actions":[{"wait":0}]}'})
+d = Daemon({"tick.json": '{"mode":"parallel","triggers":[{"cron":"* * * * * *"}],"actions":[{"wait":0}]}'},
+           config={"history": {"keepPerRoutine": 100000}})
 time.sleep(seconds + 1.5)
 db = sqlite3.connect(os.path.join(d.dir, "state", "routines.sqlite"))
 starts = [r[0] for r in db.execute("SELECT started_at FROM runs WHERE routine='tick' ORDER BY id")]

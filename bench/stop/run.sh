@@ -3,6 +3,11 @@
 # with the commit before the reply, acknowledged runs lost to kill -9. Usage: bash bench/stop/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/setup.sh
+if ! command -v curl >/dev/null; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends curl </dev/null >/dev/null
+fi
 mkdir -p bench/out
 { swift build -c release --static-swift-stdlib --product routines && swift build -c release --static-swift-stdlib --product routines-daemon \
     && swift build -c release --static-swift-stdlib --product AudioBench; } >bench/out/stop-build.log 2>&1 || {
