@@ -29,7 +29,9 @@ let package = Package(
         // Pure Swift: the engine actor and the protocols it needs.
         .target(
             name: "Engine",
-            dependencies: ["RoutineModel", "Schedule", .product(name: "CoreMetrics", package: "swift-metrics")]),
+            dependencies: [
+                "RoutineModel", "Schedule", "SystemIO", .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]),
 
         // System libraries: module map + shim header only.
         .systemLibrary(name: "CLinux"),

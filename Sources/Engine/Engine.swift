@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RoutineModel
 
 /// Everything the engine talks to. The daemon passes the real implementations; tests pass recording

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RoutineModel
 
 /// Identifies one `idle` trigger: its routine and its index in `triggers`.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SystemIO
 
 /// A sound file opened once, inside the audio folders (`AudioFileLocator.open`). The descriptor whose
 /// checks passed (reached without leaving the folder, a regular file) is the one the player decodes,
@@ -18,13 +19,17 @@ public final class OpenedSoundFile: Sendable, Equatable, CustomStringConvertible
 
     /// Opens a file named directly by its caller (tests, benchmarks): links are followed.
     public convenience init(opening path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { throw EngineError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        self.init(path: path, descriptor: fd)
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path: path, .readOnly, options: .noControllingTerminal)
+        } catch {
+            throw EngineError("cannot open \(path): \(error.errno)")
+        }
+        self.init(path: path, descriptor: fd.rawValue)
     }
 
     deinit {
-        if descriptor >= 0 { close(descriptor) }
+        if descriptor >= 0 { FileDescriptor(rawValue: descriptor).closeQuietly() }
     }
 
     public var description: String { path }

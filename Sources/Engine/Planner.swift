@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RoutineModel
 
 /// One wall-clock trigger (`at`, `cron`, `sun`) with its next planned fire.

@@ -1,7 +1,8 @@
 // API CONTRACT: the engine's view of the outside world. One real implementation each lives in
 // Audio / Speech / Devices / Daemon; engine tests use recording fakes and virtual clocks.
-import Foundation
+import FoundationEssentials
 import RoutineModel
+import Synchronization
 
 /// A piece of audio to play on one output.
 public enum AudioItem: Sendable, Equatable {
@@ -234,22 +235,20 @@ public protocol LocalTimeProvider: Sendable {
 /// When a run started, for the trigger-to-first-frame latency metric. The engine sets one per run
 /// (a task local); the audio layer claims it for the run's first audio job only, so later actions
 /// (which follow earlier audio) do not count.
-public final class RunLatencyProbe: @unchecked Sendable {
-    // @unchecked: `claimed` is guarded by `lock`.
+public final class RunLatencyProbe: Sendable {
     @TaskLocal public static var current: RunLatencyProbe?
     public let start: ContinuousClock.Instant
-    private let lock = NSLock()
-    private var claimed = false
+    private let claimed = Mutex(false)
 
     public init(start: ContinuousClock.Instant = .now) { self.start = start }
 
     /// The run's start instant the first time; nil afterwards.
     public func claim() -> ContinuousClock.Instant? {
-        lock.lock()
-        defer { lock.unlock() }
-        if claimed { return nil }
-        claimed = true
-        return start
+        claimed.withLock { claimed in
+            if claimed { return nil }
+            claimed = true
+            return start
+        }
     }
 }
 

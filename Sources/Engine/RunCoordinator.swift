@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RoutineModel
 
 /// One accepted run of a routine, from trigger to finish.

@@ -1,5 +1,5 @@
 import CoreMetrics
-import Foundation
+import FoundationEssentials
 import RoutineModel
 
 extension Engine {
@@ -343,7 +343,7 @@ extension Engine {
         if let first = speech.firstChunkAt {
             log(
                 .debug,
-                "output '\(output)': first speech chunk at \(String(format: "%.6f", first.timeIntervalSince1970))")
+                "output '\(output)': first speech chunk at \(Self.microseconds(first))")
         }
         if let reason = speech.fallbackReason {
             log(.warning, "announcement on \(output): \(reason)")
@@ -501,4 +501,13 @@ struct ActivePlay {
 struct OutputStopped: Error, CustomStringConvertible {
     var reason: String
     var description: String { reason }
+}
+
+extension Engine {
+    /// Seconds since the epoch with 6 decimals (`1767225600.123456`), for latency logs.
+    static func microseconds(_ date: Date) -> String {
+        let total = Int64((date.timeIntervalSince1970 * 1e6).rounded())
+        let fraction = String(total % 1_000_000)
+        return "\(total / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
+    }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SystemIO
 
 /// Speech handed from a synthesizer to a player while it is being made.
 ///
@@ -9,7 +10,7 @@ import Foundation
 /// which the producer sees on its next `yield` and stops synthesizing.
 public final class SpeechStream: @unchecked Sendable, Equatable, CustomStringConvertible {
     // @unchecked: every stored property is guarded by `condition`.
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var pending: [PCMSamples] = []
     private var finished = false
     private var failure: (any Error)?

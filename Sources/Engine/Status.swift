@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import RoutineModel
 
 /// A snapshot for `routines status`, `routines list`, `routines outputs` and `/metrics`.

@@ -99,3 +99,37 @@ import Testing
         #expect(name == "systemio-test\n")
     }
 }
+
+/// ThreadCondition: one thread blocks until another hands a value over.
+@Suite struct ThreadConditionTests {
+    final class Box: @unchecked Sendable {
+        // @unchecked: `values` is guarded by `condition`.
+        let condition = ThreadCondition()
+        var values: [Int] = []
+    }
+
+    @Test func aWaitingThreadGetsWhatAnotherHandsOver() async throws {
+        let box = Box()
+        let taken = Task {
+            try await onThread { () -> [Int] in
+                var taken: [Int] = []
+                box.condition.lock()
+                while taken.count < 3 {
+                    while box.values.isEmpty { box.condition.wait() }
+                    taken += box.values
+                    box.values = []
+                }
+                box.condition.unlock()
+                return taken
+            }
+        }
+        for value in 1...3 {
+            try await Task.sleep(for: .milliseconds(5))
+            box.condition.lock()
+            box.values.append(value)
+            box.condition.broadcast()
+            box.condition.unlock()
+        }
+        #expect(try await taken.value == [1, 2, 3])
+    }
+}
