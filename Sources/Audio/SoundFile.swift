@@ -152,7 +152,7 @@ public final class SoundFileStream {
         }
         // From the start, whoever read the descriptor before; libsndfile does not close it (close_desc 0):
         // `source` owns it and lives as long as this stream.
-        lseek(source.descriptor, 0, SEEK_SET)
+        _ = try? FileDescriptor(rawValue: source.descriptor).seek(offset: 0, from: .start)
         var info = SF_INFO()
         guard let file = sndfile.sf_open_fd!(source.descriptor, Int32(SFM_READ), &info, 0) else {
             throw failure(
