@@ -39,6 +39,11 @@ let package = Package(
         // what Linux adds beside them (inotify, timerfd, eventfd, poll, Unix sockets, openat2).
         .target(
             name: "SystemIO", dependencies: ["CLinux", .product(name: "SystemPackage", package: "swift-system")]),
+        // One dedicated, named thread as a Swift executor: what every part that blocks or owns a C
+        // handle runs on (players, the timer, the watchers, speech).
+        .target(
+            name: "ThreadExecutor",
+            dependencies: ["SystemIO", .product(name: "SystemPackage", package: "swift-system")]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // The BlueZ watcher over sd-bus.
         .target(name: "Devices", dependencies: ["CSystemd", "SystemIO", "Engine"]),
@@ -71,7 +76,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The espeak-ng synthesizer, voice list and voice validation.
-        .target(name: "Speech", dependencies: ["CEspeakNG", "Engine", "RoutineModel"]),
+        .target(name: "Speech", dependencies: ["CEspeakNG", "Engine", "RoutineModel", "ThreadExecutor"]),
 
         // Benchmarks (bench/): synthesis latency against the espeak-ng command line.
         .executableTarget(name: "SpeechBench", dependencies: ["Speech", "Engine"], path: "bench/SpeechBench"),
@@ -121,6 +126,9 @@ let package = Package(
         .executableTarget(name: "ScheduleBench", dependencies: ["Schedule", "RoutineModel"], path: "bench/ScheduleBench"),
 
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
+        .testTarget(
+            name: "ThreadExecutorTests",
+            dependencies: ["ThreadExecutor", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "RoutineModelTests", dependencies: ["RoutineModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),
         // The route table called in process (no socket), and docs/openapi.yaml kept in step with it.

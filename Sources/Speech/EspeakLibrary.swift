@@ -1,6 +1,7 @@
 import CEspeakNG
 import Engine
 import Foundation
+import ThreadExecutor
 
 /// The one owner of libespeak-ng's process-global state.
 ///
@@ -11,7 +12,7 @@ actor EspeakLibrary {
     /// The process's only instance (the library cannot be initialized twice).
     static let shared = EspeakLibrary()
 
-    private let thread = SpeechThread(name: "espeak-ng")
+    private let thread = DedicatedThreadExecutor(name: "routines-speech")
 
     nonisolated var unownedExecutor: UnownedSerialExecutor {
         thread.asUnownedSerialExecutor()
@@ -43,7 +44,7 @@ actor EspeakLibrary {
     /// play while the rest is synthesized); the whole utterance goes into `owner`'s cache at the end.
     /// Errors end the stream; a cancelled stream stops the synthesis at its next chunk.
     nonisolated func stream(_ request: SpeechRequest, into stream: SpeechStream, cachedBy owner: EspeakSynthesizer) {
-        thread.submit { [self] in
+        thread.execute { [self] in
             assumeIsolated { library in
                 if let cached = owner.cached(request) {
                     stream.yield(cached)
