@@ -46,7 +46,7 @@ let package = Package(
             dependencies: ["SystemIO", .product(name: "SystemPackage", package: "swift-system")]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // The BlueZ watcher over sd-bus.
-        .target(name: "Devices", dependencies: ["CSystemd", "SystemIO", "Engine"]),
+        .target(name: "Devices", dependencies: ["CSystemd", "SystemIO", "Engine", "ThreadExecutor"]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         // Headers only: the library is opened on first use (see its shim.h); libsndfile1-dev from apt.
         .systemLibrary(name: "CSndFile"),
@@ -59,20 +59,20 @@ let package = Package(
         // Headers only: the library is opened on first use (see its shim.h); libmosquitto-dev from apt.
         .systemLibrary(name: "CMosquitto"),
         // The MQTT client: libmosquitto driven on a thread of its own.
-        .target(name: "MQTT", dependencies: ["CMosquitto", "SystemIO"]),
+        .target(name: "MQTT", dependencies: ["CMosquitto", "SystemIO", "ThreadExecutor"]),
 
         // ALSA players, decoding, resampling, synthesis.
         .target(
             name: "Audio",
             dependencies: [
-                "CALSA", "CSndFile", "CSampleRate", "SystemIO", "RoutineModel", "Engine",
+                "CALSA", "CSndFile", "CSampleRate", "SystemIO", "RoutineModel", "Engine", "ThreadExecutor",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // PipeWire/PulseAudio through libpulse: sink outputs, the sinks' activity, sink discovery.
         .target(
             name: "AudioServer",
             dependencies: [
-                "CPulse", "SystemIO", "Audio", "Engine", "RoutineModel",
+                "CPulse", "SystemIO", "Audio", "Engine", "RoutineModel", "ThreadExecutor",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The espeak-ng synthesizer, voice list and voice validation.
@@ -86,6 +86,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "RoutineModel", "Schedule", "Engine", "Speech", "Devices", "MQTT", "SystemIO", "CLinux", "ControlAPI",
+                "ThreadExecutor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -120,10 +121,12 @@ let package = Package(
             ]
         ),
 
-        .executableTarget(name: "AudioBench", dependencies: ["Audio", "Engine", "RoutineModel"], path: "bench/AudioBench"),
+        .executableTarget(
+            name: "AudioBench", dependencies: ["Audio", "Engine", "RoutineModel"], path: "bench/AudioBench"),
         .executableTarget(name: "ModelBench", dependencies: ["RoutineModel"], path: "bench/ModelBench"),
         // Next-fire benchmark (bench/schedule/run.sh compares it with Python's croniter).
-        .executableTarget(name: "ScheduleBench", dependencies: ["Schedule", "RoutineModel"], path: "bench/ScheduleBench"),
+        .executableTarget(
+            name: "ScheduleBench", dependencies: ["Schedule", "RoutineModel"], path: "bench/ScheduleBench"),
 
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
         .testTarget(
@@ -153,6 +156,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["RoutineModel", "BlueZMock", "SignalMeasure", "AudioServerHarness"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["RoutineModel", "BlueZMock", "SignalMeasure", "AudioServerHarness"]),
     ]
 )

@@ -21,8 +21,7 @@ public final class AudioRouter: AudioOutput {
         for (name, output) in config.outputs {
             players[name] = OutputPlayer(
                 output: name, pcm: output.pcm, configFile: configFile, linger: linger, onWrite: onWrite,
-                onAvailability: onAvailability)
-            players[name]?.onFirstFrame = onFirstFrame
+                onAvailability: onAvailability, onFirstFrame: onFirstFrame)
         }
         self.players = players
     }

@@ -1,6 +1,7 @@
 import CPulse
 import Foundation
 import SystemIO
+import ThreadExecutor
 
 /// One thread that owns a libpulse `pa_mainloop` and drives it itself (prepare → poll → dispatch),
 /// so it sleeps in `poll` until the server sends something, work is handed over, or one of its own
@@ -14,7 +15,6 @@ final class PulseLoop: @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [@Sendable () -> Void] = []
     private var stopped = false
-    private var thread: Thread?
     private var timers: [Int: (deadline: ContinuousClock.Instant, action: () -> Void)] = [:]
     private var nextTimer = 1
     private let name: String
@@ -46,15 +46,9 @@ final class PulseLoop: @unchecked Sendable {
         try? wakeCounter?.signal()
     }
 
-    /// Starts the loop thread.
+    /// Starts the loop thread: the loop is its one job (it blocks in poll); the thread ends with it.
     func start() {
-        let thread = Thread { [self] in
-            CurrentThread.setName(name)
-            run()
-        }
-        thread.name = name
-        self.thread = thread
-        thread.start()
+        DedicatedThreadExecutor.spawn(name: name) { [self] in run() }
     }
 
     /// Runs `work` on the loop thread (in order of submission).

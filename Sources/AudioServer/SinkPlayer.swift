@@ -3,6 +3,7 @@ import CPulse
 import CoreMetrics
 import Engine
 import Foundation
+import ThreadExecutor
 
 /// Plays one sink output's audio as a libpulse playback stream on that sink (PipeWire through
 /// pipewire-pulse, or PulseAudio), on the audio server's loop thread: event driven, the server asks
@@ -124,15 +125,13 @@ public final class SinkPlayer: @unchecked Sendable {
         guard !streams.isEmpty else { return items }
         let collected: [PCMSamples?] = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let thread = Thread {
+                DedicatedThreadExecutor.spawn(name: "routines-speech-wait") {
                     do {
                         continuation.resume(returning: try streams.map { try $0.collect() })
                     } catch {
                         continuation.resume(throwing: error)
                     }
                 }
-                thread.name = "routines-speech-wait"
-                thread.start()
             }
         } onCancel: {
             for stream in streams { stream.cancel() }

@@ -2,6 +2,7 @@ import Foundation
 import RoutineModel
 import Synchronization
 import SystemIO
+import ThreadExecutor
 
 /// Watches the routines folder with inotify on a thread of its own and reports the names of files
 /// that changed (created, written and closed, renamed into or out of, deleted). Editors' atomic saves
@@ -13,106 +14,95 @@ public final class RoutineFolderWatcher: Sendable {
     public let changes: AsyncStream<String?>
     private let continuation: AsyncStream<String?>.Continuation
     private let inotify: Inotify
-    private let wake: EventFD
-    private let state: WatchState
+    /// Reads the inotify descriptor when it is readable, and reports retries when they are due.
+    private let executor = DedicatedThreadExecutor(name: "routines-watch", stackSize: 256 * 1024)
+    private let state: Mutex<WatchState>
     public let folder: String
 
-    /// Shared with the watcher thread: files to report again, and whether to stop.
-    final class WatchState: Sendable {
-        struct Values {
-            var retries: [String: ContinuousClock.Instant] = [:]
-            var stopping = false
-        }
-        let values = Mutex(Values())
-        func withLock<T>(_ body: (inout Values) -> T) -> T { values.withLock { body(&$0) } }
+    private struct WatchState {
+        /// Nil once stopped.
+        var watch: DedicatedThreadExecutor.FileWatch?
+        /// Files to report again, by name (a newer retry of a name replaces the older one).
+        var retries: [String: (number: Int, work: DedicatedThreadExecutor.ScheduledWork)] = [:]
+        var retryCount = 0
     }
 
     /// Starts watching `folder`; throws a `SystemCallError` naming the call and the folder when it
     /// cannot.
     public init(folder: String) throws {
         self.folder = folder
-        let inotify = try Inotify()
+        let inotify = try Inotify(nonBlocking: true)
         do {
             try inotify.watch(
                 folder,
                 for: [.closedAfterWriting, .movedIn, .movedOut, .deleted, .created, .deletedSelf, .movedSelf])
-            wake = try EventFD()
         } catch {
             inotify.close()
             throw error
         }
         self.inotify = inotify
-        (changes, continuation) = AsyncStream.makeStream(of: String?.self)
-        let state = WatchState()
-        self.state = state
-        let thread = Thread { [inotify, wake, continuation, state] in
-            CurrentThread.setName("routines-watch")
-            RoutineFolderWatcher.loop(inotify: inotify, wake: wake, state: state, continuation: continuation)
-        }
-        thread.name = "routines-inotify"
-        thread.stackSize = 256 * 1024
-        thread.start()
+        let (changes, continuation) = AsyncStream.makeStream(of: String?.self)
+        (self.changes, self.continuation) = (changes, continuation)
+        state = Mutex(WatchState())
+        let watch = executor.watch(inotify.descriptor) { [self] in readEvents() }
+        state.withLock { $0.watch = watch }
     }
 
-    /// Stops the watcher thread; the stream finishes.
+    /// Stops watching; the stream finishes and the thread ends.
     public func stop() {
-        state.withLock { $0.stopping = true }
-        try? wake.signal()
+        executor.execute { [self] in end() }
     }
 
     /// Reports `fileName` again after `delay` (a file that could not be read: inotify will not say
     /// anything more about it until it changes).
     public func retry(_ fileName: String, after delay: Duration) {
-        state.withLock { $0.retries[fileName] = ContinuousClock.now + delay }
-        try? wake.signal()
-    }
-
-    /// Yields the retries that are due; returns the poll timeout (ms) until the next one, -1 for none.
-    private static func dueRetries(_ state: WatchState, _ continuation: AsyncStream<String?>.Continuation) -> Int32 {
-        let now = ContinuousClock.now
-        let (due, next) = state.withLock { values -> ([String], ContinuousClock.Instant?) in
-            let due: [String] = values.retries.filter { $0.value <= now }.map { $0.key }.sorted()
-            for name in due { values.retries[name] = nil }
-            return (due, values.retries.values.min())
-        }
-        for name in due { continuation.yield(name) }
-        guard let next else { return -1 }
-        let (seconds, attoseconds) = (next - now).components
-        let milliseconds: Int64 = seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1
-        return Int32(min(3_600_000, milliseconds))
-    }
-
-    private static func loop(
-        inotify: Inotify, wake: EventFD, state: WatchState, continuation: AsyncStream<String?>.Continuation
-    ) {
-        defer {
-            inotify.close()
-            wake.close()
-            continuation.finish()
-        }
-        while true {
-            let timeout = dueRetries(state, continuation)
-            guard
-                let ready = try? Poll.wait(
-                    [(inotify.descriptor, .readable), (wake.descriptor, .readable)], timeoutMilliseconds: timeout)
-            else { return }
-            if ready[1] != [] {
-                _ = try? wake.drain()
-                if state.withLock({ $0.stopping }) { return }
+        state.withLock { state in
+            guard state.watch != nil else { return }
+            if let earlier = state.retries[fileName] { executor.cancel(earlier.work) }
+            state.retryCount += 1
+            let number = state.retryCount
+            let work = executor.schedule(after: delay) { [self] in
+                // (A replaced retry that was already under way when it was cancelled says nothing.)
+                let due = self.state.withLock { state in
+                    guard state.retries[fileName]?.number == number else { return false }
+                    state.retries[fileName] = nil
+                    return true
+                }
+                if due { continuation.yield(fileName) }
             }
-            guard ready[0] != [] else { continue }
-            guard let events = try? inotify.read() else { return }
-            for event in events {
-                if event.events.contains(.overflow) || !event.events.isDisjoint(with: [.deletedSelf, .movedSelf]) {
-                    continuation.yield(nil)
-                } else if !event.name.isEmpty {
-                    // A file merely created is reported when it is closed after writing.
-                    let interesting = !event.events.isDisjoint(with: [
-                        .closedAfterWriting, .movedIn, .movedOut, .deleted,
-                    ])
-                    if interesting && event.name.hasSuffix(".json") && !RoutineFileName.isIgnored(event.name) {
-                        continuation.yield(event.name)
-                    }
+            state.retries[fileName] = (number, work)
+        }
+    }
+
+    /// On the watcher's thread: stops watching, closes the descriptor, finishes the stream, ends the
+    /// thread.
+    private func end() {
+        let ended = state.withLock {
+            state -> (DedicatedThreadExecutor.FileWatch, [DedicatedThreadExecutor.ScheduledWork])? in
+            guard let watch = state.watch else { return nil }
+            defer { state = WatchState() }
+            return (watch, state.retries.values.map(\.work))
+        }
+        guard let (watch, retries) = ended else { return }
+        executor.unwatch(watch)
+        for retry in retries { executor.cancel(retry) }
+        inotify.close()
+        continuation.finish()
+        executor.shutdown()
+    }
+
+    /// On the watcher's thread, the descriptor being readable: reports the routine files named by
+    /// what inotify has. A descriptor that cannot be read any more ends the watcher.
+    private func readEvents() {
+        guard let events = try? inotify.read() else { return end() }
+        for event in events {
+            if event.events.contains(.overflow) || !event.events.isDisjoint(with: [.deletedSelf, .movedSelf]) {
+                continuation.yield(nil)
+            } else if !event.name.isEmpty {
+                // A file merely created is reported when it is closed after writing.
+                let interesting = !event.events.isDisjoint(with: [.closedAfterWriting, .movedIn, .movedOut, .deleted])
+                if interesting && event.name.hasSuffix(".json") && !RoutineFileName.isIgnored(event.name) {
+                    continuation.yield(event.name)
                 }
             }
         }

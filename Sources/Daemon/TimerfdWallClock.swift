@@ -1,11 +1,13 @@
 import Engine
 import Foundation
+import Synchronization
 import SystemIO
+import ThreadExecutor
 
 /// The real wall clock: each sleep arms an absolute `CLOCK_REALTIME` timerfd with
 /// `TFD_TIMER_CANCEL_ON_SET`, so a wall-clock step (NTP, `date -s`, resume from suspend) ends the
-/// sleep with `.clockChanged` and the engine re-plans at once. The blocking `poll` runs on a thread
-/// of its own, never on Swift's cooperative pool; a cancelled task wakes it through an eventfd.
+/// sleep with `.clockChanged` and the engine re-plans at once. The daemon's timer thread watches the
+/// timerfd (never Swift's cooperative pool); a cancelled task ends the sleep from there.
 public struct TimerfdWallClock: WallClock {
     public init() {}
 
@@ -33,186 +35,96 @@ public struct TimerfdContinuousClock: Clock {
     public var minimumResolution: Duration { .nanoseconds(1) }
 
     public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
-        // The deadline as nanoseconds on CLOCK_BOOTTIME: now on that clock plus what is left.
-        let left = max(.zero, ContinuousClock.now.duration(to: deadline))
-        let due =
-            TimerThread.bootNanoseconds() + left.components.seconds * 1_000_000_000
-            + left.components.attoseconds / 1_000_000_000
-        try await TimerThread.shared.sleep(until: due)
+        try await TimerThread.executor.sleep(until: deadline)
     }
 }
 
-/// One thread that wakes sleepers at their CLOCK_BOOTTIME deadlines: a timerfd armed for the
-/// earliest (re-armed by whoever adds an earlier one). Sleeps cost no thread of their own, and the
-/// thread wakes only when a deadline is due.
-final class TimerThread: @unchecked Sendable {
-    // @unchecked: `sleepers`, `nextID` and `cancelledEarly` are guarded by `lock`.
-    static let shared = TimerThread()
-
-    private struct Sleeper {
-        var due: Int64
-        var id: Int
-        var continuation: CheckedContinuation<Void, Error>
-    }
-
-    private let lock = NSLock()
-    private var sleepers: [Sleeper] = []  // sorted by `due`
-    private var nextID = 0
-    private var cancelledEarly: Set<Int> = []
-    private let timer: TimerFD
-
-    private init() {
-        do {
-            timer = try TimerFD(clock: .boottime)
-        } catch {
-            // Only when the process is out of descriptors or kernel memory at its first sleep.
-            preconditionFailure("\(error)")
-        }
-        let thread = Thread { [self] in
-            CurrentThread.setName("routines-timer")
-            loop()
-        }
-        thread.stackSize = 256 * 1024
-        thread.start()
-    }
-
-    static func bootNanoseconds() -> Int64 { KernelClock.boottime.nanoseconds }
-
-    private func newID() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        nextID += 1
-        return nextID
-    }
-
-    func sleep(until due: Int64) async throws {
-        let id = newID()
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                lock.lock()
-                if cancelledEarly.remove(id) != nil {
-                    lock.unlock()
-                    continuation.resume(throwing: CancellationError())
-                    return
-                }
-                let index = sleepers.firstIndex { $0.due > due } ?? sleepers.endIndex
-                // A new earliest deadline: re-arm from here (timerfd_settime is thread-safe), so the
-                // timer thread wakes only when it is due.
-                if index == 0, let error = arm(due) {
-                    lock.unlock()
-                    continuation.resume(throwing: error)
-                    return
-                }
-                sleepers.insert(Sleeper(due: due, id: id, continuation: continuation), at: index)
-                lock.unlock()
-            }
-        } onCancel: {
-            lock.lock()
-            if let index = sleepers.firstIndex(where: { $0.id == id }) {
-                let sleeper = sleepers.remove(at: index)
-                lock.unlock()
-                sleeper.continuation.resume(throwing: CancellationError())
-            } else {
-                cancelledEarly.insert(id)
-                lock.unlock()
-            }
-        }
-    }
-
-    /// Arms the timer for `due` (0: disarms); returns the error when the kernel refuses. Called with
-    /// `lock` held.
-    private func arm(_ due: Int64) -> SystemCallError? {
-        do {
-            if due > 0 { try timer.arm(atNanoseconds: due) } else { try timer.disarm() }
-            return nil
-        } catch {
-            return error
-        }
-    }
-
-    private func loop() {
-        while true {
-            let failure: SystemCallError?
-            do {
-                if try Poll.wait([(timer.descriptor, .readable)]) != [[]] { _ = try timer.read() }
-                failure = nil
-            } catch {
-                failure = error
-            }
-            let now = Self.bootNanoseconds()
-            lock.lock()
-            // Due sleepers wake; if the timer cannot be waited on or re-armed, every sleeper gets
-            // the error instead of sleeping forever.
-            var dueCount = sleepers.firstIndex { $0.due > now } ?? sleepers.endIndex
-            var error = failure
-            if error == nil, let next = sleepers.dropFirst(dueCount).first { error = arm(next.due) }
-            if error != nil { dueCount = sleepers.count }
-            let due = Array(sleepers[..<dueCount])
-            sleepers.removeFirst(dueCount)
-            if sleepers.isEmpty { _ = arm(0) }
-            lock.unlock()
-            for sleeper in due {
-                if let error { sleeper.continuation.resume(throwing: error) } else { sleeper.continuation.resume() }
-            }
-            if failure != nil { return }
-        }
-    }
+/// The daemon's timer thread: every sleep of both clocks waits on it (monotonic sleeps in its one
+/// CLOCK_BOOTTIME timerfd armed for the earliest deadline, wall-clock sleeps as a timerfd each that
+/// it watches), so sleeps cost no thread of their own and the thread wakes only when one is due.
+enum TimerThread {
+    static let executor = DedicatedThreadExecutor(name: "routines-timer", stackSize: 256 * 1024)
 }
 
-/// One blocking timerfd wait, on a thread of its own (never Swift's cooperative pool); a cancelled
-/// task wakes it through an eventfd.
+/// One wall-clock sleep: a timerfd of its own, watched by the timer thread; a cancelled task ends it
+/// from there.
 enum TimerfdSleep {
     static func sleep(clock: KernelClock, until nanoseconds: Int64, cancelOnSet: Bool) async throws -> WallClockWake {
         try Task.checkCancellation()
-        let timer = try TimerFD(clock: clock)
-        let wake: EventFD
-        do {
-            wake = try EventFD()
-        } catch {
-            timer.close()
-            throw error
-        }
-        do {
-            try timer.arm(atNanoseconds: nanoseconds, cancelOnSet: cancelOnSet)
-        } catch {
-            timer.close()
-            wake.close()
-            throw error
-        }
-        let result: Result<WallClockWake, Error> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let thread = Thread {
-                    // (Foundation's Thread.name does not reach the kernel's thread name on Linux.)
-                    CurrentThread.setName("routines-timer")
-                    continuation.resume(returning: wait(timer: timer, wake: wake))
+        let timer = try TimerFD(clock: clock, nonBlocking: true)
+        // The watch has ended (on the timer thread) before the sleep returns or throws.
+        defer { timer.close() }
+        try timer.arm(atNanoseconds: nanoseconds, cancelOnSet: cancelOnSet)
+        let executor = TimerThread.executor
+        let sleep = WallClockSleep()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WallClockWake, Error>) in
+                // Begun on the timer thread, like its end: a cancel that came first is seen here.
+                executor.execute {
+                    guard sleep.begin(continuation) else {
+                        continuation.resume(throwing: CancellationError())
+                        return
+                    }
+                    let watch = executor.watch(timer.descriptor) {
+                        let result: Result<WallClockWake, Error>
+                        do {
+                            switch try timer.read() {
+                            case .notYet: return
+                            case .clockChanged: result = .success(.clockChanged)
+                            case .expired: result = .success(.due)
+                            }
+                        } catch {
+                            result = .failure(error)
+                        }
+                        sleep.end()?.resume(with: result)
+                    }
+                    sleep.watching(watch)
                 }
-                thread.stackSize = 256 * 1024
-                thread.start()
             }
         } onCancel: {
-            try? wake.signal()
+            executor.execute {
+                sleep.end()?.resume(throwing: CancellationError())
+            }
         }
-        timer.close()
-        wake.close()
-        return try result.get()
+    }
+}
+
+/// The state of one wall-clock sleep, changed only on the timer thread (a lock all the same, so it
+/// can be shared with the closures that run there).
+final class WallClockSleep: Sendable {
+    private enum State {
+        case waiting
+        case sleeping(CheckedContinuation<WallClockWake, Error>, DedicatedThreadExecutor.FileWatch?)
+        case ended
+    }
+    private let state = Mutex(State.waiting)
+
+    /// Starts sleeping; false when the sleep was cancelled before.
+    func begin(_ continuation: CheckedContinuation<WallClockWake, Error>) -> Bool {
+        state.withLock { state in
+            guard case .waiting = state else { return false }
+            state = .sleeping(continuation, nil)
+            return true
+        }
     }
 
-    /// Blocks until the timer fires, the clock is set, or the wake fd is written.
-    private static func wait(timer: TimerFD, wake: EventFD) -> Result<WallClockWake, Error> {
-        do {
-            while true {
-                let ready = try Poll.wait([(timer.descriptor, .readable), (wake.descriptor, .readable)])
-                if ready[1] != [] { return .failure(CancellationError()) }
-                if ready[0] != [] {
-                    switch try timer.read() {
-                    case .clockChanged: return .success(.clockChanged)
-                    case .notYet: continue
-                    case .expired: return .success(.due)
-                    }
-                }
-            }
-        } catch {
-            return .failure(error)
+    func watching(_ watch: DedicatedThreadExecutor.FileWatch) {
+        state.withLock { state in
+            if case .sleeping(let continuation, nil) = state { state = .sleeping(continuation, watch) }
         }
+    }
+
+    /// Ends the sleep (stops the watch); its continuation when it was still sleeping, for the caller
+    /// to resume.
+    func end() -> CheckedContinuation<WallClockWake, Error>? {
+        let ended = state.withLock {
+            state -> (CheckedContinuation<WallClockWake, Error>, DedicatedThreadExecutor.FileWatch?)? in
+            defer { state = .ended }
+            guard case .sleeping(let continuation, let watch) = state else { return nil }
+            return (continuation, watch)
+        }
+        guard let (continuation, watch) = ended else { return nil }
+        if let watch { TimerThread.executor.unwatch(watch) }
+        return continuation
     }
 }

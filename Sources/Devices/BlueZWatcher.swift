@@ -2,6 +2,7 @@ import CSystemd
 import Engine
 import Foundation
 import SystemIO
+import ThreadExecutor
 
 /// What the watcher reports.
 public enum DeviceEvent: Sendable, Equatable {
@@ -34,14 +35,11 @@ public final class BlueZWatcher: Sendable {
             return
         }
         self.wake = wake
-        let thread = Thread { [continuation] in
-            CurrentThread.setName("routines-bluez")
+        // The loop is the thread's one job (it blocks in sd-bus and poll); the thread ends with it.
+        DedicatedThreadExecutor.spawn(name: "routines-bluez", stackSize: 512 * 1024) { [continuation] in
             BlueZLoop(address: address, wake: wake, emit: { continuation.yield($0) }).run()
             continuation.finish()
         }
-        thread.name = "routines-bluez"
-        thread.stackSize = 512 * 1024
-        thread.start()
     }
 
     /// Stops the watcher thread; the event stream finishes.

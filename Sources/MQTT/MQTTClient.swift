@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SystemIO
+import ThreadExecutor
 
 /// How to reach the broker.
 public struct MQTTClientOptions: Sendable {
@@ -115,14 +116,11 @@ public final class MQTTClient: Sendable {
         self.options = options
         (events, continuation) = AsyncStream.makeStream(of: MQTTClientEvent.self)
         shared = MQTTShared(wake: try? EventFD(nonBlocking: true))
-        let thread = Thread { [options, shared, continuation] in
-            CurrentThread.setName("routines-mqtt")
+        // The session's loop is the thread's one job (it blocks in poll); the thread ends with it.
+        DedicatedThreadExecutor.spawn(name: "routines-mqtt", stackSize: 512 * 1024) { [options, shared, continuation] in
             MosquittoSession(options: options, shared: shared, emit: { continuation.yield($0) }).run()
             continuation.finish()
         }
-        thread.name = "routines-mqtt"
-        thread.stackSize = 512 * 1024
-        thread.start()
     }
 
     /// Whether the broker has accepted the connection and it has not ended since.

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import RoutineModel
 import Synchronization
+import ThreadExecutor
 
 /// The daemon's speech: espeak-ng built in, plus the Wyoming engines of the config's `speech`.
 ///
@@ -29,10 +30,10 @@ public final class SpeechEngines: SpeechSynthesizer {
         let stream = try await self.stream(text, voice: voice, rate: rate)
         return try await withCheckedThrowingContinuation { continuation in
             // Collecting blocks until the last chunk: on a thread of its own, not the task pool.
-            Thread {
+            DedicatedThreadExecutor.spawn(name: "routines-speech-wait") {
                 continuation.resume(
                     with: Result { try stream.collect() ?? PCMSamples(samples: [], sampleRate: 22_050) })
-            }.start()
+            }
         }
     }
 
@@ -132,7 +133,9 @@ public final class SpeechEngines: SpeechSynthesizer {
         -> Result<T, WyomingError>
     {
         await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: Result { () throws(WyomingError) -> T in try body() }) }.start()
+            DedicatedThreadExecutor.spawn(name: "routines-wyoming") {
+                continuation.resume(returning: Result { () throws(WyomingError) -> T in try body() })
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import RoutineModel
+import ThreadExecutor
 
 /// A voice a Wyoming server offers (from its `info`).
 public struct WyomingVoice: Sendable, Equatable {
@@ -35,7 +36,7 @@ public final class WyomingSynthesizer: Sendable {
     public func speak(
         _ text: String, voice: String?, into stream: SpeechStream, fallback: @escaping @Sendable (WyomingError) -> Void
     ) {
-        let thread = Thread { [self] in
+        DedicatedThreadExecutor.spawn(name: "routines-wyoming") { [self] in
             do throws(WyomingError) {
                 try synthesize(text, voice: voice, into: stream)
                 stream.finish()
@@ -43,8 +44,6 @@ public final class WyomingSynthesizer: Sendable {
                 if stream.hasAudio { stream.finish(throwing: error) } else { fallback(error) }
             }
         }
-        thread.name = "routines-wyoming"
-        thread.start()
     }
 
     /// One `synthesize` exchange, blocking the calling thread.
