@@ -92,7 +92,7 @@ public final class OutputPlayer: Sendable {
     deinit {
         // Work on the thread holds the player, so none is left: the thread ends (the PCM closes
         // with its state).
-        executor.shutdown()
+        executor.shutdown(waiting: false)
     }
 
     /// Plays `items` back to back; returns when the last frame was written. `runStart`: the run's

@@ -6,8 +6,8 @@ import ThreadExecutor
 
 /// The real wall clock: each sleep arms an absolute `CLOCK_REALTIME` timerfd with
 /// `TFD_TIMER_CANCEL_ON_SET`, so a wall-clock step (NTP, `date -s`, resume from suspend) ends the
-/// sleep with `.clockChanged` and the engine re-plans at once. The daemon's timer thread watches the
-/// timerfd (never Swift's cooperative pool); a cancelled task ends the sleep from there.
+/// sleep with `.clockChanged` and the engine re-plans at once. The daemon's `routines-clock` thread
+/// watches the timerfd (never Swift's cooperative pool); a cancelled task ends the sleep from there.
 public struct TimerfdWallClock: WallClock {
     public init() {}
 
@@ -39,27 +39,29 @@ public struct TimerfdContinuousClock: Clock {
     }
 }
 
-/// The daemon's timer thread: every sleep of both clocks waits on it (monotonic sleeps in its one
-/// CLOCK_BOOTTIME timerfd armed for the earliest deadline, wall-clock sleeps as a timerfd each that
-/// it watches), so sleeps cost no thread of their own and the thread wakes only when one is due.
+/// The daemon's timer threads: monotonic sleeps wait in `routines-timer`'s one CLOCK_BOOTTIME
+/// timerfd armed for the earliest deadline (a sleep arms or disarms it from the sleeper's thread, so
+/// that thread wakes only when a deadline is due); wall-clock sleeps are a timerfd each that
+/// `routines-clock` watches. Sleeps cost no thread of their own.
 enum TimerThread {
     static let executor = DedicatedThreadExecutor(name: "routines-timer", stackSize: 256 * 1024)
+    static let wallClock = DedicatedThreadExecutor(name: "routines-clock", stackSize: 256 * 1024)
 }
 
-/// One wall-clock sleep: a timerfd of its own, watched by the timer thread; a cancelled task ends it
-/// from there.
+/// One wall-clock sleep: a timerfd of its own, watched by `routines-clock`; a cancelled task ends
+/// it from there.
 enum TimerfdSleep {
     static func sleep(clock: KernelClock, until nanoseconds: Int64, cancelOnSet: Bool) async throws -> WallClockWake {
         try Task.checkCancellation()
         let timer = try TimerFD(clock: clock, nonBlocking: true)
-        // The watch has ended (on the timer thread) before the sleep returns or throws.
+        // The watch has ended (on the clock thread) before the sleep returns or throws.
         defer { timer.close() }
         try timer.arm(atNanoseconds: nanoseconds, cancelOnSet: cancelOnSet)
-        let executor = TimerThread.executor
+        let executor = TimerThread.wallClock
         let sleep = WallClockSleep()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WallClockWake, Error>) in
-                // Begun on the timer thread, like its end: a cancel that came first is seen here.
+                // Begun on the clock thread, like its end: a cancel that came first is seen here.
                 executor.execute {
                     guard sleep.begin(continuation) else {
                         continuation.resume(throwing: CancellationError())
@@ -89,7 +91,7 @@ enum TimerfdSleep {
     }
 }
 
-/// The state of one wall-clock sleep, changed only on the timer thread (a lock all the same, so it
+/// The state of one wall-clock sleep, changed only on `routines-clock` (a lock all the same, so it
 /// can be shared with the closures that run there).
 final class WallClockSleep: Sendable {
     private enum State {
@@ -124,7 +126,7 @@ final class WallClockSleep: Sendable {
             return (continuation, watch)
         }
         guard let (continuation, watch) = ended else { return nil }
-        if let watch { TimerThread.executor.unwatch(watch) }
+        if let watch { TimerThread.wallClock.unwatch(watch) }
         return continuation
     }
 }

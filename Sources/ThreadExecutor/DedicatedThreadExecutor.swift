@@ -240,10 +240,10 @@ public final class DedicatedThreadExecutor: SerialExecutor, TaskExecutor, Sendab
         try? wake.signal()  // EAGAIN only when already signalled
     }
 
-    /// Runs the work queued so far, then ends the thread and waits for it (unless called on it).
-    /// Scheduled closures are dropped, sleeps throw `CancellationError`, watches end. Work that
-    /// arrives later starts the thread again.
-    public func shutdown() {
+    /// Runs the work queued so far, then ends the thread; waits for it when `waiting` (never when
+    /// called on it). Scheduled closures are dropped, sleeps throw `CancellationError`, watches end.
+    /// Work that arrives later starts the thread again.
+    public func shutdown(waiting: Bool = true) {
         let onThread = isCurrent
         let thread = state.withLock { state -> pthread_t? in
             guard state.running else { return nil }
@@ -253,7 +253,7 @@ public final class DedicatedThreadExecutor: SerialExecutor, TaskExecutor, Sendab
         }
         unpark()
         guard let thread else { return }
-        if onThread {
+        if onThread || !waiting {
             pthread_detach(thread)
         } else {
             pthread_join(thread, nil)

@@ -200,3 +200,25 @@ private actor PinnedCounter {
         executor.shutdown()
     }
 }
+
+@Suite struct DedicatedThreadExecutorStressTests {
+    @Test func manyExecutorsStartParkAndShutDown() async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    for _ in 0..<300 {
+                        let executor = DedicatedThreadExecutor(name: "exec-stress")
+                        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                            executor.execute {
+                                executor.park(until: .now + .milliseconds(1))
+                                done.resume()
+                            }
+                        }
+                        executor.execute {}
+                        executor.shutdown()
+                    }
+                }
+            }
+        }
+    }
+}
