@@ -1,6 +1,8 @@
 import Engine
 import Foundation
 import GRDB
+import Synchronization
+import ThreadExecutor
 
 /// The daemon's persisted state in SQLite (WAL mode): headphone mode, catch-up marks and the
 /// run history. Every write is a committed transaction when the call returns, so a `kill -9` at
@@ -243,15 +245,14 @@ public struct StateStoreError: Error, CustomStringConvertible {
 /// thread writes every row that is waiting in one transaction, in the order they came, and calls each
 /// completion once its row is committed, while rows that arrive meanwhile wait for the next
 /// transaction. The write never sees a caller's cancellation (a cancelled run is still recorded), and
-/// an idle writer sleeps on its condition without a timeout (no wake-ups).
-final class RunWriter: @unchecked Sendable {
-    // @unchecked: `pending` and `started` are guarded by `condition`; `pool` is GRDB's (Sendable).
+/// an idle writer's thread sleeps in its executor's poll without a timeout (no wake-ups).
+final class RunWriter: Sendable {
     typealias Done = @Sendable (Result<Int64, any Error>) -> Void
     private let pool: DatabasePool
     private let keep: Int
-    private let condition = NSCondition()
-    private var pending: [(record: RunRecord, done: Done)] = []
-    private var started = false
+    private let executor = DedicatedThreadExecutor(name: "routines-history")
+    /// Rows waiting, and whether a write of them is queued on the thread.
+    private let pending = Mutex<(rows: [(record: RunRecord, done: Done)], queued: Bool)>(([], false))
 
     init(pool: DatabasePool, keep: Int) {
         self.pool = pool
@@ -259,33 +260,26 @@ final class RunWriter: @unchecked Sendable {
     }
 
     func enqueue(_ record: RunRecord, _ done: @escaping Done) {
-        condition.lock()
-        pending.append((record, done))
-        if !started {
-            started = true
-            let thread = Thread { [self] in run() }
-            thread.name = "routines-history"
-            thread.start()
+        let queue = pending.withLock { pending in
+            pending.rows.append((record, done))
+            defer { pending.queued = true }
+            return !pending.queued
         }
-        condition.signal()
-        condition.unlock()
+        if queue { executor.execute { [self] in writeWaitingRows() } }
     }
 
-    private func run() {
-        var batch: [(record: RunRecord, done: Done)] = []
-        while true {
-            condition.lock()
-            while pending.isEmpty { condition.wait() }
-            swap(&batch, &pending)
-            condition.unlock()
-            let records = batch.map(\.record)
-            do {
-                let ids = try pool.write { db in try SQLiteStateStore.write(records, keep: keep, in: db) }
-                for (entry, id) in zip(batch, ids) { entry.done(.success(id)) }
-            } catch {
-                for entry in batch { entry.done(.failure(error)) }
-            }
-            batch.removeAll(keepingCapacity: true)
+    /// On the thread: one transaction for every row waiting now.
+    private func writeWaitingRows() {
+        let batch = pending.withLock { pending in
+            defer { pending = ([], false) }
+            return pending.rows
+        }
+        let records = batch.map(\.record)
+        do {
+            let ids = try pool.write { db in try SQLiteStateStore.write(records, keep: keep, in: db) }
+            for (entry, id) in zip(batch, ids) { entry.done(.success(id)) }
+        } catch {
+            for entry in batch { entry.done(.failure(error)) }
         }
     }
 }

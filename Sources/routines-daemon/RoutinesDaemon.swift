@@ -6,6 +6,7 @@ import Daemon
 import Foundation
 import RoutineModel
 import Speech
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -112,18 +113,8 @@ struct RoutinesDaemon: AsyncParsableCommand {
 }
 
 /// Holds the router once the daemon made it (for `routines outputs` test opens).
-final class RouterBox: @unchecked Sendable {
-    // @unchecked: written once at start-up under the lock, read afterwards.
-    private let lock = NSLock()
-    private var value: CombinedAudioOutput?
-    func set(_ router: CombinedAudioOutput) {
-        lock.lock()
-        value = router
-        lock.unlock()
-    }
-    var router: CombinedAudioOutput? {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
+final class RouterBox: Sendable {
+    private let value = Mutex<CombinedAudioOutput?>(nil)
+    func set(_ router: CombinedAudioOutput) { value.withLock { $0 = router } }
+    var router: CombinedAudioOutput? { value.withLock { $0 } }
 }
