@@ -4,17 +4,18 @@ import Engine
 /// Converts 16-bit audio that arrives in chunks (speech while it is synthesized) to the output's
 /// rate and channel count: one libsamplerate converter (the same sinc setting as `Converter`) keeps
 /// its state across chunks, so the joins add no seam and the result matches converting the whole
-/// utterance at once.
-final class StreamConverter {
-    let sourceRate: Int
-    let sourceChannels: Int
+/// utterance at once. Used by the ALSA player and by the sink player (AudioServer).
+public final class StreamConverter {
+    public let sourceRate: Int
+    public let sourceChannels: Int
     private let rate: Int
     private let channels: Int
     private let ratio: Double
     private let failure: (String, String) -> AudioError
     private var resampler: OpaquePointer?
 
-    init(sourceRate: Int, sourceChannels: Int, rate: Int, channels: Int, output: String, pcm: String) throws(AudioError)
+    public init(sourceRate: Int, sourceChannels: Int, rate: Int, channels: Int, output: String, pcm: String)
+        throws(AudioError)
     {
         self.sourceRate = sourceRate
         self.sourceChannels = max(1, sourceChannels)
@@ -34,17 +35,17 @@ final class StreamConverter {
     }
 
     /// Whether `chunk` has the format this converter was made for.
-    func accepts(_ chunk: PCMSamples) -> Bool {
+    public func accepts(_ chunk: PCMSamples) -> Bool {
         chunk.sampleRate == sourceRate && max(1, chunk.channels) == sourceChannels
     }
 
     /// Converts one chunk; the converter may hold back a few frames until the next one (or `finish`).
-    func convert(_ samples: [Int16]) throws(AudioError) -> [Int16] {
+    public func convert(_ samples: [Int16]) throws(AudioError) -> [Int16] {
         try process(samples.map { Float($0) / 32767 }, end: false)
     }
 
     /// The frames still held back, at the end of the stream.
-    func finish() throws(AudioError) -> [Int16] {
+    public func finish() throws(AudioError) -> [Int16] {
         try process([], end: true)
     }
 

@@ -43,8 +43,23 @@ public final class SinkPlayer: @unchecked Sendable {
         var buffer: [Int16] = []
         var offset = 0
         var file: SoundFileStream?
+        /// The speech item being played while it is synthesized: its reader thread hands the chunks
+        /// over (`speechChunk`, `speechEnded`); one converter for the whole utterance.
+        var speech: SpeechStream?
+        var speechChunks: [PCMSamples] = []
+        var speechEnded = false
+        var speechError: SpeechFailure?
+        var converter: StreamConverter?
         var first = true
         var draining = false
+    }
+
+    /// What `refill` found.
+    private enum Refill {
+        case block
+        /// Speech whose next chunk is still being synthesized: nothing to write until it arrives.
+        case waiting
+        case end
     }
 
     private let lock = NSLock()
@@ -98,8 +113,6 @@ public final class SinkPlayer: @unchecked Sendable {
     public func play(_ items: [AudioItem], priority: AudioPriority, runStart: ContinuousClock.Instant? = nil)
         async throws
     {
-        // The loop thread never blocks: speech is collected whole on a thread of its own first.
-        let items = try await Self.collectSpeech(items)
         let id = lock.withLock {
             defer { nextID += 1 }
             return nextID
@@ -112,35 +125,6 @@ public final class SinkPlayer: @unchecked Sendable {
             }
         } onCancel: {
             server.loop.perform { [self] in cancel(id) }
-        }
-    }
-
-    /// Replaces streamed speech by its samples, waiting on a thread of its own (never the loop thread,
-    /// which serves every sink, nor the cooperative pool).
-    static func collectSpeech(_ items: [AudioItem]) async throws -> [AudioItem] {
-        let streams = items.compactMap { item -> SpeechStream? in
-            if case .speech(let stream) = item { return stream }
-            return nil
-        }
-        guard !streams.isEmpty else { return items }
-        let collected: [PCMSamples?] = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                DedicatedThreadExecutor.spawn(name: "routines-speech-wait") {
-                    do {
-                        continuation.resume(returning: try streams.map { try $0.collect() })
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-            }
-        } onCancel: {
-            for stream in streams { stream.cancel() }
-        }
-        var index = 0
-        return items.compactMap { item in
-            guard case .speech = item else { return item }
-            defer { index += 1 }
-            return collected[index].map { .samples($0) }
         }
     }
 
@@ -175,6 +159,7 @@ public final class SinkPlayer: @unchecked Sendable {
 
     private func enqueue(_ job: Job) {
         if cancelled.remove(job.id) != nil {
+            Self.cancelSpeech(job)
             job.done.resume(throwing: CancellationError())
             return
         }
@@ -184,7 +169,9 @@ public final class SinkPlayer: @unchecked Sendable {
 
     private func cancel(_ id: Int) {
         if let index = queue.firstIndex(where: { $0.id == id }) {
-            queue.remove(at: index).done.resume(throwing: CancellationError())
+            let job = queue.remove(at: index)
+            Self.cancelSpeech(job)
+            job.done.resume(throwing: CancellationError())
         } else if current?.job.id == id {
             // Stop where it is: what the server holds is dropped, the stream stays for the next job.
             if let stream, streamReady, let operation = pa_stream_flush(stream, nil, nil) {
@@ -209,6 +196,7 @@ public final class SinkPlayer: @unchecked Sendable {
         }!
         let job = queue.remove(at: index)
         if let problem = server.playProblem(sink: sink) {
+            Self.cancelSpeech(job)
             job.done.resume(throwing: failure("pa_stream_connect_playback", problem))
             startNext()
             return
@@ -229,10 +217,10 @@ public final class SinkPlayer: @unchecked Sendable {
         }
     }
 
-    /// Writes the job's first blocks, then uncorks: the server has the audio when it starts.
+    /// Writes the job's first blocks; `pump` uncorks once it wrote some, so the server has the
+    /// audio when it starts (speech may come a moment later).
     private func start() {
         pump()
-        if current != nil { setCorked(false) }
     }
 
     private func setCorked(_ cork: Bool) {
@@ -344,9 +332,15 @@ public final class SinkPlayer: @unchecked Sendable {
         while writable >= channels * 2 {
             do {
                 if playing.offset == playing.buffer.count {
-                    guard try refill(&playing) else {
+                    let next = try refill(&playing)
+                    if next == .waiting {
+                        current = playing
+                        return
+                    }
+                    guard next == .block else {
                         playing.draining = true
                         current = playing
+                        setCorked(false)  // a job without a frame: a corked stream would never drain
                         // The handle: a stream closed before it drained cancels this (no callback).
                         let me = Unmanaged.passUnretained(handle).toOpaque()
                         let operation = pa_stream_drain(
@@ -372,6 +366,7 @@ public final class SinkPlayer: @unchecked Sendable {
                 }
                 playing.offset += samples
                 writable -= samples * 2
+                if corked { setCorked(false) }
                 if playing.first {
                     playing.first = false
                     if let start = playing.job.runStart {
@@ -395,35 +390,129 @@ public final class SinkPlayer: @unchecked Sendable {
         current = playing
     }
 
-    /// Loads the next block of the job into `buffer`; false when the job has no more audio.
-    private func refill(_ playing: inout Playing) throws -> Bool {
+    /// Loads the next block of the job into `buffer`: `.end` when the job has no more audio,
+    /// `.waiting` when speech is still being synthesized.
+    private func refill(_ playing: inout Playing) throws -> Refill {
         while true {
             playing.offset = 0
             playing.buffer = []
+            if playing.speech != nil {
+                let block: [Int16]?
+                do throws(AudioError) {
+                    block = try nextSpeechBlock(&playing)
+                } catch {
+                    throw failure(error.function, error.message)
+                }
+                if let block {
+                    if block.isEmpty { continue }
+                    playing.buffer = block
+                    return .block
+                }
+                guard playing.speechEnded else { return .waiting }
+                if let error = playing.speechError { throw error.error }
+                playing.speech = nil
+                playing.item += 1
+                continue
+            }
             do throws(AudioError) {
                 if let file = playing.file {
                     let block = try file.next(maxFrames: rate / 20)
                     if !block.isEmpty {
                         playing.buffer = block
-                        return true
+                        return .block
                     }
                     playing.file = nil
                     playing.item += 1
                     continue
                 }
-                guard playing.item < playing.job.items.count else { return false }
+                guard playing.item < playing.job.items.count else { return .end }
                 let item = playing.job.items[playing.item]
                 if case .file(let source, let gain) = item {
                     playing.file = try renderer.stream(source, gain: gain)
                     continue
                 }
+                if case .speech(let speech) = item {
+                    startReading(speech, job: playing.job.id)
+                    playing.speech = speech
+                    playing.speechChunks = []
+                    playing.speechEnded = false
+                    playing.speechError = nil
+                    playing.converter = nil
+                    continue
+                }
                 playing.buffer = try renderer.render(item)
                 playing.item += 1
-                if !playing.buffer.isEmpty { return true }
+                if !playing.buffer.isEmpty { return .block }
             } catch {
                 throw failure(error.function, error.message)
             }
         }
+    }
+
+    /// The next converted block of the speech being played (50 ms of a long chunk at a time, so a
+    /// cached utterance's first block goes out before the rest is converted); nil when no chunk is
+    /// there (wait, or the end); the converter's last frames once the synthesis ended.
+    private func nextSpeechBlock(_ playing: inout Playing) throws(AudioError) -> [Int16]? {
+        guard !playing.speechChunks.isEmpty else {
+            guard playing.speechEnded, let converter = playing.converter else { return nil }
+            playing.converter = nil
+            return try converter.finish()
+        }
+        var chunk = playing.speechChunks[0]
+        if let converter = playing.converter, !converter.accepts(chunk) {
+            // Another format (a fallback engine): the old converter's last frames first.
+            playing.converter = nil
+            return try converter.finish()
+        }
+        if playing.converter == nil {
+            playing.converter = try StreamConverter(
+                sourceRate: chunk.sampleRate, sourceChannels: chunk.channels, rate: rate, channels: channels,
+                output: output, pcm: sink)
+        }
+        let block = max(1, chunk.sampleRate / 20) * max(1, chunk.channels)
+        let piece = Array(chunk.samples.prefix(block))
+        chunk.samples.removeFirst(piece.count)
+        if chunk.samples.isEmpty {
+            playing.speechChunks.removeFirst()
+        } else {
+            playing.speechChunks[0] = chunk
+        }
+        return try playing.converter!.convert(piece)
+    }
+
+    /// Reads a speech stream on a thread of its own (`next()` blocks until the synthesizer has a
+    /// chunk; the loop thread, which serves every sink, never waits) and hands each chunk to the
+    /// loop thread as it comes.
+    private func startReading(_ speech: SpeechStream, job: Int) {
+        DedicatedThreadExecutor.spawn(name: "routines-speech-read") { [self] in
+            do {
+                while let chunk = try speech.next() {
+                    server.loop.perform { [self] in speechChunk(chunk, of: speech, job: job) }
+                }
+                server.loop.perform { [self] in speechEnded(speech, job: job, nil) }
+            } catch {
+                let failure = SpeechFailure(error: error)
+                server.loop.perform { [self] in speechEnded(speech, job: job, failure) }
+            }
+        }
+    }
+
+    private func speechChunk(_ chunk: PCMSamples, of speech: SpeechStream, job: Int) {
+        guard current?.job.id == job, current?.speech === speech else { return }
+        current?.speechChunks.append(chunk)
+        pump()
+    }
+
+    private func speechEnded(_ speech: SpeechStream, job: Int, _ error: SpeechFailure?) {
+        guard current?.job.id == job, current?.speech === speech else { return }
+        current?.speechEnded = true
+        current?.speechError = error
+        pump()
+    }
+
+    /// Stops the synthesis of a job's speech that will not (all) be played.
+    private static func cancelSpeech(_ job: Job) {
+        for case .speech(let speech) in job.items { speech.cancel() }
     }
 
     private func drained() {
@@ -436,6 +525,7 @@ public final class SinkPlayer: @unchecked Sendable {
     private func finish(_ error: Error?) {
         guard let playing = current else { return }
         current = nil
+        Self.cancelSpeech(playing.job)
         if let error {
             if error is AudioServerError { errorCounter.increment() }
             playing.job.done.resume(throwing: error)
@@ -472,4 +562,10 @@ private final class StreamHandle: @unchecked Sendable {
         pa_stream_disconnect(stream)
         pa_stream_unref(stream)
     }
+}
+
+/// A synthesizer's error, handed from a speech reader thread to the loop thread.
+private struct SpeechFailure: @unchecked Sendable {
+    // @unchecked: the error is only rethrown, never mutated.
+    let error: any Error
 }

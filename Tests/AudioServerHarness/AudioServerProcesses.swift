@@ -267,7 +267,10 @@ public final class MonitorRecording {
     deinit { stop() }
 
     /// The left channel so far (16-bit values as Double).
-    public func samples() -> [Double] {
+    public func samples() -> [Double] { Self.samples(of: file) }
+
+    /// The left channel of a recording's file so far (from any thread).
+    public static func samples(of file: String) -> [Double] {
         guard let data = FileManager.default.contents(atPath: file) else { return [] }
         return data.withUnsafeBytes { raw in
             let values = raw.bindMemory(to: Int16.self)

@@ -183,6 +183,8 @@ struct SinkPlayerTests {
         let server = try AudioServerProcesses(.pipewire)
         defer { server.stopAll() }
         let module = try server.addNullSink("headphones")
+        let recording = try server.record("headphones")
+        try recording.waitFor(seconds: 0.3)
         let (audio, log) = Self.connect(server, outputs: ["hp": "headphones"])
         defer { audio.stop() }
         #expect(log.wait("hp") { $0 == .idle })
@@ -190,8 +192,6 @@ struct SinkPlayerTests {
         let player = SinkPlayer(output: "hp", sink: "headphones", server: audio)
         let ready = try await Self.waitStreams(server, output: "hp") { $0.count == 1 && $0[0].corked }
         #expect(ready.count == 1 && ready.first?.corked == true, "one corked stream before any job: \(ready)")
-        let recording = try server.record("headphones")
-        try recording.waitFor(seconds: 0.3)
         for _ in 0..<2 {
             try await player.play(
                 [.tone(ToneSpec(frequency: 440, duration: .milliseconds(300), level: -12))], priority: .normal)
@@ -216,6 +216,82 @@ struct SinkPlayerTests {
         #expect(again.count == 1 && again.first?.corked == true, "a corked stream for the new sink: \(again)")
     }
 
+    /// `seconds` of 440 Hz at −10 dBFS, mono 16-bit at 22050 Hz (espeak-ng's rate): a speech chunk.
+    static func speechChunk(seconds: Double) -> PCMSamples {
+        let rate = 22_050
+        let samples = (0..<Int(seconds * Double(rate))).map {
+            Int16(10_362 * sin(2 * Double.pi * 440 * Double($0) / Double(rate)))
+        }
+        return PCMSamples(samples: samples, sampleRate: rate, channels: 1)
+    }
+
+    @Test func speechPlaysWhileItIsSynthesized() async throws {
+        let server = try AudioServerProcesses(.pipewire)
+        defer { server.stopAll() }
+        try server.addNullSink("headphones")
+        let (audio, log) = Self.connect(server, outputs: ["hp": "headphones"])
+        defer { audio.stop() }
+        #expect(log.wait("hp") { $0 == .idle })
+        let player = SinkPlayer(output: "hp", sink: "headphones", server: audio)
+        let recording = try server.record("headphones")
+        try recording.waitFor(seconds: 0.3)
+        // The "synthesizer" makes its second chunk only once the first one was heard at the sink: a
+        // player that waited for the whole utterance would never finish (the wait times out). The
+        // first chunk is long, so the second comes before the first ran out (no gap to hear).
+        let speech = SpeechStream()
+        let heardFirst = Flag()
+        let file = recording.file
+        Thread {
+            speech.yield(Self.speechChunk(seconds: 1.5))
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                // The last 100 ms recorded hold the tone (cheap: this runs beside the playback).
+                let last = MonitorRecording.samples(of: file).suffix(4_800)
+                if last.count == 4_800 && last.reduce(0, { $0 + $1 * $1 }) / 4_800 > 1_000_000 {
+                    heardFirst.value = true
+                    break
+                }
+                usleep(20_000)
+            }
+            speech.yield(Self.speechChunk(seconds: 0.5))
+            speech.finish()
+        }.start()
+        try await player.play([.speech(speech)], priority: .announcement)
+        #expect(heardFirst.value, "the first chunk reached the sink before the second was made")
+        try recording.waitFor(seconds: recording.seconds + 0.3)
+        let windows = MonitorWindow.split(recording.stop())
+        let tone = windows.filter(\.isHigh)
+        let levels = windows.filter(\.audible).map { "\(String(format: "%.1f", $0.time)):\(Int($0.rmsDBFS))" }
+        // 1.5 s and 0.5 s joined by one converter: about 2 s of 440 Hz in 100 ms windows.
+        #expect((19...21).contains(tone.count), "2 s of speech reached the sink (\(tone.count) windows: \(levels))")
+        #expect(
+            tone.dropFirst().dropLast().allSatisfy { abs($0.rmsDBFS - (-13)) < 1.5 },
+            "no seam between the chunks: \(tone.map { Int($0.rmsDBFS) })")
+    }
+
+    @Test func cancellingAJobStopsItsSpeech() async throws {
+        let server = try AudioServerProcesses(.pipewire)
+        defer { server.stopAll() }
+        try server.addNullSink("headphones")
+        let (audio, log) = Self.connect(server, outputs: ["hp": "headphones"])
+        defer { audio.stop() }
+        #expect(log.wait("hp") { $0 == .idle })
+        let player = SinkPlayer(output: "hp", sink: "headphones", server: audio)
+        // A synthesizer that never finishes: the job waits for its next chunk until cancelled.
+        let speech = SpeechStream()
+        speech.yield(Self.speechChunk(seconds: 0.2))
+        let job = Task { try await player.play([.speech(speech)], priority: .announcement) }
+        // Playing its first chunk: the stream is uncorked.
+        let playing = try await Self.waitStreams(server, output: "hp") { $0.contains { !$0.corked } }
+        #expect(playing.contains { !$0.corked }, "\(playing)")
+        job.cancel()
+        await #expect(throws: CancellationError.self) { try await job.value }
+        #expect(speech.isCancelled, "the synthesis was told to stop")
+        // The stream is corked again, ready for the next job.
+        let after = try await Self.waitStreams(server, output: "hp") { $0.count == 1 && $0[0].corked }
+        #expect(after.count == 1 && after.first?.corked == true, "\(after)")
+    }
+
     /// A mono 16-bit 48 kHz WAV with a sine at −10 dBFS (sox).
     static func writeTone(_ path: String, frequency: Double, seconds: Double) throws {
         let process = Process()
@@ -227,5 +303,16 @@ struct SinkPlayerTests {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw HarnessError("sox failed") }
+    }
+}
+/// A flag set on one thread and read on another.
+final class Flag: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var set = false
+
+    var value: Bool {
+        get { lock.withLock { set } }
+        set { lock.withLock { set = newValue } }
     }
 }
