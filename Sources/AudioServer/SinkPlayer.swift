@@ -261,10 +261,13 @@ public final class SinkPlayer: @unchecked Sendable {
                 if stream == player.stream { player.pump() }
             }, me)
         // About 40 ms in the server's buffer: short enough for a prompt first frame, long enough that
-        // one late wake-up of this thread does not underrun.
+        // one late wake-up of this thread does not underrun. Playback starts with the first frame
+        // written (`prebuf` one frame): with the server's default (most of `tlength`) a stream corked
+        // after a job and uncorked for the next was sometimes granted less than that to write, never
+        // started, and never asked for more (pipewire-pulse 0.3.65: 1 job in 80 hung so).
         let bytesPerSecond = UInt32(rate * channels * 2)
         var attributes = pa_buffer_attr(
-            maxlength: UInt32.max, tlength: bytesPerSecond / 25, prebuf: UInt32.max, minreq: UInt32.max,
+            maxlength: UInt32.max, tlength: bytesPerSecond / 25, prebuf: UInt32(channels * 2), minreq: UInt32.max,
             fragsize: UInt32.max)
         var flags = PA_STREAM_ADJUST_LATENCY.rawValue | PA_STREAM_DONT_MOVE.rawValue
         if startCorked { flags |= PA_STREAM_START_CORKED.rawValue }
