@@ -109,6 +109,7 @@ let package = Package(
             name: "routines-daemon",
             dependencies: [
                 "Daemon", "Audio", "AudioServer", "Devices", "Engine", "RoutineModel", "Speech", "CommandSupport",
+                "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

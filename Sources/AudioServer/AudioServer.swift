@@ -368,7 +368,7 @@ public final class AudioServer: @unchecked Sendable {
             if server.hasPrefix("unix:") { return String(server.dropFirst(5)) }
             return server.hasPrefix("/") ? server : nil
         }
-        let runtime = environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())"
+        let runtime = environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(CurrentProcess.userID)"
         return runtime + "/pulse/native"
     }
 

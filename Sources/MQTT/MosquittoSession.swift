@@ -270,9 +270,7 @@ final class MosquittoSession {
     }
 
     static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        Double(KernelClock.monotonic.nanoseconds) / 1e9
     }
 }
 

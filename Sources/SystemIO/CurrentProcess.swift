@@ -37,3 +37,10 @@ extension CurrentProcess {
         getpwnam(name) != nil
     }
 }
+
+extension CurrentProcess {
+    /// Ends the process with `status` (`exit`: atexit handlers run, stdio is flushed).
+    public static func exit(_ status: Int32) -> Never {
+        Glibc.exit(status)
+    }
+}

@@ -7,10 +7,7 @@ import Foundation
 import RoutineModel
 import Speech
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemIO
 
 /// `routines-daemon`: the routine engine; started as `routines daemon` (which execs this).
 @main
@@ -48,7 +45,7 @@ struct RoutinesDaemon: AsyncParsableCommand {
     func run() async throws {
         if discoverOutputs {
             print(await OutputDiscovery.report().text)
-            Glibc.exit(0)
+            CurrentProcess.exit(0)
         }
         if !checkVoices.isEmpty {
             // `routines validate` asks here: espeak-ng voices are checked against espeak-ng's own
@@ -70,7 +67,7 @@ struct RoutinesDaemon: AsyncParsableCommand {
                     if diagnostic.severity == .error { problems += 1 }
                 }
             }
-            Glibc.exit(problems == 0 ? 0 : 1)
+            CurrentProcess.exit(problems == 0 ? 0 : 1)
         }
         let paths = DaemonPaths.resolve(
             routines: arguments.routines, audio: arguments.audio, config: arguments.config, state: arguments.state,
@@ -106,9 +103,8 @@ struct RoutinesDaemon: AsyncParsableCommand {
 
     /// One line on standard error, exit status 1.
     static func fail(_ message: String) -> Never {
-        let line = Array("routines: \(message)\n".utf8)
-        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        Glibc.exit(1)
+        try? FileDescriptor.standardError.writeAll(Array("routines: \(message)\n".utf8))
+        CurrentProcess.exit(1)
     }
 }
 
