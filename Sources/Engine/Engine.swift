@@ -311,7 +311,12 @@ public actor Engine {
         switch admitted {
         case .failure(let reason): return .ignored(reason.message)
         case .success(let id):
+            // Expected before the commit is awaited: a run that ends meanwhile (a routine of a few
+            // milliseconds) still reports its outcome to this caller.
+            if wait { runs.waiterExpected.insert(id) }
             if let failure = await rowCommitted(id) {
+                runs.waiterExpected.remove(id)
+                runs.endedBeforeTheirWaiter[id] = nil
                 throw EngineError(
                     "run \(id) of \(name) started, but it could not be recorded in the history: \(failure)")
             }

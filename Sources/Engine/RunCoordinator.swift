@@ -35,6 +35,10 @@ struct RunBook {
     private(set) var tickets: [Int: RunTicket] = [:]
     /// Continuations of callers waiting for a run's end (`trigger --wait`, `run` actions).
     var waiters: [Int: [CheckedContinuation<(RunOutcome, String?), Never>]] = [:]
+    /// Runs whose `trigger --wait` caller is still awaiting the run's history commit: a run that
+    /// ends meanwhile leaves its outcome in `endedBeforeTheirWaiter` instead of being forgotten.
+    var waiterExpected: Set<Int> = []
+    var endedBeforeTheirWaiter: [Int: (RunOutcome, String?)] = [:]
 
     /// Decides what a new trigger of `routine` does.
     func admission(for routine: Routine) -> Admission {

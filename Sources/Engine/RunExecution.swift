@@ -137,6 +137,8 @@ extension Engine {
 
     /// Waits for a run's end.
     func waitForRun(_ id: Int) async -> (RunOutcome, String?) {
+        runs.waiterExpected.remove(id)
+        if let ended = runs.endedBeforeTheirWaiter.removeValue(forKey: id) { return ended }
         guard runs.tickets[id] != nil else { return (.interrupted, "run \(id) is not known") }
         let task = runTask(id)
         return await withTaskCancellationHandler {
@@ -169,6 +171,7 @@ extension Engine {
     }
 
     private func completeWaiters(_ id: Int, _ outcome: RunOutcome, _ error: String?) {
+        if runs.waiterExpected.remove(id) != nil { runs.endedBeforeTheirWaiter[id] = (outcome, error) }
         for waiter in runs.waiters.removeValue(forKey: id) ?? [] { waiter.resume(returning: (outcome, error)) }
     }
 

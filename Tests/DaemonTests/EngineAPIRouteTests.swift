@@ -130,7 +130,7 @@ import Testing
         let (waitedCode, waitedBody) = try await daemon.call("POST", "/routines/quick/trigger", #"{"wait":true}"#)
         #expect(waitedCode == 200)
         let waited = try JSONText.decode(TriggerReply.self, from: waitedBody)
-        #expect(waited.outcome == "success" && waited.error == nil)
+        #expect(waited.outcome == "success" && waited.error == nil, "\(waited)")
         let (startedCode, startedBody) = try await daemon.call("POST", "/routines/quick/trigger", #"{"data":{"n":1}}"#)
         #expect(startedCode == 202)
         #expect(try JSONText.decode(TriggerReply.self, from: startedBody).run == waited.run + 1)
