@@ -87,6 +87,19 @@ struct SinkOutputEndToEndTests {
         #expect(other.allSatisfy { !$0.audible }, "nothing reached the speakers sink")
     }
 
+    /// Runs `body`; when it throws, records the daemon's log and history with the error (an
+    /// intermittent keep-alive run that never ends on a sink output is being chased, issue 20).
+    static func withDaemonLog(_ daemon: DaemonProcess, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch {
+            let history = (try? daemon.cli(["history", "--json"]).stdout) ?? "-"
+            let outputs = (try? daemon.cli(["outputs", "--json"]).stdout) ?? "-"
+            Issue.record("\(error)\nhistory: \(history)\noutputs: \(outputs)\nlog:\n\(daemon.log.suffix(6000))")
+            throw error
+        }
+    }
+
     @Test func aKeepAliveBurstArrivesAtTheSinkAfterItWasSuspended() throws {
         let server = try AudioServerProcesses(.pipewire)
         defer { server.stopAll() }
@@ -104,8 +117,10 @@ struct SinkOutputEndToEndTests {
         try waitUntil("the sink is suspended", timeout: 20) { try server.sinkState("headphones") == "SUSPENDED" }
         #expect(try daemon.cli(["event", "burst"]).status == 0)
         let recording = try server.record("headphones")
-        try waitUntil("the burst ended", timeout: 30) {
-            (try? daemon.cli(["history", "burst", "--json"]).stdout.contains("success")) == true
+        try Self.withDaemonLog(daemon) {
+            try waitUntil("the burst ended", timeout: 30) {
+                (try? daemon.cli(["history", "burst", "--json"]).stdout.contains("success")) == true
+            }
         }
         try recording.waitFor(seconds: recording.seconds + 0.3)
         let windows = MonitorWindow.split(recording.stop())
@@ -134,8 +149,10 @@ struct SinkOutputEndToEndTests {
         defer { daemon.stop() }
         try Self.waitForState(daemon, "headphones", "active")
         // Right after the first burst ended, another program plays 10 s of music.
-        try waitUntil("the first burst ended", timeout: 30) {
-            (try? daemon.cli(["history", "keep", "--json"]).stdout.contains("success")) == true
+        try Self.withDaemonLog(daemon) {
+            try waitUntil("the first burst ended", timeout: 30) {
+                (try? daemon.cli(["history", "keep", "--json"]).stdout.contains("success")) == true
+            }
         }
         let paplay = try server.play(music, sink: "headphones")
         try waitUntil("the daemon sees the other program", timeout: 5) {
