@@ -139,39 +139,7 @@ row("triggers/s through one connection, committed before each reply", f"{rate:.0
     f"curl per request {1 / med(curl):.0f}/s", f"{rate * med(curl):.1f}x")
 d.stop()
 
-# 3. Control API request -> first frame of a short tone, next to `sh -c aplay` on a pre-made file.
-d = Daemon({"beep.json": json.dumps({"mode": "queued", "triggers": [{"event": "x"}],
-                                     "actions": [{"tone": {"frequency": 880, "duration": "100ms", "level": -20}}]})},
-           debug=True)
-log = open(d.log)
 pattern = re.compile(r"first frame written at (\d+\.\d+)")
-first = []
-for _ in range(30 if QUICK else 100):
-    time.sleep(2.3)  # the player's linger expires: every run opens the PCM anew
-    c = UnixHTTP(d.socket)
-    c.connect()
-    t0 = time.time()
-    c.request("POST", "/routines/beep/trigger", body=b"{}")
-    c.getresponse().read()
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        line = log.readline()
-        m = pattern.search(line) if line else None
-        if m:
-            first.append(float(m.group(1)) - t0)
-            break
-        if not line:
-            time.sleep(0.0005)
-wav = os.path.join(d.dir, "beep.wav")
-subprocess.run(["sox", "-n", "-r", "48000", "-c", "2", "-b", "16", wav, "synth", "0.1", "sine", "880"], check=True)
-aplay = []
-for _ in range(30 if QUICK else 100):
-    t0 = time.perf_counter()
-    subprocess.run(["sh", "-c", f"aplay -q -D cmp {wav}"], env=d.env, check=True)
-    aplay.append(time.perf_counter() - t0)
-row("control API -> first frame (median / p99)", f"{med(first) * 1000:.2f} / {p99(first) * 1000:.2f} ms",
-    f"`sh -c aplay` whole process {med(aplay) * 1000:.2f} ms", f"{med(aplay) / med(first):.1f}x")
-d.stop()
 
 
 def first_frames(daemon, routine, count, pause, vary=False):
@@ -198,6 +166,23 @@ def first_frames(daemon, routine, count, pause, vary=False):
             if not line:
                 time.sleep(0.0005)
     return found
+
+
+# 3. Control API request -> first frame of a short tone, next to `sh -c aplay` on a pre-made file.
+d = Daemon({"beep.json": json.dumps({"mode": "queued", "triggers": [{"event": "x"}],
+                                     "actions": [{"tone": {"frequency": 880, "duration": "100ms", "level": -20}}]})},
+           debug=True)
+first = first_frames(d, "beep", 30 if QUICK else 100, 2.3)  # the linger expires: each run opens the PCM anew
+wav = os.path.join(d.dir, "beep.wav")
+subprocess.run(["sox", "-n", "-r", "48000", "-c", "2", "-b", "16", wav, "synth", "0.1", "sine", "880"], check=True)
+aplay = []
+for _ in range(30 if QUICK else 100):
+    t0 = time.perf_counter()
+    subprocess.run(["sh", "-c", f"aplay -q -D cmp {wav}"], env=d.env, check=True)
+    aplay.append(time.perf_counter() - t0)
+row("control API -> first frame (median / p99)", f"{med(first) * 1000:.2f} / {p99(first) * 1000:.2f} ms",
+    f"`sh -c aplay` whole process {med(aplay) * 1000:.2f} ms", f"{med(aplay) / med(first):.1f}x")
+d.stop()
 
 
 # 3b. An announcement: control API -> first frame of espeak-ng's speech (streamed as it is
