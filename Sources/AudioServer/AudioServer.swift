@@ -60,14 +60,20 @@ public final class AudioServer: @unchecked Sendable {
     /// socket in `$XDG_RUNTIME_DIR/pulse`).
     let server: String?
 
+    /// How long a sink player's new stream may take to be connected to its sink (the server links
+    /// it through its session manager) before the player gives up on it.
+    let streamDeadline: Duration
+
     /// `sinkOutputs`: output name → sink name. `onState` is called on the loop thread, in order.
-    /// `retryFirst`: the first delay before connecting again (doubling to 60 s).
+    /// `retryFirst`: the first delay before connecting again (doubling to 60 s). `streamDeadline`:
+    /// see the property (shorter than libpulse's own 30 s, which says only "Timeout").
     public init(
         sinkOutputs: [String: String], server: String? = nil, retryFirst: Duration = .seconds(1),
-        onState: @escaping @Sendable (String, SinkState) -> Void = { _, _ in }
+        streamDeadline: Duration = .seconds(20), onState: @escaping @Sendable (String, SinkState) -> Void = { _, _ in }
     ) {
         self.sinkOutputs = sinkOutputs
         self.retryFirst = retryFirst
+        self.streamDeadline = streamDeadline
         retryDelay = retryFirst
         self.onState = onState
         self.server = server

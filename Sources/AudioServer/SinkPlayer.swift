@@ -276,6 +276,20 @@ public final class SinkPlayer: @unchecked Sendable {
             let message = AudioServer.message(context)
             closeStream()
             finish(failure("pa_stream_connect_playback", message))
+            return
+        }
+        // PipeWire answers only once its session manager linked the stream to the sink: without one
+        // (WirePlumber not running, or exited) the stream would wait for libpulse's "Timeout".
+        let deadline = server.streamDeadline
+        server.loop.after(deadline) { [weak self, weak handle] in
+            guard let self, let handle, self.handle === handle, !self.streamReady else { return }
+            self.closeStream()
+            self.finish(
+                self.failure(
+                    "pa_stream_connect_playback",
+                    "the server did not connect the stream to the sink within \(deadline.components.seconds) s; "
+                        + "is its session manager running (for PipeWire: `systemctl --user status wireplumber`)?"
+                ))
         }
     }
 

@@ -36,14 +36,19 @@ public final class AudioServerProcesses {
             kind == .pipewire
             ? [
                 "/usr/bin/pipewire", "/usr/bin/wireplumber", "/usr/bin/pipewire-pulse", "/usr/bin/pactl",
-                "/usr/bin/parec",
+                "/usr/bin/parec", "/usr/bin/pw-cli",
             ]
             : ["/usr/bin/pulseaudio", "/usr/bin/pactl", "/usr/bin/parec"]
         return programs.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    public init(_ kind: Kind = .pipewire) throws {
+    /// Whether PipeWire gets its session manager (WirePlumber), which links streams to sinks.
+    public let sessionManager: Bool
+
+    /// `sessionManager: false` starts PipeWire without WirePlumber (a broken installation).
+    public init(_ kind: Kind = .pipewire, sessionManager: Bool = true) throws {
         self.kind = kind
+        self.sessionManager = sessionManager
         runtimeDir = NSTemporaryDirectory() + "routines-pw-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(
             atPath: runtimeDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -77,8 +82,22 @@ public final class AudioServerProcesses {
     public func startServer() throws {
         switch kind {
         case .pipewire:
+            // In order, each once the one before it answers: WirePlumber and pipewire-pulse started
+            // beside a PipeWire that has no socket yet fail to connect. WirePlumber then exits
+            // ("Failed to connect to PipeWire"), and with no session manager no stream is ever
+            // linked: a recording stays empty and a playback stream is never ready (libpulse's
+            // "Timeout" after 30 s). 4 starts in 39 went so under load before this order.
             try spawn("pipewire", "/usr/bin/pipewire", [])
-            try spawn("wireplumber", "/usr/bin/wireplumber", [])
+            try waitUntil("PipeWire's socket", processes: ["pipewire"]) {
+                FileManager.default.fileExists(atPath: runtimeDir + "/pipewire-0")
+            }
+            if sessionManager {
+                try spawn("wireplumber", "/usr/bin/wireplumber", [])
+                // WirePlumber creates the "default" metadata once it runs its policy.
+                try waitUntil("WirePlumber's default metadata", processes: ["pipewire", "wireplumber"]) {
+                    ((try? run("/usr/bin/pw-cli", ["ls", "Metadata"])) ?? "").contains(#"metadata.name = "default""#)
+                }
+            }
             try spawn("pipewire-pulse", "/usr/bin/pipewire-pulse", [])
         case .pulseaudio:
             let file = runtimeDir + "/default.pa"
@@ -126,22 +145,47 @@ public final class AudioServerProcesses {
 
     /// Polls `pactl info` (start-up only: a server needs a moment to create its socket).
     private func waitUntilAnswering() throws {
-        let deadline = Date().addingTimeInterval(30)
         var last = ""
-        while Date() < deadline {
-            do {
-                try pactl(["info"])
-                return
-            } catch {
-                last = "\(error)"
+        do {
+            try waitUntil("the \(kind) server answering", processes: Array(children.keys)) {
+                do {
+                    try pactl(["info"])
+                    return true
+                } catch {
+                    last = "\(error)"
+                    return false
+                }
             }
-            usleep(50_000)
+        } catch let error as HarnessError {
+            throw HarnessError("\(error.description) (last: \(last))")
         }
-        let logs = children.keys.sorted().map { name in
+    }
+
+    /// Polls `ready` (start-up only) for up to 30 s; fails at once, with their logs, when one of
+    /// `processes` exited.
+    private func waitUntil(_ what: String, processes: [String], _ ready: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if ready() { return }
+            for name in processes {
+                guard let pid = children[name] else { continue }
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) == pid {
+                    children[name] = nil
+                    throw HarnessError("\(name) exited while waiting for \(what); \(logs())")
+                }
+            }
+            usleep(20_000)
+        }
+        throw HarnessError("no \(what) within 30 s; \(logs())")
+    }
+
+    /// The end of each child's log.
+    private func logs() -> String {
+        children.keys.sorted().map { name in
             "\(name): "
                 + ((try? String(contentsOfFile: runtimeDir + "/\(name).log", encoding: .utf8)) ?? "").suffix(400)
-        }
-        throw HarnessError("the \(kind) server did not answer within 30 s (\(last)); \(logs.joined(separator: "; "))")
+        }.joined(separator: "; ")
     }
 
     /// Runs `pactl ARGS` against this server; returns its output or throws with its error.
@@ -261,7 +305,7 @@ public final class MonitorRecording {
         pid = try ChildProcess.spawn(
             "/usr/bin/parec",
             ["-d", sink + ".monitor", "--raw", "--format=s16le", "--rate=48000", "--channels=2", "--latency-msec=10"],
-            environment: environment, stdout: file, stderr: "/dev/null")
+            environment: environment, stdout: file, stderr: file + ".err")
     }
 
     deinit { stop() }
@@ -288,7 +332,14 @@ public final class MonitorRecording {
     public func waitFor(seconds wanted: Double, timeout: Double = 60) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while seconds < wanted {
-            guard Date() < deadline else { throw HarnessError("the monitor recording stalled at \(seconds) s") }
+            guard Date() < deadline else {
+                var status: Int32 = 0
+                let exited = pid.map { waitpid($0, &status, WNOHANG) == $0 } ?? true
+                if exited { pid = nil }
+                let stderr = (try? String(contentsOfFile: file + ".err", encoding: .utf8)) ?? ""
+                throw HarnessError(
+                    "the monitor recording stalled at \(seconds) s (parec \(exited ? "exited" : "runs"): \(stderr))")
+            }
             usleep(20_000)
         }
     }

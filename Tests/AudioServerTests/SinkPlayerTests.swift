@@ -269,6 +269,32 @@ struct SinkPlayerTests {
             "no seam between the chunks: \(tone.map { Int($0.rmsDBFS) })")
     }
 
+    /// Without a session manager PipeWire never links a stream to its sink: a job fails after the
+    /// stream deadline, saying what to check, instead of libpulse's bare "Timeout" after 30 s.
+    @Test func withoutASessionManagerAJobFailsSayingWhatToCheck() async throws {
+        let server = try AudioServerProcesses(.pipewire, sessionManager: false)
+        defer { server.stopAll() }
+        try server.addNullSink("headphones")
+        let log = StateLog()
+        let audio = AudioServer(
+            sinkOutputs: ["hp": "headphones"], server: server.serverAddress, streamDeadline: .seconds(2),
+            onState: { log.add($0, $1) })
+        audio.start()
+        defer { audio.stop() }
+        #expect(log.wait("hp") { $0 == .idle })
+        let player = SinkPlayer(output: "hp", sink: "headphones", server: audio)
+        let started = ContinuousClock.now
+        do {
+            try await player.play([.tone(ToneSpec(frequency: 440, duration: .milliseconds(300)))], priority: .normal)
+            Issue.record("a tone played with no session manager to link its stream")
+        } catch let error as AudioServerError {
+            #expect(error.function == "pa_stream_connect_playback", "\(error)")
+            #expect(error.description.contains("session manager"), "\(error)")
+            #expect(error.description.contains("sink 'headphones'"), "\(error)")
+        }
+        #expect(started.duration(to: .now) < .seconds(10), "failed at the stream deadline, not libpulse's 30 s")
+    }
+
     @Test func cancellingAJobStopsItsSpeech() async throws {
         let server = try AudioServerProcesses(.pipewire)
         defer { server.stopAll() }
