@@ -13,7 +13,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -56,6 +55,9 @@ let package = Package(
         // libpulse (libpulse-dev from apt); no pkgConfig: its flags (-pthread) are ones SwiftPM refuses.
         .systemLibrary(name: "CPulse"),
 
+        // The state database (libsqlite3-dev from apt); only the daemon's store imports it.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
         // Headers only: the library is opened on first use (see its shim.h); libmosquitto-dev from apt.
         .systemLibrary(name: "CMosquitto"),
         // The MQTT client: libmosquitto driven on a thread of its own.
@@ -86,13 +88,12 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "RoutineModel", "Schedule", "Engine", "Speech", "Devices", "MQTT", "SystemIO", "CLinux", "ControlAPI",
-                "ThreadExecutor",
+                "ThreadExecutor", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -156,7 +157,9 @@ let package = Package(
                 "Daemon", "ControlAPI", "Engine", "RoutineModel", "Schedule", "Speech",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]),
+            ],
+            // State files written by earlier versions (see SQLiteStateStoreTests).
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["RoutineModel", "BlueZMock", "SignalMeasure", "AudioServerHarness"]),

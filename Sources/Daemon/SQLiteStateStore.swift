@@ -1,6 +1,5 @@
 import Engine
-import Foundation
-import GRDB
+import FoundationEssentials
 import Synchronization
 import ThreadExecutor
 
@@ -8,8 +7,7 @@ import ThreadExecutor
 /// run history. Every write is a committed transaction when the call returns, so a `kill -9` at
 /// any moment loses nothing that was acknowledged.
 public final class SQLiteStateStore: OrderedRunStore {
-    private let pool: DatabasePool
-    private let keepPerRoutine: Int
+    private let database: StateDatabase
     private let writer: RunWriter
     /// The database file.
     public let path: String
@@ -17,93 +15,42 @@ public final class SQLiteStateStore: OrderedRunStore {
     /// Opens (creating when needed) `routines.sqlite` in `folder` and applies pending migrations.
     public init(folder: String, keepPerRoutine: Int = 200) throws {
         path = folder.hasSuffix("/") ? folder + "routines.sqlite" : folder + "/routines.sqlite"
-        self.keepPerRoutine = max(1, keepPerRoutine)
-        var configuration = Configuration()
-        configuration.label = "routines.state"
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            // WAL (DatabasePool's default) with synchronous=NORMAL: a committed transaction survives a
-            // crash or kill -9 of the daemon (it is in the WAL file); only a power loss or kernel crash
-            // can roll back the last commits, never corrupt the database.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // A small page cache: the daemon's working set is tiny.
-            try db.execute(sql: "PRAGMA cache_size = -256")
-        }
-        // One reader is plenty for the control API.
-        configuration.maximumReaderCount = 2
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            database = try StateDatabase(path: path)
         } catch {
-            throw StateStoreError("cannot open the state database \(path): \(error)")
+            throw StateStoreError(opening: path, error)
         }
-        writer = RunWriter(pool: pool, keep: self.keepPerRoutine)
-    }
-
-    /// Schema changes, numbered; a shipped migration is never edited.
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.create(table: "settings") { t in
-                t.primaryKey("key", .text)
-                t.column("value", .text).notNull()
-            }
-            try db.create(table: "fire_marks") { t in
-                t.primaryKey("key", .text)
-                t.column("instant", .double).notNull()
-            }
-            try db.create(table: "runs") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("routine", .text).notNull()
-                t.column("trigger", .text).notNull()
-                t.column("started_at", .double).notNull()
-                t.column("ended_at", .double)
-                t.column("outcome", .text).notNull()
-                t.column("error", .text)
-                t.column("steps", .text).notNull().defaults(to: "[]")
-            }
-            try db.create(index: "runs_by_routine", on: "runs", columns: ["routine", "id"])
-        }
-        migrator.registerMigration("v2") { db in
-            // `routines enable` / `disable`: a routine's choice outlives restarts and file reloads.
-            try db.create(table: "routine_enabled") { t in
-                t.primaryKey("routine", .text)
-                t.column("enabled", .boolean).notNull()
-            }
-            // Outcome names of the second wave: `error` became `failed`.
-            try db.execute(sql: "UPDATE runs SET outcome = 'failed' WHERE outcome = 'error'")
-        }
-        return migrator
+        writer = RunWriter(database: database, keep: max(1, keepPerRoutine))
     }
 
     public func headphoneMode() async throws -> Bool {
-        try await pool.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'headphoneMode'") == "on"
+        try await database.run { db in
+            try db.statement("SELECT value FROM settings WHERE key = 'headphoneMode'").first { $0.text(0) } == "on"
         }
     }
 
     public func setHeadphoneMode(_ on: Bool) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO settings(key, value) VALUES ('headphoneMode', ?) "
-                    + "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                arguments: [on ? "on" : "off"])
+        try await database.write { db in
+            try db.statement(
+                "INSERT INTO settings(key, value) VALUES ('headphoneMode', ?) "
+                    + "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+            ).run(on ? "on" : "off")
         }
     }
 
     public func lastFire(_ key: String) async throws -> Date? {
-        try await pool.read { db in
-            try Double.fetchOne(db, sql: "SELECT instant FROM fire_marks WHERE key = ?", arguments: [key])
+        try await database.run { db in
+            try db.statement("SELECT instant FROM fire_marks WHERE key = ?").first(key) { $0.double(0) }?
                 .map { Date(timeIntervalSince1970: $0) }
         }
     }
 
     public func setLastFire(_ key: String, _ instant: Date) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO fire_marks(key, instant) VALUES (?, ?) "
-                    + "ON CONFLICT(key) DO UPDATE SET instant = excluded.instant",
-                arguments: [key, instant.timeIntervalSince1970])
+        try await database.write { db in
+            try db.statement(
+                "INSERT INTO fire_marks(key, instant) VALUES (?, ?) "
+                    + "ON CONFLICT(key) DO UPDATE SET instant = excluded.instant"
+            ).run(key, instant.timeIntervalSince1970)
         }
     }
 
@@ -121,116 +68,129 @@ public final class SQLiteStateStore: OrderedRunStore {
         writer.enqueue(record, committed)
     }
 
-    /// Writes one batch of run rows in one transaction; returns their ids in order. New rows trim
-    /// their routine's history to the newest `keep` once per batch, not once per row.
-    fileprivate static func write(_ records: [RunRecord], keep: Int, in db: Database) throws -> [Int64] {
+    /// Writes one batch of run rows (the caller's transaction); returns their ids in order. New rows
+    /// trim their routine's history to the newest `keep` once per batch, not once per row.
+    fileprivate static func write(_ records: [RunRecord], keep: Int, in db: SQLiteConnection) throws -> [Int64] {
         var ids: [Int64] = []
         var trim: Set<String> = []
-        let upsert = try db.cachedStatement(
-            sql: "INSERT INTO runs(id, routine, trigger, started_at, ended_at, outcome, error, steps) "
+        let upsert = try db.statement(
+            "INSERT INTO runs(id, routine, trigger, started_at, ended_at, outcome, error, steps) "
                 + "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET trigger = excluded.trigger, "
                 + "started_at = excluded.started_at, ended_at = excluded.ended_at, outcome = excluded.outcome, "
                 + "error = excluded.error, steps = excluded.steps")
+        let encoder = JSONEncoder()
         for record in records {
-            let steps =
-                record.steps.isEmpty ? "[]" : String(decoding: try JSONEncoder().encode(record.steps), as: UTF8.self)
-            try upsert.execute(arguments: [
+            let steps = record.steps.isEmpty ? "[]" : String(decoding: try encoder.encode(record.steps), as: UTF8.self)
+            try upsert.run(
                 record.id, record.routine, record.trigger, record.startedAt.timeIntervalSince1970,
-                record.endedAt?.timeIntervalSince1970, record.outcome, record.error, steps,
-            ])
+                record.endedAt?.timeIntervalSince1970, record.outcome, record.error, steps)
             ids.append(record.id ?? db.lastInsertedRowID)
             if record.endedAt == nil && (record.outcome == "running" || record.outcome == "queued") {
                 trim.insert(record.routine)
             }
         }
+        // Keep the newest `keep` runs of each routine that got a new one.
+        let deleteOlder = try db.statement(
+            "DELETE FROM runs WHERE routine = ? AND id <= ("
+                + "SELECT id FROM runs WHERE routine = ? ORDER BY id DESC LIMIT 1 OFFSET ?)")
         for routine in trim {
-            // Keep the newest `keep` runs of this routine.
-            try db.execute(
-                sql: "DELETE FROM runs WHERE routine = ? AND id <= ("
-                    + "SELECT id FROM runs WHERE routine = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                arguments: [routine, routine, keep])
+            try deleteOlder.run(routine, routine, keep)
         }
         return ids
     }
 
     public func maxRunID() async throws -> Int64 {
-        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM runs") ?? 0 }
+        try await database.run { db in try db.statement("SELECT max(id) FROM runs").first { $0.int64(0) } ?? 0 }
     }
 
     public func enabledOverrides() async throws -> [String: Bool] {
-        try await pool.read { db in
-            var overrides: [String: Bool] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT routine, enabled FROM routine_enabled") {
-                overrides[row["routine"]] = row["enabled"]
+        try await database.run { db in
+            let rows = try db.statement("SELECT routine, enabled FROM routine_enabled").all {
+                ($0.text(0) ?? "", ($0.int64(1) ?? 0) != 0)
             }
-            return overrides
+            return Dictionary(rows, uniquingKeysWith: { _, last in last })
         }
     }
 
     public func setEnabledOverride(_ routine: String, _ enabled: Bool?) async throws {
-        try await pool.write { db in
+        try await database.write { db in
             if let enabled {
-                try db.execute(
-                    sql: "INSERT INTO routine_enabled(routine, enabled) VALUES (?, ?) "
-                        + "ON CONFLICT(routine) DO UPDATE SET enabled = excluded.enabled",
-                    arguments: [routine, enabled])
+                try db.statement(
+                    "INSERT INTO routine_enabled(routine, enabled) VALUES (?, ?) "
+                        + "ON CONFLICT(routine) DO UPDATE SET enabled = excluded.enabled"
+                ).run(routine, enabled)
             } else {
-                try db.execute(sql: "DELETE FROM routine_enabled WHERE routine = ?", arguments: [routine])
+                try db.statement("DELETE FROM routine_enabled WHERE routine = ?").run(routine)
             }
         }
     }
 
     public func history(routine: String?, limit: Int) async throws -> [RunRecord] {
-        try await pool.read { db in
-            let rows: [Row]
+        try await database.run { db in
             if let routine {
-                rows = try Row.fetchAll(
-                    db, sql: "SELECT * FROM runs WHERE routine = ? ORDER BY id DESC LIMIT ?",
-                    arguments: [routine, limit])
-            } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT ?", arguments: [limit])
+                return try db.statement(
+                    "SELECT \(Self.runColumns) FROM runs WHERE routine = ? ORDER BY id DESC LIMIT ?"
+                )
+                .all(routine, limit, row: Self.record)
             }
-            return rows.map(Self.record)
+            return try db.statement("SELECT \(Self.runColumns) FROM runs ORDER BY id DESC LIMIT ?")
+                .all(limit, row: Self.record)
         }
     }
 
     public func closeDanglingRuns(at instant: Date) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE runs SET outcome = 'interrupted', ended_at = ?, "
+        try await database.write { db in
+            try db.statement(
+                "UPDATE runs SET outcome = 'interrupted', ended_at = ?, "
                     + "error = coalesce(error, CASE outcome WHEN 'queued' THEN 'the daemon stopped before the run started' "
-                    + "ELSE 'the daemon stopped during the run' END) WHERE outcome IN ('running', 'queued')",
-                arguments: [instant.timeIntervalSince1970])
+                    + "ELSE 'the daemon stopped during the run' END) WHERE outcome IN ('running', 'queued')"
+            ).run(instant.timeIntervalSince1970)
         }
     }
 
     public func lastRuns() async throws -> [String: RunRecord] {
-        try await pool.read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM runs WHERE id IN (SELECT max(id) FROM runs GROUP BY routine)")
-            var newest: [String: RunRecord] = [:]
-            for row in rows {
-                let run = Self.record(row)
-                newest[run.routine] = run
-            }
-            return newest
+        try await database.run { db in
+            let runs = try db.statement(
+                "SELECT \(Self.runColumns) FROM runs WHERE id IN (SELECT max(id) FROM runs GROUP BY routine)"
+            ).all(row: Self.record)
+            return Dictionary(runs.map { ($0.routine, $0) }, uniquingKeysWith: { _, last in last })
         }
     }
 
     /// Checks the database file (`PRAGMA integrity_check`); "ok" when sound.
     public func integrityCheck() throws -> String {
-        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+        // A connection of its own, on the caller's thread (WAL: it reads beside the store's).
+        let db = try SQLiteConnection(path: path)
+        return try db.statement("PRAGMA integrity_check").first { $0.text(0) } ?? "no answer"
     }
 
-    private static func record(_ row: Row) -> RunRecord {
-        let stepsText: String = row["steps"] ?? "[]"
+    /// The names of the migrations applied to the file, in the order they were.
+    func appliedMigrations() async throws -> [String] {
+        try await database.run { db in
+            try db.statement("SELECT identifier FROM grdb_migrations ORDER BY rowid").all { $0.text(0) ?? "" }
+        }
+    }
+
+    /// The schema as SQLite keeps it (`sqlite_master`: type, name, table and SQL of each object).
+    func schema() async throws -> [String] {
+        try await database.run { db in
+            try db.statement("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").all {
+                [$0.text(0), $0.text(1), $0.text(2), $0.text(3)].map { $0 ?? "NULL" }.joined(separator: " | ")
+            }
+        }
+    }
+
+    /// The columns `record` reads, in its order.
+    private static let runColumns = "id, routine, trigger, started_at, ended_at, outcome, error, steps"
+
+    private static func record(_ row: SQLiteRow) -> RunRecord {
+        let stepsText = row.text(7) ?? "[]"
         let steps = (try? JSONDecoder().decode([RunStep].self, from: Data(stepsText.utf8))) ?? []
-        let ended: Double? = row["ended_at"]
         return RunRecord(
-            id: row["id"], routine: row["routine"], trigger: row["trigger"],
-            startedAt: Date(timeIntervalSince1970: row["started_at"]),
-            endedAt: ended.map { Date(timeIntervalSince1970: $0) },
-            outcome: row["outcome"], error: row["error"], steps: steps)
+            id: row.int64(0), routine: row.text(1) ?? "", trigger: row.text(2) ?? "",
+            startedAt: Date(timeIntervalSince1970: row.double(3) ?? 0),
+            endedAt: row.double(4).map { Date(timeIntervalSince1970: $0) },
+            outcome: row.text(5) ?? "", error: row.text(6), steps: steps)
     }
 }
 
@@ -239,23 +199,125 @@ public struct StateStoreError: Error, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+
+    /// The database at `path` could not be opened or migrated; says what to do.
+    init(opening path: String, _ error: any Error) {
+        var message = "cannot open the state database \(path): \((error as? SQLiteError)?.detail ?? "\(error)")"
+        if let error = error as? SQLiteError, error.isDamagedFile {
+            message +=
+                ". The file is damaged or is not a routines state database: move it away (the daemon "
+                + "then starts with an empty history and default settings) or put back a backup"
+        } else {
+            message +=
+                ". Check that the folder exists and that the daemon's user may write to it (or pick "
+                + "another with --state DIR)"
+        }
+        self.init(message)
+    }
 }
 
-/// Group commit of run rows on a thread of its own: callers append their row and a completion; the
-/// thread writes every row that is waiting in one transaction, in the order they came, and calls each
-/// completion once its row is committed, while rows that arrive meanwhile wait for the next
+/// The state database's one connection, on a thread of its own (`routines-history`): every query
+/// of the store runs there in turn, as this actor's jobs or as the run writer's batches, so no
+/// blocking SQLite call runs on the cooperative pool and the C handle never meets a second thread.
+actor StateDatabase {
+    nonisolated let executor = DedicatedThreadExecutor(name: "routines-history")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    let connection: SQLiteConnection
+
+    /// Opens and sets up the file, and migrates it (on the caller's thread, once at start-up).
+    init(path: String) throws {
+        let db = try SQLiteConnection(path: path)
+        try db.setBusyTimeout(milliseconds: 5000)
+        try db.refuseDoubleQuotedStrings()
+        // Reads the schema: a file that is no database fails here, not at the first write.
+        try db.statement("SELECT count(*) FROM sqlite_master").run()
+        // WAL with synchronous=NORMAL: a committed transaction survives a crash or kill -9 of the daemon
+        // (it is in the WAL file); only a power loss or kernel crash can roll back the last commits,
+        // never corrupt the database.
+        let mode = try db.statement("PRAGMA journal_mode = WAL").first { $0.text(0) }
+        guard mode == "wal" else {
+            throw SQLiteError(
+                code: 1, function: "PRAGMA journal_mode = WAL", message: "the journal mode stayed \(mode ?? "unknown")",
+                statement: nil, file: path)
+        }
+        try db.execute("PRAGMA synchronous = NORMAL")
+        // A small page cache: the daemon's working set is tiny.
+        try db.execute("PRAGMA cache_size = -256")
+        try StateMigrations.migrate(db)
+        connection = db
+    }
+
+    deinit {
+        // Work still queued runs first (it holds this actor); then the thread ends.
+        executor.shutdown(waiting: false)
+    }
+
+    /// Runs `body` with the connection on the thread.
+    func run<T: Sendable>(_ body: @Sendable (SQLiteConnection) throws -> T) throws -> T {
+        try body(connection)
+    }
+
+    /// Runs `body` in one transaction on the thread.
+    func write<T: Sendable>(_ body: @Sendable (SQLiteConnection) throws -> T) throws -> T {
+        try connection.transaction { try body(connection) }
+    }
+}
+
+/// Schema changes, numbered; a shipped migration is never edited. The applied ones are listed in
+/// `grdb_migrations` (the table GRDB's migrator kept before the store used SQLite directly), so
+/// every existing state file carries on where it stood.
+enum StateMigrations {
+    /// Each migration's name and SQL, in order.
+    static let all: [(name: String, sql: String)] = [
+        (
+            "v1",
+            """
+            CREATE TABLE "settings" ("key" TEXT PRIMARY KEY NOT NULL, "value" TEXT NOT NULL);
+            CREATE TABLE "fire_marks" ("key" TEXT PRIMARY KEY NOT NULL, "instant" DOUBLE NOT NULL);
+            CREATE TABLE "runs" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "routine" TEXT NOT NULL, \
+            "trigger" TEXT NOT NULL, "started_at" DOUBLE NOT NULL, "ended_at" DOUBLE, "outcome" TEXT NOT NULL, \
+            "error" TEXT, "steps" TEXT NOT NULL DEFAULT '[]');
+            CREATE INDEX "runs_by_routine" ON "runs"("routine", "id");
+            """
+        ),
+        (
+            "v2",
+            // `routines enable` / `disable`: a routine's choice outlives restarts and file reloads.
+            // Outcome names of the second wave: `error` became `failed`.
+            """
+            CREATE TABLE "routine_enabled" ("routine" TEXT PRIMARY KEY NOT NULL, "enabled" BOOLEAN NOT NULL);
+            UPDATE runs SET outcome = 'failed' WHERE outcome = 'error';
+            """
+        ),
+    ]
+
+    /// Applies the migrations `db` lacks, each in a transaction of its own with its name.
+    static func migrate(_ db: SQLiteConnection) throws {
+        try db.execute("CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        let applied = Set(try db.statement("SELECT identifier FROM grdb_migrations").all { $0.text(0) ?? "" })
+        for migration in all where !applied.contains(migration.name) {
+            try db.transaction {
+                try db.execute(migration.sql)
+                try db.statement("INSERT INTO grdb_migrations (identifier) VALUES (?)").run(migration.name)
+            }
+        }
+    }
+}
+
+/// Group commit of run rows on the database's thread: callers append their row and a completion;
+/// the thread writes every row that is waiting in one transaction, in the order they came, and calls
+/// each completion once its row is committed, while rows that arrive meanwhile wait for the next
 /// transaction. The write never sees a caller's cancellation (a cancelled run is still recorded), and
 /// an idle writer's thread sleeps in its executor's poll without a timeout (no wake-ups).
 final class RunWriter: Sendable {
     typealias Done = @Sendable (Result<Int64, any Error>) -> Void
-    private let pool: DatabasePool
+    private let database: StateDatabase
     private let keep: Int
-    private let executor = DedicatedThreadExecutor(name: "routines-history")
     /// Rows waiting, and whether a write of them is queued on the thread.
     private let pending = Mutex<(rows: [(record: RunRecord, done: Done)], queued: Bool)>(([], false))
 
-    init(pool: DatabasePool, keep: Int) {
-        self.pool = pool
+    init(database: StateDatabase, keep: Int) {
+        self.database = database
         self.keep = keep
     }
 
@@ -265,7 +327,7 @@ final class RunWriter: Sendable {
             defer { pending.queued = true }
             return !pending.queued
         }
-        if queue { executor.execute { [self] in writeWaitingRows() } }
+        if queue { database.executor.execute { [self] in writeWaitingRows() } }
     }
 
     /// On the thread: one transaction for every row waiting now.
@@ -275,10 +337,18 @@ final class RunWriter: Sendable {
             return pending.rows
         }
         let records = batch.map(\.record)
-        do {
-            let ids = try pool.write { db in try SQLiteStateStore.write(records, keep: keep, in: db) }
+        let keep = keep
+        let result = database.assumeIsolated { database in
+            Result {
+                try database.connection.transaction {
+                    try SQLiteStateStore.write(records, keep: keep, in: database.connection)
+                }
+            }
+        }
+        switch result {
+        case .success(let ids):
             for (entry, id) in zip(batch, ids) { entry.done(.success(id)) }
-        } catch {
+        case .failure(let error):
             for entry in batch { entry.done(.failure(error)) }
         }
     }
