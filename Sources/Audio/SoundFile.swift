@@ -150,11 +150,21 @@ public final class SoundFileStream {
         case .success(let api): sndfile = api
         case .failure(let reason): throw failure("sf_open_fd", reason.message)
         }
-        // From the start, whoever read the descriptor before; libsndfile does not close it (close_desc 0):
-        // `source` owns it and lives as long as this stream.
+        // From the start, whoever read the descriptor before.
         _ = try? FileDescriptor(rawValue: source.descriptor).seek(offset: 0, from: .start)
+        // libsndfile gets a duplicate of its own (close_desc 1: it closes it at sf_close, and when it
+        // cannot decode the file), never `source`'s descriptor: libsndfile 1.2.0's sf_open_fd closes
+        // the descriptor it was given when it fails, even with close_desc 0 (libsndfile issue 949),
+        // and `source`'s deinit then closed that number a second time, by then another part's file
+        // (a timerfd, an eventfd, SQLite's database, an epoll).
+        let duplicate: FileDescriptor
+        do {
+            duplicate = try FileDescriptor(rawValue: source.descriptor).duplicated()
+        } catch {
+            throw failure("fcntl(F_DUPFD_CLOEXEC)", "\(error.errno)")
+        }
         var info = SF_INFO()
-        guard let file = sndfile.sf_open_fd!(source.descriptor, Int32(SFM_READ), &info, 0) else {
+        guard let file = sndfile.sf_open_fd!(duplicate.rawValue, Int32(SFM_READ), &info, 1) else {
             throw failure(
                 "sf_open_fd",
                 "cannot decode the file: \(sndfile.sf_strerror!(nil).map { String(cString: $0) } ?? "unknown error")")

@@ -195,6 +195,40 @@ import Testing
             + le32(rate) + le32(rate * 2) + le16(2) + le16(16) + Array("data".utf8) + le32(data.count) + data
     }
 
+    /// A file libsndfile cannot decode leaves the descriptor of its `OpenedSoundFile` open on that
+    /// file, for its owner alone to close (once, in its deinit), and so does a file decoded to the
+    /// end. libsndfile 1.2.0's sf_open_fd closed the descriptor it was given on failure even when
+    /// told not to (libsndfile issue 949): the owner's deinit then closed that number a second
+    /// time, whichever part of the process had been given it meanwhile (the foreign close behind
+    /// the sporadic SQLite "disk I/O error" and timerfd_settime EINVAL).
+    @Test(arguments: [false, true])
+    func decodingLeavesTheOwnersDescriptorOpen(decodable: Bool) throws {
+        let dir = NSTemporaryDirectory() + "routines-audio-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/sound.wav"
+        let bytes = decodable ? Self.wav([Int16](repeating: 1000, count: 4800), rate: 48_000) : Array("RIFF-junk".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let opened = try OpenedSoundFile(opening: path)
+        for _ in 0..<2 {
+            do {
+                let stream = try SoundFileStream(
+                    source: opened, output: "speakers", pcm: "speakers", rate: 48_000, channels: 2, gain: 0)
+                var frames = 0
+                while case let block = try stream.next(maxFrames: 1024), !block.isEmpty { frames += block.count / 2 }
+                #expect(decodable && frames == 4800)
+            } catch {
+                #expect(!decodable && "\(error)".contains("sound.wav"))
+            }
+            // Still open, on the same file (a closed number reused meanwhile would name another).
+            var described = stat()
+            var named = stat()
+            #expect(fstat(opened.descriptor, &described) == 0)
+            #expect(stat(path, &named) == 0)
+            #expect(described.st_ino == named.st_ino && described.st_dev == named.st_dev)
+        }
+    }
+
     @Test func corruptFileNamesTheFile() async throws {
         let capture = try Capture()
         let path = capture.dir + "/broken.wav"
