@@ -57,11 +57,12 @@ step "fd-guard: the double-close detector the test processes run with (scripts/f
 guard_dir=$(mktemp -d /tmp/routines-fd-guard.XXXXXX)
 trap 'rm -rf "$guard_dir"' EXIT
 guard_library=$PWD/.build/fd-guard.so
-clang -O1 -g -Wall -Wextra -shared -fPIC -o "$guard_library" scripts/fd-guard.c -ldl -lpthread
+compiler=$(command -v clang || command -v cc)  # the Swift toolchain's clang
+"$compiler" -O1 -g -Wall -Wextra -shared -fPIC -o "$guard_library" scripts/fd-guard.c -ldl -lpthread
 printf '%s\n' '#include <fcntl.h>' '#include <unistd.h>' \
     'int main(void) { int fd = open("/dev/null", O_RDONLY); close(fd); close(fd); return 0; }' \
     > "$guard_dir/check.c"
-clang -o "$guard_dir/routines-fd-guard-check" "$guard_dir/check.c"
+"$compiler" -o "$guard_dir/routines-fd-guard-check" "$guard_dir/check.c"
 FD_GUARD_LOG=$guard_dir/check LD_PRELOAD=$guard_library "$guard_dir/routines-fd-guard-check"
 if ! grep -qs "DOUBLE CLOSE" "$guard_dir"/check.*; then
     echo "test: fd-guard did not report a program that closes a descriptor twice" >&2
