@@ -132,6 +132,7 @@ public enum DaemonRuntime {
                 clock: TimerfdContinuousClock(),
                 fireCalculator: ScheduleFireCalculator(defaultTimeZone: config.timezone, location: config.location),
                 localTime: ZoneLocalTimeProvider(zone: zone), audioFiles: AudioFolders(folders: paths.audio),
+                dates: SpokenDates(),
                 log: { entry in
                     switch entry.level {
                     case .debug: logger.debug("\(entry.message)")

@@ -20,6 +20,8 @@ public struct EngineEnvironment: Sendable {
     public var localTime: any LocalTimeProvider
     /// Resolves `play` and `chime` files inside the audio folders.
     public var audioFiles: any AudioFileLocator
+    /// Says times, dates and weekdays in the announcement voice's language (`{time}` `{date}` `{weekday}`).
+    public var dates: any DateSpeaker
     /// A random delay in `[0, bound]` for `jitter`.
     public var jitter: @Sendable (Duration) -> Duration
     /// Receives one entry per thing worth logging.
@@ -38,7 +40,7 @@ public struct EngineEnvironment: Sendable {
     public init(
         audio: any AudioOutput, speech: any SpeechSynthesizer, store: any StateStore, wallClock: any WallClock,
         clock: any Clock<Duration>, fireCalculator: any FireCalculator, localTime: any LocalTimeProvider,
-        audioFiles: any AudioFileLocator,
+        audioFiles: any AudioFileLocator, dates: any DateSpeaker,
         jitter: @escaping @Sendable (Duration) -> Duration = EngineEnvironment.uniformJitter,
         log: @escaping @Sendable (EngineLogEntry) -> Void = { _ in },
         executor: (any SerialExecutor & TaskExecutor)? = nil,
@@ -53,6 +55,7 @@ public struct EngineEnvironment: Sendable {
         self.fireCalculator = fireCalculator
         self.localTime = localTime
         self.audioFiles = audioFiles
+        self.dates = dates
         self.jitter = jitter
         self.log = log
         self.executor = executor

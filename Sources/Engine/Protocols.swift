@@ -227,6 +227,18 @@ public struct LocalDateTime: Sendable, Equatable {
     public var secondsOfDay: Int { hour * 3600 + minute * 60 + second }
 }
 
+/// Times, dates and weekday names as an announcement's voice says them, for the `{time}` `{date}`
+/// `{weekday}` placeholders. The real one (Speech's `SpokenDates`) has a table per language and
+/// picks it by the voice's name; engine tests use an English fake.
+public protocol DateSpeaker: Sendable {
+    /// `07:05` (24h) or `7:05 AM` (12h), in the language of `voice`.
+    func time(_ local: LocalDateTime, clock: ClockStyle, voice: String) -> String
+    /// The date as the language of `voice` says it (`November 24, 2026`).
+    func date(_ local: LocalDateTime, voice: String) -> String
+    /// The weekday's name in the language of `voice` (`Tuesday`).
+    func weekday(_ day: Weekday, voice: String) -> String
+}
+
 /// Turns wall-clock instants into local time in the configured zone.
 public protocol LocalTimeProvider: Sendable {
     func localTime(_ instant: Date) -> LocalDateTime

@@ -467,7 +467,7 @@ extension Engine {
     func templates(for ticket: RunTicket, voice: String = "en") -> TemplateRenderer {
         TemplateRenderer(
             local: env.localTime.localTime(env.wallClock.now()), clock: config.clock, routine: ticket.routine.name,
-            headphoneMode: headphoneMode, eventData: ticket.eventData, voice: voice)
+            headphoneMode: headphoneMode, eventData: ticket.eventData, dates: env.dates, voice: voice)
     }
 }
 

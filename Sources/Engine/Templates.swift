@@ -2,8 +2,8 @@ import RoutineModel
 
 /// Renders `{time}` `{date}` `{weekday}` `{routine}` `{headphoneMode}` `{event.KEY}` in announcement text.
 ///
-/// `{time}` `{date}` `{weekday}` are spoken in the language of `voice` (an espeak-ng voice name; see
-/// `SpokenDates`), English by default. Unknown placeholders stay as written; a missing `{event.KEY}`
+/// `{time}` `{date}` `{weekday}` are said by `dates` in the language of `voice` (a voice name; see
+/// `DateSpeaker`), English by default. Unknown placeholders stay as written; a missing `{event.KEY}`
 /// renders empty.
 struct TemplateRenderer: Sendable {
     var local: LocalDateTime
@@ -11,10 +11,10 @@ struct TemplateRenderer: Sendable {
     var routine: String
     var headphoneMode: Bool
     var eventData: [String: String]
+    /// Says times, dates and weekdays in the voice's language.
+    var dates: any DateSpeaker
     /// The announcement's voice, which picks the language of times, dates and weekdays.
     var voice: String = "en"
-
-    var language: SpokenDates.Language { SpokenDates.language(ofVoice: voice) }
 
     /// The text with every known placeholder replaced.
     func render(_ text: String) -> String {
@@ -37,8 +37,8 @@ struct TemplateRenderer: Sendable {
     func value(for key: String) -> String? {
         switch key {
         case "time": return time
-        case "date": return SpokenDates.date(local, language: language)
-        case "weekday": return SpokenDates.weekday(local.weekday, language: language)
+        case "date": return dates.date(local, voice: voice)
+        case "weekday": return dates.weekday(local.weekday, voice: voice)
         case "routine": return routine
         case "headphoneMode": return headphoneMode ? "on" : "off"
         default:
@@ -65,5 +65,5 @@ struct TemplateRenderer: Sendable {
     }
 
     /// `07:05` (24h) or `7:05 AM` (12h), in the voice's language.
-    var time: String { SpokenDates.time(local, clock: clock, language: language) }
+    var time: String { dates.time(local, clock: clock, voice: voice) }
 }

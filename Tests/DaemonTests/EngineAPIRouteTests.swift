@@ -56,7 +56,8 @@ import Testing
                     audio: audio, speech: EspeakSynthesizer(), store: store, wallClock: TimerfdWallClock(),
                     clock: ContinuousClock(),
                     fireCalculator: ScheduleFireCalculator(defaultTimeZone: "UTC", location: nil),
-                    localTime: ZoneLocalTimeProvider(zone: zone), audioFiles: AudioFolders(folders: [])))
+                    localTime: ZoneLocalTimeProvider(zone: zone), audioFiles: AudioFolders(folders: []),
+                    dates: SpokenDates()))
             let library = RoutineLibrary(
                 folder: routines, config: config, engine: engine, logger: Logger(label: "test"))
             _ = await library.loadAll()

@@ -43,7 +43,8 @@ import Testing
     @Test func templatesRenderPerRun() {
         let local = LocalDateTime(year: 2026, month: 1, day: 5, hour: 19, minute: 5, second: 0, weekday: .mon)
         var r = TemplateRenderer(
-            local: local, clock: .h24, routine: "wake", headphoneMode: true, eventData: ["who": "Ann"])
+            local: local, clock: .h24, routine: "wake", headphoneMode: true, eventData: ["who": "Ann"],
+            dates: EnglishDates())
         #expect(
             r.render("It is {time} on {weekday}, {date}. {routine} {headphoneMode} {event.who}{event.none} {x}")
                 == "It is 19:05 on Monday, January 5, 2026. wake on Ann {x}")

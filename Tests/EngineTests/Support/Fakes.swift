@@ -247,6 +247,30 @@ struct FakeAudioFiles: AudioFileLocator {
     }
 }
 
+/// English times, dates and weekdays whatever the voice: the engine's templates tested without
+/// Speech's tables (those, one per language, are tested in SpeechTests' `SpokenDatesTests`).
+struct EnglishDates: DateSpeaker {
+    static let weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+    static let months = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+        "December",
+    ]
+
+    func time(_ local: LocalDateTime, clock: ClockStyle, voice: String) -> String {
+        let minute = local.minute < 10 ? "0\(local.minute)" : "\(local.minute)"
+        switch clock {
+        case .h24: return "\(local.hour < 10 ? "0" : "")\(local.hour):\(minute)"
+        case .h12: return "\(local.hour % 12 == 0 ? 12 : local.hour % 12):\(minute) \(local.hour < 12 ? "AM" : "PM")"
+        }
+    }
+
+    func date(_ local: LocalDateTime, voice: String) -> String {
+        "\(Self.months[local.month - 1]) \(local.day), \(local.year)"
+    }
+
+    func weekday(_ day: Weekday, voice: String) -> String { Self.weekdays[day.rawValue] }
+}
+
 /// Collects log lines.
 final class LogRecorder: Sendable {
     let entries = Mutex<[EngineLogEntry]>([])

@@ -36,7 +36,7 @@ struct Harness {
             environment: EngineEnvironment(
                 audio: audio, speech: speech, store: store, wallClock: VirtualWallClock(time: time),
                 clock: TestClock(time: time), fireCalculator: fireCalculator, localTime: localTime,
-                audioFiles: FakeAudioFiles(),
+                audioFiles: FakeAudioFiles(), dates: EnglishDates(),
                 jitter: { bound in .milliseconds(Int64(random.double() * bound.asSeconds * 1000)) },
                 log: { logs.record($0) }, executor: time.executor, publisher: publisher, changes: changes))
     }

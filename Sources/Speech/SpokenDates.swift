@@ -1,3 +1,4 @@
+import Engine
 import RoutineModel
 
 /// Weekday names, dates and times as they are spoken in the announcement voice's language, for the
@@ -16,7 +17,23 @@ import RoutineModel
 ///   with a small letter, so the German date writes the month in small letters (`24. november 2026`,
 ///   spoken "vierundzwanzigste November"); with a capital it says "vierundzwanzig", then pauses.
 /// - Unknown languages fall back to English.
-enum SpokenDates {
+///
+/// The engine's `DateSpeaker`: the daemon hands one to the engine, which knows no language tables.
+public struct SpokenDates: DateSpeaker {
+    public init() {}
+
+    public func time(_ local: LocalDateTime, clock: ClockStyle, voice: String) -> String {
+        Self.time(local, clock: clock, language: Self.language(ofVoice: voice))
+    }
+
+    public func date(_ local: LocalDateTime, voice: String) -> String {
+        Self.date(local, language: Self.language(ofVoice: voice))
+    }
+
+    public func weekday(_ day: Weekday, voice: String) -> String {
+        Self.weekday(day, language: Self.language(ofVoice: voice))
+    }
+
     /// A language with its own table; taken from the voice name by `language(ofVoice:)`.
     enum Language: String, Sendable, CaseIterable {
         case en, de, fr, es, it, nl, pt, sv, da, nb, fi, pl, cs, ru

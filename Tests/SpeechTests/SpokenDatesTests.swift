@@ -2,6 +2,7 @@ import RoutineModel
 import Testing
 
 @testable import Engine
+@testable import Speech
 
 @Suite(.timeLimit(.minutes(1))) struct SpokenDatesTests {
     /// Tuesday, November 24, 2026, 07:05.
@@ -108,7 +109,8 @@ import Testing
 
     @Test func templatesSpeakTheVoicesLanguage() {
         var renderer = TemplateRenderer(
-            local: tuesday, clock: .h24, routine: "wake", headphoneMode: false, eventData: [:], voice: "de")
+            local: tuesday, clock: .h24, routine: "wake", headphoneMode: false, eventData: [:], dates: SpokenDates(),
+            voice: "de")
         #expect(renderer.render("Es ist {time} am {weekday}") == "Es ist 07:05 am Dienstag")
         #expect(renderer.render("{date}, {headphoneMode}") == "24. november 2026, off")
         renderer.voice = "fr+m2"
