@@ -78,7 +78,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         // The espeak-ng synthesizer, voice list and voice validation.
-        .target(name: "Speech", dependencies: ["CEspeakNG", "Engine", "RoutineModel", "ThreadExecutor"]),
+        .target(name: "Speech", dependencies: ["CEspeakNG", "Engine", "RoutineModel", "SystemIO", "ThreadExecutor"]),
 
         // Benchmarks (bench/): synthesis latency against the espeak-ng command line.
         .executableTarget(name: "SpeechBench", dependencies: ["Speech", "Engine"], path: "bench/SpeechBench"),

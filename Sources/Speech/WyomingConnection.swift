@@ -1,9 +1,5 @@
-import Foundation
 import RoutineModel
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SystemIO
 
 /// Why a Wyoming server could not be used; the description names the server.
 public struct WyomingError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -47,91 +43,36 @@ struct WyomingEvent: Sendable, Equatable {
 }
 
 /// One TCP connection to a Wyoming server, used by one thread: blocking calls, each with a deadline
-/// (the socket is non-blocking and every wait is a `poll`). Closed when released.
+/// (SystemIO's `TCPSocket`: non-blocking, every wait a `poll`). Closed when released.
 final class WyomingConnection {
     let server: String
-    private let fd: Int32
+    private let socket: TCPSocket
     private var buffer: [UInt8] = []
     private var start = 0
 
     /// Connects to `host`:`port` within `timeout`.
     init(host: String, port: Int, timeout: Duration, server: String) throws(WyomingError) {
         self.server = server
-        let deadline = ContinuousClock.now + timeout
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0, let first = list else {
+        do {
+            socket = try TCPSocket.connect(host: host, port: port, timeout: timeout)
+        } catch {
+            let timedOut = error.errno == .timedOut
             throw WyomingError(
-                .cannotConnect, server: server, "cannot be reached: \(String(cString: gai_strerror(status)))")
+                timedOut ? .timedOut : .cannotConnect, server: server,
+                "cannot be reached: \(error)" + (timedOut ? " (connect timeout \(timeout))" : ""))
         }
-        defer { freeaddrinfo(list) }
-        var lastError = "no address"
-        var address: UnsafeMutablePointer<addrinfo>? = first
-        while let entry = address {
-            address = entry.pointee.ai_next
-            let socketFD = socket(
-                entry.pointee.ai_family,
-                Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-                    | Int32(SOCK_NONBLOCK.rawValue), 0)
-            if socketFD < 0 {
-                lastError = String(cString: strerror(errno))
-                continue
-            }
-            var connected = Glibc.connect(socketFD, entry.pointee.ai_addr, entry.pointee.ai_addrlen) == 0
-            if !connected && errno == EINPROGRESS {
-                switch Self.wait(socketFD, for: Int16(POLLOUT), until: deadline) {
-                case .ready:
-                    var error: Int32 = 0
-                    var length = socklen_t(MemoryLayout<Int32>.size)
-                    getsockopt(socketFD, SOL_SOCKET, SO_ERROR, &error, &length)
-                    connected = error == 0
-                    if !connected { lastError = String(cString: strerror(error)) }
-                case .timedOut:
-                    lastError = "no answer within \(timeout) (connect timeout)"
-                case .failed(let message):
-                    lastError = message
-                }
-            } else if !connected {
-                lastError = String(cString: strerror(errno))
-            }
-            if connected {
-                var one: Int32 = 1
-                setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                fd = socketFD
-                return
-            }
-            Glibc.close(socketFD)
-            if ContinuousClock.now >= deadline { break }
-        }
-        throw WyomingError(
-            lastError.contains("timeout") ? .timedOut : .cannotConnect, server: server,
-            "cannot be reached: \(lastError)")
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { socket.close() }
 
     /// Sends one event with JSON `data`.
     func send(type: String, data: String, deadline: ContinuousClock.Instant) throws(WyomingError) {
-        let bytes = WyomingEvent.encode(type: type, data: data)
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes {
-                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if sent > 0 {
-                offset += sent
-            } else if sent < 0 && errno == EINTR {
-                continue
-            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                try waitOrThrow(Int16(POLLOUT), until: deadline, doing: "sending \(type)")
-            } else {
-                throw WyomingError(
-                    .closed, server: server,
-                    "closed the connection while we sent \(type): \(String(cString: strerror(errno)))")
-            }
+        do {
+            try socket.sendAll(WyomingEvent.encode(type: type, data: data), until: deadline)
+        } catch  where error.errno == .timedOut {
+            throw WyomingError(.timedOut, server: server, "did not answer in time (sending \(type))")
+        } catch {
+            throw WyomingError(.closed, server: server, "closed the connection while we sent \(type): \(error)")
         }
     }
 
@@ -208,54 +149,17 @@ final class WyomingConnection {
 
     /// Reads what the socket has (waiting for it until `deadline`) into the buffer.
     private func fill(until deadline: ContinuousClock.Instant, waitingFor what: String) throws(WyomingError) {
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                buffer += chunk[0..<count]
-                return
-            }
-            if count == 0 {
-                throw WyomingError(.closed, server: server, "closed the connection while we waited for \(what)")
-            }
-            if errno == EINTR { continue }
-            guard errno == EAGAIN || errno == EWOULDBLOCK else {
-                throw WyomingError(
-                    .closed, server: server,
-                    "connection failed while we waited for \(what): \(String(cString: strerror(errno)))")
-            }
-            try waitOrThrow(Int16(POLLIN), until: deadline, doing: "waiting for \(what)")
+        let chunk: [UInt8]
+        do {
+            chunk = try socket.receive(until: deadline)
+        } catch  where error.errno == .timedOut {
+            throw WyomingError(.timedOut, server: server, "did not answer in time (waiting for \(what))")
+        } catch {
+            throw WyomingError(.closed, server: server, "connection failed while we waited for \(what): \(error)")
         }
-    }
-
-    private func waitOrThrow(_ events: Int16, until deadline: ContinuousClock.Instant, doing what: String)
-        throws(WyomingError)
-    {
-        switch Self.wait(fd, for: events, until: deadline) {
-        case .ready: return
-        case .timedOut: throw WyomingError(.timedOut, server: server, "did not answer in time (\(what))")
-        case .failed(let message): throw WyomingError(.closed, server: server, "connection failed \(what): \(message)")
+        if chunk.isEmpty {
+            throw WyomingError(.closed, server: server, "closed the connection while we waited for \(what)")
         }
-    }
-
-    private enum Readiness {
-        case ready, timedOut
-        case failed(String)
-    }
-
-    /// Waits until `fd` is ready for `events` or `deadline` passes (retrying on EINTR).
-    private static func wait(_ fd: Int32, for events: Int16, until deadline: ContinuousClock.Instant) -> Readiness {
-        while true {
-            let remaining = ContinuousClock.now.duration(to: deadline)
-            if remaining <= .zero { return .timedOut }
-            let milliseconds =
-                remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1
-            var descriptor = pollfd(fd: fd, events: events, revents: 0)
-            let result = poll(&descriptor, 1, Int32(min(milliseconds, Int64(Int32.max))))
-            if result > 0 { return .ready }
-            if result == 0 { continue }
-            if errno == EINTR { continue }
-            return .failed(String(cString: strerror(errno)))
-        }
+        buffer += chunk
     }
 }

@@ -14,20 +14,26 @@ public struct SystemCallError: Error, Sendable, Equatable, CustomStringConvertib
     public let call: String
     /// The file, folder or socket the call was about, when it names one.
     public let path: String?
-    /// What the kernel answered.
+    /// What the kernel answered (for a resolver failure, the nearest errno: see `message`).
     public let errno: Errno
+    /// The library's own message when its error is not an errno (`getaddrinfo`'s `EAI_*` codes, as
+    /// `gai_strerror` says them); nil: the errno's message.
+    public let message: String?
 
-    /// A failure of `call` (about `path`) with `errno`.
-    public init(_ call: String, path: String? = nil, errno: Errno) {
+    /// A failure of `call` (about `path`) with `errno`, described by `message` when the library has
+    /// its own.
+    public init(_ call: String, path: String? = nil, errno: Errno, message: String? = nil) {
         self.call = call
         self.path = path
         self.errno = errno
+        self.message = message
     }
 
     /// `call path: message`, or `call: message` without a path.
     public var description: String {
-        if let path { return "\(call) \(path): \(errno)" }
-        return "\(call): \(errno)"
+        let message = message ?? errno.description
+        if let path { return "\(call) \(path): \(message)" }
+        return "\(call): \(message)"
     }
 }
 
