@@ -2,7 +2,9 @@ import CLinux
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 import SystemIO
+import ThreadExecutor
 
 /// The daemon's global concurrent executor, installed first thing in `main` through the runtime's
 /// `swift_task_enqueueGlobal_hook`, before any other task exists.
@@ -16,21 +18,22 @@ import SystemIO
 /// pool of threads instead (the daemon's executor before; measured against the takeover in
 /// docs/BENCHMARKS.md), `ROUTINES_EXECUTOR=dispatch` keeps Swift's default. Delayed jobs
 /// (`Task.sleep`) still go through libdispatch; the daemon's own sleeps use timerfd clocks.
-public final class GlobalExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: `jobs` and `head` are guarded by `condition`.
+public final class GlobalExecutor: TaskExecutor, Sendable {
     static let shared = GlobalExecutor(threads: min(8, max(2, ProcessInfo.processInfo.activeProcessorCount)))
 
-    private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
-    private var head = 0
+    /// The jobs not yet taken, in order; `head` is the next one.
+    private let queue = Mutex((jobs: [UnownedJob](), head: 0))
+    /// Where idle pool threads wait; `enqueue` wakes one. Its lock orders "the queue is empty, so wait"
+    /// against "a job was added, so wake one", so no wake-up is lost.
+    private let ready = ThreadCondition()
 
+    /// Starts `threads` threads (`routines-pool`, each from `DedicatedThreadExecutor.spawn`) that
+    /// take jobs from the one queue for good. One queue, not a `DedicatedThreadExecutor` per thread
+    /// (each would run its own jobs in order): a job never waits behind a busy thread while another
+    /// is idle.
     private init(threads: Int) {
         for _ in 0..<threads {
-            let thread = Thread { [self] in
-                CurrentThread.setName("routines-pool")
-                work()
-            }
-            thread.start()
+            DedicatedThreadExecutor.spawn(name: "routines-pool") { [self] in work() }
         }
     }
 
@@ -76,23 +79,34 @@ public final class GlobalExecutor: TaskExecutor, @unchecked Sendable {
     #endif
 
     public func enqueue(_ job: UnownedJob) {
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
+        queue.withLock { $0.jobs.append(job) }
+        ready.lock()
+        ready.signal()
+        ready.unlock()
     }
 
-    private func next() -> UnownedJob {
-        condition.lock()
-        defer { condition.unlock() }
-        while head == jobs.count { condition.wait() }
-        let job = jobs[head]
-        head += 1
-        if head == jobs.count {
-            jobs.removeAll(keepingCapacity: true)
-            head = 0
+    /// The next job, or nil when the queue is empty.
+    private func take() -> UnownedJob? {
+        queue.withLock { queue in
+            guard queue.head < queue.jobs.count else { return nil }
+            let job = queue.jobs[queue.head]
+            queue.head += 1
+            if queue.head == queue.jobs.count {
+                queue.jobs.removeAll(keepingCapacity: true)
+                queue.head = 0
+            }
+            return job
         }
-        return job
+    }
+
+    /// Waits for the next job (with `ready`'s lock, released while waiting).
+    private func next() -> UnownedJob {
+        ready.lock()
+        defer { ready.unlock() }
+        while true {
+            if let job = take() { return job }
+            ready.wait()
+        }
     }
 
     private func work() {

@@ -35,4 +35,7 @@ public final class ThreadCondition: @unchecked Sendable {
 
     /// Wakes every thread waiting in `wait`.
     public func broadcast() { pthread_cond_broadcast(condition) }
+
+    /// Wakes one thread waiting in `wait` (any one: for waiters that all do the same work).
+    public func signal() { pthread_cond_signal(condition) }
 }
