@@ -20,6 +20,9 @@ let package = Package(
     targets: [
         // Pure Swift: the routine format, decoding, validation, durations, cron expressions.
         .target(name: "RoutineModel"),
+        // Routine and config files read within the input limits, through the system layer (the model
+        // itself makes no system calls: fuzz/ compiles it alone).
+        .target(name: "RoutineFiles", dependencies: ["RoutineModel", "SystemIO"]),
         // Pure Swift: next-fire math for at / cron / sun triggers, time zones and DST.
         .target(name: "Schedule", dependencies: ["RoutineModel"]),
         // Pure Swift (FoundationEssentials): the control API's contract, shared by the daemon, the CLI
@@ -87,8 +90,8 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "RoutineModel", "Schedule", "Engine", "Speech", "Devices", "MQTT", "SystemIO", "CLinux", "ControlAPI",
-                "ThreadExecutor", "CSQLite",
+                "RoutineModel", "RoutineFiles", "Schedule", "Engine", "Speech", "Devices", "MQTT", "SystemIO", "CLinux",
+                "ControlAPI", "ThreadExecutor", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -109,8 +112,8 @@ let package = Package(
         .executableTarget(
             name: "routines-daemon",
             dependencies: [
-                "Daemon", "Audio", "AudioServer", "Devices", "Engine", "RoutineModel", "Speech", "CommandSupport",
-                "SystemIO",
+                "Daemon", "Audio", "AudioServer", "Devices", "Engine", "RoutineModel", "RoutineFiles", "Speech",
+                "CommandSupport", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -118,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "routines",
             dependencies: [
-                "RoutineModel", "Schedule", "CommandSupport", "SystemIO", "ControlAPI",
+                "RoutineModel", "RoutineFiles", "Schedule", "CommandSupport", "SystemIO", "ControlAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -134,7 +137,8 @@ let package = Package(
         .testTarget(
             name: "ThreadExecutorTests",
             dependencies: ["ThreadExecutor", .product(name: "SystemPackage", package: "swift-system")]),
-        .testTarget(name: "RoutineModelTests", dependencies: ["RoutineModel"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "RoutineModelTests", dependencies: ["RoutineModel", "RoutineFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule", "RoutineModel"]),
         // The route table called in process (no socket), and docs/openapi.yaml kept in step with it.
         .testTarget(name: "ControlAPITests", dependencies: ["ControlAPI", "RoutineModel"]),

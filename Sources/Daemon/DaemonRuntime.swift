@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import MQTT
 import Prometheus
+import RoutineFiles
 import RoutineModel
 import Schedule
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import Foundation
+import RoutineFiles
 import RoutineModel
 
 /// The routines folder as the daemon sees it: per routine name the last valid version and the

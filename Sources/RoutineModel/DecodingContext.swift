@@ -13,7 +13,7 @@ final class DecodingContext {
     /// `FILE:LINE:COL` diagnostic. The value is kept only when no error was reported.
     func decodeDocument<Value: Sendable>(_ bytes: [UInt8], _ body: (JSONNode) -> Value?) -> DecodeResult<Value> {
         guard bytes.count <= InputLimits.maxFileBytes else {
-            error("", InputFile.sizeMessage(bytes.count, limit: InputLimits.maxFileBytes))
+            error("", InputLimits.sizeMessage(bytes.count))
             return DecodeResult(value: nil, diagnostics: diagnostics)
         }
         let root: JSONNode

@@ -13,6 +13,13 @@ public enum InputLimits {
     /// "1 MiB (1048576 bytes)".
     static var fileLimitText: String { "1 MiB (\(maxFileBytes) bytes)" }
 
+    /// Why a file of `size` bytes is refused: `the file is 2000000 bytes, larger than 1 MiB (1048576
+    /// bytes), the most a routine or config file may have`.
+    public static func sizeMessage(_ size: Int, limit: Int = maxFileBytes) -> String {
+        let limitText = limit == maxFileBytes ? fileLimitText : "\(limit) bytes"
+        return "the file is \(size) bytes, larger than \(limitText), the most a routine or config file may have"
+    }
+
     /// `text` cut to at most `limit` characters, keeping its start and its end (where hints are).
     public static func cut(_ text: String, limit: Int = maxMessageCharacters) -> String {
         // utf8.count is O(1) for native strings: short texts cost nothing.

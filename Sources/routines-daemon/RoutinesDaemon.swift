@@ -4,6 +4,7 @@ import AudioServer
 import CommandSupport
 import Daemon
 import Foundation
+import RoutineFiles
 import RoutineModel
 import Speech
 import Synchronization

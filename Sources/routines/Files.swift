@@ -1,4 +1,5 @@
 import CommandSupport
+import RoutineFiles
 import RoutineModel
 import SystemIO
 

@@ -1,4 +1,5 @@
 import Foundation
+import RoutineFiles
 import Testing
 
 @testable import RoutineModel
