@@ -34,13 +34,27 @@ struct WyomingEvent: Sendable, Equatable {
     static let maximumData = 8 * 1024 * 1024
     static let maximumPayload = 16 * 1024 * 1024
 
-    /// The bytes of an event with JSON `data` (an object's text) and no payload.
-    static func encode(type: String, data: String) -> [UInt8] {
-        let body = Array(data.utf8)
+    /// The bytes of an event with `data` (written as a JSON object by `JSONText`) and no payload. The
+    /// header line names the type first, as the `wyoming` package writes it.
+    static func encode(type: String, data: some Encodable) -> [UInt8] {
+        let body = JSONText.encode(data)
         let header = "{\"type\":\(JSONText.string(type)),\"data_length\":\(body.count)}\n"
         return Array(header.utf8) + body
     }
 }
+
+/// `synthesize`'s data: the text, and the voice unless the server's default is wanted.
+struct SynthesizeData: Encodable {
+    struct Voice: Encodable {
+        var name: String
+    }
+    var text: String
+    /// Nil: no `voice` member (the server's default voice).
+    var voice: Voice?
+}
+
+/// The data of an event that has none to give (`describe`): `{}`.
+struct NoData: Encodable {}
 
 /// One TCP connection to a Wyoming server, used by one thread: blocking calls, each with a deadline
 /// (SystemIO's `TCPSocket`: non-blocking, every wait a `poll`). Closed when released.
@@ -65,8 +79,8 @@ final class WyomingConnection {
 
     deinit { socket.close() }
 
-    /// Sends one event with JSON `data`.
-    func send(type: String, data: String, deadline: ContinuousClock.Instant) throws(WyomingError) {
+    /// Sends one event with `data` as its JSON data.
+    func send(type: String, data: some Encodable, deadline: ContinuousClock.Instant) throws(WyomingError) {
         do {
             try socket.sendAll(WyomingEvent.encode(type: type, data: data), until: deadline)
         } catch  where error.errno == .timedOut {

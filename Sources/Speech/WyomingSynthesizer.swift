@@ -50,9 +50,7 @@ public final class WyomingSynthesizer: Sendable {
     func synthesize(_ text: String, voice: String?, into stream: SpeechStream) throws(WyomingError) {
         let connection = try WyomingConnection(
             host: config.host, port: config.port, timeout: config.connectTimeout, server: server)
-        var data = "{\"text\":\(JSONText.string(text))"
-        if let voice { data += ",\"voice\":{\"name\":\(JSONText.string(voice))}" }
-        data += "}"
+        let data = SynthesizeData(text: text, voice: voice.map { SynthesizeData.Voice(name: $0) })
         try connection.send(type: "synthesize", data: data, deadline: .now + config.connectTimeout)
         var format = (rate: 22_050, width: 2, channels: 1)
         while true {
@@ -84,7 +82,7 @@ public final class WyomingSynthesizer: Sendable {
     public func voices() throws(WyomingError) -> [WyomingVoice] {
         let connection = try WyomingConnection(
             host: config.host, port: config.port, timeout: config.connectTimeout, server: server)
-        try connection.send(type: "describe", data: "{}", deadline: .now + config.connectTimeout)
+        try connection.send(type: "describe", data: NoData(), deadline: .now + config.connectTimeout)
         while true {
             let event = try connection.receive(until: .now + config.timeout, waitingFor: "its info")
             guard event.type == "info" else { continue }
