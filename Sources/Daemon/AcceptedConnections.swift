@@ -24,7 +24,11 @@ final class AcceptedConnections: Sendable {
     func wrap(_ channel: any Channel) throws -> Connection {
         try state.withLock { state in
             guard !state.closed else { throw ChannelError.ioOnClosedChannel }
-            let connection = try Connection(wrappingChannelSynchronously: channel)
+            // Outbound half closure: finishing the writer shuts the socket's sending side down once
+            // everything written has gone out (`ControlServer.serve` relies on it for `Connection: close`).
+            let connection = try Connection(
+                wrappingChannelSynchronously: channel,
+                configuration: Connection.Configuration(isOutboundHalfClosureEnabled: true))
             state.waiting[ObjectIdentifier(channel)] = connection
             return connection
         }

@@ -175,7 +175,10 @@ public struct ControlServer: Service {
         try await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
+            var answeredLast = false
             for try await part in inbound {
+                // After the reply to a `Connection: close` request nothing more is read or answered.
+                if answeredLast { continue }
                 switch part {
                 case .head(let requestHead):
                     head = requestHead
@@ -209,7 +212,15 @@ public struct ControlServer: Service {
                         .body(.byteBuffer(ByteBuffer(bytes: response.body))), .end(nil),
                     ])
                     head = nil
-                    if !keepAlive { return }
+                    if !keepAlive {
+                        // Not `return`: executeThenClose closes the channel at once, which drops what the
+                        // socket has not taken yet (a reply larger than its buffer, to a client that reads
+                        // slower than we write: `routines history --limit 10000` printed a cut JSON).
+                        // Finishing the writer shuts our sending side down once all of it is out; the
+                        // channel closes when the client closes its end (or at the idle deadline).
+                        outbound.finish()
+                        answeredLast = true
+                    }
                 }
             }
         }

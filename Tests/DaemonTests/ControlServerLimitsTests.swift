@@ -13,7 +13,10 @@ import Testing
     /// Answers every request with its path.
     struct PathHandler: ControlAPIHandler {
         func handle(_ request: APIRequest) async -> APIResponse {
-            request.method == "DELETE"
+            if request.segments == ["big"] {
+                return .json(200, encoding: ["big": String(repeating: "x", count: 1_000_000)])
+            }
+            return request.method == "DELETE"
                 ? APIError.methodNotAllowed("DELETE is not allowed", allowed: [.get, .put]).response
                 : .json(200, encoding: ["path": "/" + request.segments.joined(separator: "/")])
         }
@@ -112,6 +115,25 @@ import Testing
             for client in clients {
                 #expect(try await client.closedByServer(within: .seconds(5)))
             }
+        }
+    }
+
+    /// A reply larger than the socket's buffer to a `Connection: close` request arrives whole. The
+    /// server closed the connection as soon as the reply was handed to the channel, and NIO dropped
+    /// what the socket had not taken yet: `routines history --json --limit 10000` printed a cut JSON
+    /// array (219,156 bytes) while the integration tests loaded the machine.
+    @Test func aLargeReplyToConnectionCloseArrivesWhole() async throws {
+        try await Self.withServer(limits: ConnectionLimits()) { socket, _ in
+            let client = try await RawClient.unix(socket)
+            try await client.send("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            // Everything until the server closes (the marker never comes).
+            let answer = try await client.receive(until: "\u{0}", timeout: .seconds(30))
+            let parts = answer.components(separatedBy: "\r\n\r\n")
+            try #require(parts.count == 2, "\(answer.prefix(300))")
+            let length = parts[0].split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) }
+            #expect(length == 1_000_000 + #"{"big":""}"#.utf8.count + 1, "\(parts[0])")
+            #expect(parts[1].utf8.count == length, "\(parts[1].utf8.count) of \(length ?? -1) body bytes arrived")
         }
     }
 

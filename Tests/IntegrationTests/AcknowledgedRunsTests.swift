@@ -104,7 +104,15 @@ final class UnixHTTPConnection {
         try daemon.start()
         let history = try daemon.cli(["history", "quick", "--json", "--limit", "10000"])
         try #require(history.status == 0, "routines history failed: \(history.stderr)\n\(daemon.log.suffix(2000))")
-        let rows = try jsonArray(history.stdout)
+        // (Once, on a loaded machine, this output was not JSON: what it was goes with the failure.)
+        let rows = try #require(
+            try? jsonArray(history.stdout),
+            """
+            routines history printed no JSON array (\(history.stdout.utf8.count) bytes): \
+            \(history.stdout.prefix(300)) … \(history.stdout.suffix(300))
+            stderr: \(history.stderr)
+            \(daemon.log.suffix(2000))
+            """)
         let recorded = Set(rows.compactMap { $0["id"] as? Int })
         let missing = acknowledged.filter { !recorded.contains($0) }
         #expect(kills == 5)
