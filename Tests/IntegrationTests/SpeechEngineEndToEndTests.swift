@@ -183,7 +183,8 @@ import Testing
         // Back on the same port: the next announcement is Piper's again.
         try server.start()
         #expect(try daemon.cli(["trigger", "speak", "--wait"]).status == 0)
-        #expect(try Self.notes(daemon, "speak") == [])
+        let notes = try Self.notes(daemon, "speak")
+        #expect(notes == [], "\(notes)\n\(daemon.log.suffix(1500))")
         let again = Self.seconds(captures.next())
         #expect(abs(again - first) / first < 0.10, "\(again) s after the restart, \(first) s before")
     }
