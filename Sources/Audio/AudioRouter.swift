@@ -1,6 +1,6 @@
 import CALSA
 import Engine
-import Foundation
+import FoundationEssentials
 import RoutineModel
 
 /// The engine's `AudioOutput` over ALSA: one `OutputPlayer` per configured output.

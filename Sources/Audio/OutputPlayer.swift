@@ -1,6 +1,6 @@
 import CoreMetrics
 import Engine
-import Foundation
+import FoundationEssentials
 import RoutineModel
 import Synchronization
 import ThreadExecutor

@@ -1,7 +1,8 @@
 import CSampleRate
 import CSndFile
 import Engine
-import Foundation
+import FoundationEssentials
+import Glibc
 import SystemIO
 
 /// Decoded audio: interleaved floats with their rate and channel count.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import RoutineModel
 
 /// Mono float signals (−1…1) at a sample rate: tones, noises, keep-alive bursts, silence.

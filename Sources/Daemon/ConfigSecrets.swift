@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import MQTT
 import RoutineModel
 
@@ -9,16 +9,19 @@ extension DaemonRuntime {
     static func mqttOptions(_ mqtt: MQTTConfig, topics: MQTTTopics, configFile: String) throws -> MQTTClientOptions {
         var password: String?
         if let file = mqtt.passwordFile {
-            let path = file.hasPrefix("~/") ? NSHomeDirectory() + file.dropFirst() : file
+            let path =
+                file.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + file.dropFirst() : file
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw DaemonStartError(
                     "\(configFile): mqtt.passwordFile: cannot read \(path); put the broker password for '\(mqtt.username ?? "")' in it"
                 )
             }
             password = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                .first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                .first.map { $0.trimmingWhiteSpace() }
         }
-        let caFile = mqtt.caFile.map { $0.hasPrefix("~/") ? NSHomeDirectory() + $0.dropFirst() : $0 }
+        let caFile = mqtt.caFile.map {
+            $0.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + $0.dropFirst() : $0
+        }
         return MQTTClientOptions(
             host: mqtt.host, port: mqtt.port, tls: mqtt.tls, caFile: caFile, username: mqtt.username,
             password: password,
@@ -37,7 +40,8 @@ extension DaemonRuntime {
         if tokenPath.hasPrefix("~/") {
             // $HOME first, as a shell expands `~` (the account's home only when HOME is unset).
             let home =
-                ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+                ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? FileManager.default.homeDirectoryForCurrentUser.path
             tokenPath = home + tokenPath.dropFirst()
         }
         guard let data = FileManager.default.contents(atPath: tokenPath) else {
@@ -45,7 +49,7 @@ extension DaemonRuntime {
                 "\(configFile): http.tokenFile: cannot read \(tokenPath); the TCP listener needs a token (e.g. head -c 32 /dev/urandom | base64 > \(tokenPath))"
             )
         }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = String(decoding: data, as: UTF8.self).trimmingWhiteSpace()
         guard token.count >= 16 else {
             throw DaemonStartError(
                 "\(configFile): http.tokenFile: the token in \(tokenPath) is shorter than 16 characters")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SystemIO
 
 /// The folders and files of SPEC §2, from flags, then environment, then XDG defaults.

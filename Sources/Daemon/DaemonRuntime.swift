@@ -2,7 +2,7 @@ import ControlAPI
 import CoreMetrics
 import Devices
 import Engine
-import Foundation
+import FoundationEssentials
 import Logging
 import MQTT
 import Prometheus
@@ -66,10 +66,9 @@ public enum DaemonRuntime {
             throw DaemonStartError("\(paths.config): timezone: \(error.message)")
         }
         do {
-            try FileManager.default.createDirectory(
-                atPath: paths.state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileSystem.makeFolders(paths.state, permissions: [.ownerReadWriteExecute])
         } catch {
-            throw DaemonStartError("cannot create the state folder \(paths.state): \(error.localizedDescription)")
+            throw DaemonStartError("cannot create the state folder \(paths.state): \(error)")
         }
         guard FileManager.default.fileExists(atPath: paths.routines) else {
             throw DaemonStartError(

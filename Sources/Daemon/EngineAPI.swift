@@ -1,6 +1,6 @@
 import ControlAPI
 import Engine
-import Foundation
+import FoundationEssentials
 import Prometheus
 import RoutineModel
 import Schedule

@@ -1,6 +1,6 @@
 import ControlAPI
 import Engine
-import Foundation
+import FoundationEssentials
 import Logging
 import MQTT
 import RoutineModel
@@ -229,7 +229,7 @@ actor MQTTBridge {
     }
 
     func handle(_ command: MQTTTopics.Command, _ message: MQTTMessage) async -> (@Sendable () async -> Void)? {
-        let text = String(decoding: message.payload, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: message.payload, as: UTF8.self).trimmingWhiteSpace()
         let api = self.api
         let operation: @Sendable () async throws(APIError) -> Void
         switch command {

@@ -1,6 +1,6 @@
 import CSystemd
 import Engine
-import Foundation
+import FoundationEssentials
 import SystemIO
 import ThreadExecutor
 
@@ -104,7 +104,7 @@ final class BlueZLoop {
         let text =
             address ?? ProcessInfo.processInfo.environment["DBUS_SYSTEM_BUS_ADDRESS"]
             ?? "unix:path=/run/dbus/system_bus_socket"
-        guard let range = text.range(of: "unix:path=") else { return nil }
+        guard let range = text.firstRange(of: "unix:path=") else { return nil }
         return String(text[range.upperBound...].prefix { $0 != "," && $0 != ";" })
     }
 
@@ -113,7 +113,7 @@ final class BlueZLoop {
     /// machine without D-Bus costs no wake-ups; otherwise waits `seconds`.
     func waitForBus(seconds: Double) -> Bool {
         guard let path = socketPath, !FileKind.exists(path) else { return waitForWake(seconds: seconds) }
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = FileKind.folder(of: path)
         guard let watch = try? Inotify() else { return waitForWake(seconds: seconds) }
         defer { watch.close() }
         guard (try? watch.watch(folder, for: [.created, .movedIn])) != nil else {

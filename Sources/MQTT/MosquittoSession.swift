@@ -1,5 +1,6 @@
 import CMosquitto
-import Foundation
+import FoundationEssentials
+import Glibc
 import SystemIO
 
 /// The connection thread's state; the libmosquitto handle never leaves this class or its thread.

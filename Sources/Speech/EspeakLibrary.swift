@@ -1,6 +1,8 @@
 import CEspeakNG
 import Engine
-import Foundation
+import FoundationEssentials
+import Glibc
+import RoutineModel
 import ThreadExecutor
 
 /// The one owner of libespeak-ng's process-global state.
@@ -222,7 +224,7 @@ actor EspeakLibrary {
         fclose(stream)
         defer { free(buffer) }
         let text = buffer.map { String(cString: $0) } ?? ""
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ".")))
+        let trimmed = text.trimming { $0.isWhitespace || $0 == "." }
         return trimmed.isEmpty ? message(status) : trimmed
     }
 

@@ -1,4 +1,6 @@
 import Engine
+// Imported here too: left implicit, a debug build autolinks its C shims, which only the static SDK has.
+import FoundationEssentials
 import Synchronization
 
 /// Speech through libespeak-ng, in process, with a small cache of recent utterances.

@@ -1,5 +1,5 @@
 import Engine
-import Foundation
+import FoundationEssentials
 import RoutineModel
 import Synchronization
 import ThreadExecutor
@@ -62,7 +62,7 @@ public final class SpeechEngines: SpeechSynthesizer {
     func espeakVoice(for voice: String?) async -> String {
         guard let voice else { return "en" }
         if let known = fallbackVoices.withLock({ $0[voice] }) { return known }
-        let language = voice.prefix { $0 != "-" }.replacingOccurrences(of: "_", with: "-").lowercased()
+        let language = String(voice.prefix { $0 != "-" }.map { $0 == "_" ? "-" : $0 }).lowercased()
         var chosen = "en"
         for candidate in [language, String(language.prefix { $0 != "-" })] where !candidate.isEmpty {
             if case .known? = try? await espeak.checkVoice(candidate) {

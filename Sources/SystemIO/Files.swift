@@ -37,6 +37,11 @@ public enum FileKind: Sendable, Equatable {
     public static func exists(_ path: String) -> Bool {
         (try? retryingInterrupts("access", path: path) { access(path, F_OK) }) != nil
     }
+
+    /// The folder holding `path` (`/run/dbus/system_bus_socket` → `/run/dbus`, `/x` → `/`).
+    public static func folder(of path: String) -> String {
+        FilePath(path).removingLastComponent().string
+    }
 }
 
 /// What `fstat` says of an open file, as far as the project needs it.
@@ -62,6 +67,17 @@ public enum FileSystem {
             _ = try retryingInterrupts("mkdir", path: path) { mkdir(path, permissions.rawValue) }
         } catch  where existingIsFine && error.errno == .fileExists {
             return
+        }
+    }
+
+    /// Creates the folder `path` and the folders above it that are missing (`mkdir -p`), each new one
+    /// with `permissions`.
+    public static func makeFolders(_ path: String, permissions: FilePermissions) throws(SystemCallError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            try makeFolder(prefix, permissions: permissions)
+            prefix += "/"
         }
     }
 

@@ -29,6 +29,13 @@ public final class ThreadCondition: @unchecked Sendable {
     /// Releases the lock.
     public func unlock() { pthread_mutex_unlock(mutex) }
 
+    /// Runs `body` with the lock held.
+    public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+
     /// Releases the lock, blocks until `broadcast` (or a spurious wake-up: wait in a loop that
     /// checks what it waits for), then takes the lock again. Call with the lock held.
     public func wait() { pthread_cond_wait(condition, mutex) }

@@ -3,7 +3,7 @@ import Audio
 import AudioServer
 import CommandSupport
 import Daemon
-import Foundation
+import FoundationEssentials
 import RoutineFiles
 import RoutineModel
 import Speech
