@@ -1,6 +1,6 @@
 import CPulse
 import Engine
-import Foundation
+import FoundationEssentials
 import SystemIO
 
 /// One sink as the server describes it.
@@ -395,8 +395,8 @@ public final class AudioServer: @unchecked Sendable {
     }
 
     private func addWatches(_ socketPath: String) {
-        let folder = (socketPath as NSString).deletingLastPathComponent
-        let parent = (folder as NSString).deletingLastPathComponent
+        let folder = FileKind.folder(of: socketPath)
+        let parent = FileKind.folder(of: folder)
         _ = try? inotify?.watch(parent, for: [.created, .movedIn])
         _ = try? inotify?.watch(folder, for: [.created, .movedIn])
     }
@@ -429,7 +429,7 @@ public final class AudioServer: @unchecked Sendable {
         guard name.hasPrefix("bluez_") else { return nil }
         let parts = name.split(separator: ".")
         guard parts.count >= 2 else { return nil }
-        return address(parts[1].replacingOccurrences(of: "_", with: ":"))
+        return address(String(parts[1].map { $0 == "_" ? ":" : $0 }))
     }
 
     static func address(_ text: String) -> String? {

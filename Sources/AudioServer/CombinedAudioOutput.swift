@@ -1,6 +1,6 @@
 import Audio
 import Engine
-import Foundation
+import FoundationEssentials
 import RoutineModel
 
 /// The engine's `AudioOutput` when some outputs name a sink: those play through the audio server

@@ -1,5 +1,5 @@
 import Audio
-import Foundation
+import FoundationEssentials
 
 /// `routines outputs --discover`: the audio server's sinks and ALSA's PCMs, each with the config
 /// snippet that names it.
@@ -54,7 +54,8 @@ public enum OutputDiscovery {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            case _ where scalar.value < 0x20:
+                out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }

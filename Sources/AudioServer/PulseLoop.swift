@@ -1,5 +1,5 @@
 import CPulse
-import Foundation
+import FoundationEssentials
 import SystemIO
 import ThreadExecutor
 
@@ -12,7 +12,7 @@ final class PulseLoop: @unchecked Sendable {
     private let mainloop: OpaquePointer
     /// The main loop's vtable (for `pa_context_new` and io events).
     let api: UnsafeMutablePointer<pa_mainloop_api>
-    private let lock = NSLock()
+    private let lock = ThreadCondition()
     private var pending: [@Sendable () -> Void] = []
     private var stopped = false
     private var timers: [Int: (deadline: ContinuousClock.Instant, action: () -> Void)] = [:]

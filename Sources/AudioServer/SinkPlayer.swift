@@ -2,7 +2,8 @@ import Audio
 import CPulse
 import CoreMetrics
 import Engine
-import Foundation
+import FoundationEssentials
+import SystemIO
 import ThreadExecutor
 
 /// Plays one sink output's audio as a libpulse playback stream on that sink (PipeWire through
@@ -62,7 +63,7 @@ public final class SinkPlayer: @unchecked Sendable {
         case end
     }
 
-    private let lock = NSLock()
+    private let lock = ThreadCondition()
     private var nextID = 1
     private var queue: [Job] = []
     private var cancelled: Set<Int> = []
