@@ -7,7 +7,8 @@ extension StringProtocol {
         return String(self[first...last])
     }
 
-    /// The text without white space (Unicode White_Space: spaces, tabs, line breaks) at either end;
-    /// FoundationEssentials, all the daemon links, has no `trimmingCharacters(in:)`.
-    public func trimmingWhiteSpace() -> String { trimming(while: \.isWhitespace) }
+    /// The text without white space at either end, as Foundation's `trimmingCharacters(in:
+    /// .whitespacesAndNewlines)` (Unicode White_Space and the zero-width space U+200B), which
+    /// FoundationEssentials, all the daemon links, lacks.
+    public func trimmingWhiteSpace() -> String { trimming { $0.isWhitespace || $0 == "\u{200B}" } }
 }

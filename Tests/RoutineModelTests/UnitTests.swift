@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RoutineModel
@@ -160,5 +161,38 @@ import Testing
         #expect(Suggestions.closest(to: "descripton", in: RoutineDecoder.routineKeys) == "description")
         #expect(Suggestions.closest(to: "xyz", in: ["play", "gain"]) == nil)
         #expect(Suggestions.hint(for: "xyz", in: ["a", "b"]) == "; allowed: a, b")
+    }
+}
+
+/// The trimming FoundationEssentials lacks: white space as `CharacterSet.whitespacesAndNewlines`
+/// counts it (Unicode White_Space), inside untouched.
+@Suite struct TextTrimmingTests {
+    @Test func trimsWhiteSpaceAtBothEndsOnly() {
+        #expect("  token value \t\r\n".trimmingWhiteSpace() == "token value")
+        #expect("\u{00A0}\u{2003}x\u{3000}\u{2028}".trimmingWhiteSpace() == "x")
+        #expect(" \n\t ".trimmingWhiteSpace() == "")
+        #expect("".trimmingWhiteSpace() == "")
+        #expect("a b".trimmingWhiteSpace() == "a b")
+        #expect("\u{200B}x\u{200B}\u{200C}".trimmingWhiteSpace() == "x\u{200B}\u{200C}")  // U+200B as Foundation
+    }
+
+    @Test func trimsWhatThePredicateSays() {
+        #expect(" voice not found.\n".trimming { $0.isWhitespace || $0 == "." } == "voice not found")
+        #expect("...".trimming { $0 == "." } == "")
+        #expect("a.b".trimming { $0 == "." } == "a.b")
+    }
+
+    /// The same result as Foundation's `trimmingCharacters(in: .whitespacesAndNewlines)` for every
+    /// scalar of the Basic Multilingual Plane around a letter.
+    @Test func agreesWithFoundationOnEveryBMPScalar() {
+        var differing: [UInt32] = []
+        for value in UInt32(0)..<0x10000 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let text = "\(scalar)\(scalar)x\(scalar)"
+            if text.trimmingWhiteSpace() != text.trimmingCharacters(in: .whitespacesAndNewlines) {
+                differing.append(value)
+            }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(20).map { String($0, radix: 16) })")
     }
 }

@@ -132,4 +132,34 @@ import Testing
         }
         #expect(try await taken.value == [1, 2, 3])
     }
+
+    /// `signal` wakes a waiting thread as `broadcast` does; `withLock` holds the lock around its body
+    /// (two threads adding 10,000 each under it lose no update).
+    @Test func signalWakesAWaiterAndWithLockExcludes() async throws {
+        let box = Box()
+        let waiter = Task {
+            try await onThread { () -> Int in
+                box.condition.withLock {
+                    while box.values.isEmpty { box.condition.wait() }
+                    return box.values[0]
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(5))
+        box.condition.withLock {
+            box.values.append(7)
+            box.condition.signal()
+        }
+        #expect(try await waiter.value == 7)
+        let counter = Box()
+        counter.values = [0]
+        async let first: Void = onThread {
+            for _ in 0..<10_000 { counter.condition.withLock { counter.values[0] += 1 } }
+        }
+        async let second: Void = onThread {
+            for _ in 0..<10_000 { counter.condition.withLock { counter.values[0] += 1 } }
+        }
+        _ = try await (first, second)
+        #expect(counter.values == [20_000])
+    }
 }

@@ -56,6 +56,33 @@ import Testing
         #expect(error?.errno == .fileExists)
     }
 
+    /// `mkdir -p`: every missing folder on the way is made with the permissions, existing ones are
+    /// fine, and a failure names mkdir and the folder that could not be made.
+    @Test func makeFoldersMakesTheMissingOnesOnTheWay() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.path + "/a/b/c"
+        try FileSystem.makeFolders(path, permissions: [.ownerReadWriteExecute])
+        try FileSystem.makeFolders(path + "/", permissions: [.ownerReadWriteExecute])
+        for made in [folder.path + "/a", folder.path + "/a/b", path] {
+            #expect(try FileKind.of(made) == .directory)
+            let mode = try FileManager.default.attributesOfItem(atPath: made)[.posixPermissions] as? Int
+            #expect(mode == 0o700, "\(made)")
+        }
+        try folder.write("file", "x")
+        let error = #expect(throws: SystemCallError.self) {
+            try FileSystem.makeFolders(folder.path + "/file/d", permissions: [.ownerReadWriteExecute])
+        }
+        #expect(error?.description == "mkdir \(folder.path)/file/d: Not a directory")
+    }
+
+    @Test func theFolderOfAPath() {
+        #expect(FileKind.folder(of: "/run/dbus/system_bus_socket") == "/run/dbus")
+        #expect(FileKind.folder(of: "/run/user/1000/pulse/native") == "/run/user/1000/pulse")
+        #expect(FileKind.folder(of: "/socket") == "/")
+        #expect(FileKind.folder(of: "relative/name") == "relative")
+    }
+
     /// openat2 with RESOLVE_BENEATH: a file below the folder opens, `..` and a symbolic link
     /// leading out are refused with EXDEV, and the error names openat2 and the name asked for.
     @Test func opensBeneathAFolderOnly() throws {
