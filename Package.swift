@@ -1,6 +1,17 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// How both executables link (debug and release alike, so the tests run what users get): with lld,
+/// relative relocations packed (`-z pack-relative-relocs`, glibc's DT_RELR: 20 KB of relocations
+/// instead of 2.3 MB, read and applied at every start) and no symbol table for `dlsym` (the toolchain's
+/// static-stdlib flags export every symbol: 1.1 MB of `.dynsym`/`.dynstr` nobody looks up). Idle RSS
+/// and start-up figures in docs/BENCHMARKS.md (issue 18).
+let productLinking: [LinkerSetting] = [
+    .unsafeFlags([
+        "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+    ])
+]
+
 let package = Package(
     name: "routines",
     platforms: [.macOS(.v15)],
@@ -115,7 +126,8 @@ let package = Package(
                 "Daemon", "Audio", "AudioServer", "Devices", "Engine", "RoutineModel", "RoutineFiles", "Speech",
                 "CommandSupport", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: productLinking
         ),
 
         .executableTarget(
@@ -123,7 +135,8 @@ let package = Package(
             dependencies: [
                 "RoutineModel", "RoutineFiles", "Schedule", "CommandSupport", "SystemIO", "ControlAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: productLinking
         ),
 
         .executableTarget(

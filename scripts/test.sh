@@ -40,6 +40,13 @@ for binary in routines routines-daemon; do
     fi
 done
 echo "test: routines and routines-daemon link no Swift runtime (ldd)" >&2
+# Linked as Package.swift's productLinking says: packed relative relocations, no exported symbols.
+for binary in routines routines-daemon; do
+    if ! readelf -d "$bin/$binary" | grep -q '(RELR)' || (($(readelf -sD "$bin/$binary" | wc -l) > 2000)); then
+        echo "test: $bin/$binary is not linked with productLinking (lld, -z pack-relative-relocs, --no-export-dynamic)" >&2
+        exit 1
+    fi
+done
 # Opened with dlopen on first use (their shims): an idle daemon maps none of them, nor their
 # dependencies (libssl and libcrypto for libmosquitto).
 if ldd "$bin/routines-daemon" | grep -E 'libmosquitto|libespeak'; then
