@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Side by side (issue 18): each figure of routines next to what a user would otherwise use, measured
-in the same run on this machine, printed as one Markdown table. usage: compare.py BIN_DIR TRIGGER_C_CLIENT [--quick]"""
+in the same run on this machine, printed as one Markdown table. usage: compare.py BIN_DIR TRIGGER_C_CLIENT [--quick] [--rss-only]"""
 import http.client, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
 
 BIN = os.path.abspath(sys.argv[1])
@@ -12,6 +12,13 @@ ROWS = []
 def row(figure, ours, peer, ratio, note=""):
     ROWS.append((figure, ours, peer, ratio, note))
     print(f"   {figure}: {ours} | {peer} | {ratio}", file=sys.stderr)
+
+
+def table():
+    print("| figure | routines | peer in the same run | ratio |")
+    print("|---|---|---|---|")
+    for figure, ours, peer, ratio, note in ROWS:
+        print(f"| {figure} | {ours} | {peer}{' (' + note + ')' if note else ''} | {ratio} |")
 
 
 class UnixHTTP(http.client.HTTPConnection):
@@ -90,6 +97,10 @@ ours = rss_kb(d.proc.pid) / 1024
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smaps
 print(smaps.report(d.proc.pid), file=sys.stderr)
+if os.geteuid() == 0:  # the binary's resident sections need /proc/PID/pagemap
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rss"))
+    import sections
+    print(sections.report(d.proc.pid), file=sys.stderr)
 d.stop()
 shutil.rmtree(prefix, ignore_errors=True)
 cron_rss = None
@@ -105,6 +116,9 @@ if shutil.which("cron"):
 row("idle RSS, shipped routines (static release build, installed)", f"{ours:.1f} MB",
     f"cron {cron_rss:.1f} MB" if cron_rss else "cron: not installed", f"{ours / cron_rss:.1f}x cron's" if cron_rss else "-",
     "Home Assistant idles at 118 MB (issue 18)")
+if "--rss-only" in sys.argv:  # bench/rss/run.sh: this row alone
+    table()
+    sys.exit(0)
 
 # 2. `routines trigger` as a whole process, next to curl and a plain C client (the floor).
 d = Daemon({"quick.json": '{"mode":"parallel","max":1000,"triggers":[{"event":"go"}],"actions":[{"wait":0}]}'})
@@ -264,7 +278,4 @@ row(f"schedule precision, |fire - due| over {seconds} s, other core busy (median
     f"cron {med(cron_late) * 1000:.0f} ms after the minute ({len(cron_late)} fires)" if cron_late else "cron: not measured (--quick or not installed)",
     f"{med(cron_late) / med(late):.0f}x" if cron_late and late else "-")
 
-print("| figure | routines | peer in the same run | ratio |")
-print("|---|---|---|---|")
-for figure, ours, peer, ratio, note in ROWS:
-    print(f"| {figure} | {ours} | {peer}{' (' + note + ')' if note else ''} | {ratio} |")
+table()
