@@ -171,8 +171,9 @@ public final class AudioServerProcesses {
                 guard let pid = children[name] else { continue }
                 var status: Int32 = 0
                 if waitpid(pid, &status, WNOHANG) == pid {
+                    let message = "\(name) exited (status \(status)) while waiting for \(what); \(logs())"
                     children[name] = nil
-                    throw HarnessError("\(name) exited while waiting for \(what); \(logs())")
+                    throw HarnessError(message)
                 }
             }
             usleep(20_000)

@@ -54,8 +54,14 @@ class Server:
         self.env.pop("PULSE_SERVER", None)
         self.procs = []
         if kind == "pipewire":
-            for program in ["pipewire", "wireplumber", "pipewire-pulse"]:
-                self.procs.append(self.spawn([program]))
+            # In order, each once the one before it answers (as the test harness does): a WirePlumber
+            # started before PipeWire's socket exists exits, and then no stream is ever linked.
+            self.procs.append(self.spawn(["pipewire"]))
+            self.wait_for("PipeWire's socket", lambda: os.path.exists(self.dir + "/pipewire-0"))
+            self.procs.append(self.spawn(["wireplumber"]))
+            self.wait_for("WirePlumber's default metadata", lambda: 'metadata.name = "default"' in subprocess.run(
+                ["pw-cli", "ls", "Metadata"], env=self.env, capture_output=True, text=True).stdout)
+            self.procs.append(self.spawn(["pipewire-pulse"]))
         else:
             with open(self.dir + "/default.pa", "w") as f:
                 f.write("load-module module-native-protocol-unix\n")
@@ -71,6 +77,16 @@ class Server:
         version = [l.split(": ", 1)[1] for l in info if l.startswith("Server Version")]
         # "Server Name: PulseAudio (on PipeWire 0.3.65)", or "Server Name: pulseaudio" + its version.
         self.server_name = name if "PipeWire" in name else "Server Name: PulseAudio " + (version[0] if version else "")
+
+    def wait_for(self, what, ready):
+        for _ in range(1500):
+            if ready():
+                return
+            dead = [p.args[0] for p in self.procs if p.poll() is not None]
+            if dead:
+                sys.exit("audioserver bench: %s exited while waiting for %s" % (", ".join(dead), what))
+            time.sleep(0.02)
+        sys.exit("audioserver bench: no %s within 30 s" % what)
 
     def spawn(self, argv):
         return subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
