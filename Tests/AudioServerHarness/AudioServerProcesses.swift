@@ -52,6 +52,11 @@ public final class AudioServerProcesses {
         runtimeDir = NSTemporaryDirectory() + "routines-pw-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(
             atPath: runtimeDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // The server's folder exists before it starts: pipewire-pulse 0.3.65 checks for it with stat,
+        // then mkdir, and exits ("no servers could be started: File exists") when a client that is
+        // polling it (`pactl info`, which makes the folder too) made it in between.
+        try FileManager.default.createDirectory(
+            atPath: runtimeDir + "/pulse", withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         try startBus()
         try startServer()
     }
@@ -185,7 +190,7 @@ public final class AudioServerProcesses {
     private func logs() -> String {
         children.keys.sorted().map { name in
             "\(name): "
-                + ((try? String(contentsOfFile: runtimeDir + "/\(name).log", encoding: .utf8)) ?? "").suffix(400)
+                + ((try? String(contentsOfFile: runtimeDir + "/\(name).log", encoding: .utf8)) ?? "").suffix(1500)
         }.joined(separator: "; ")
     }
 

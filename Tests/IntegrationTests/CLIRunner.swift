@@ -43,15 +43,38 @@ enum CLI {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        // A command that never returns (a daemon that never answers) fails its test after
+        // `hangLimit` instead of holding the whole test run until CI's own time limit.
+        let pid = process.processIdentifier
+        let killed = Flag()
+        let watchdog = DispatchWorkItem {
+            killed.set()
+            kill(pid, SIGKILL)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + hangLimit, execute: watchdog)
         // Read both pipes before waiting so a large output cannot block the child.
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        watchdog.cancel()
+        var stderr = String(decoding: errData, as: UTF8.self)
+        if killed.isSet {
+            stderr += "\n(test harness: `routines \(arguments.joined(separator: " "))` killed after \(Int(hangLimit)) s)"
+        }
         return CLIResult(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self)
-        )
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr)
+    }
+
+    /// How long one CLI command may take in a test.
+    static let hangLimit: Double = 120
+
+    /// A flag set once, from any thread.
+    private final class Flag: @unchecked Sendable {
+        // @unchecked: guarded by `lock`.
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.withLock { value = true } }
+        var isSet: Bool { lock.withLock { value } }
     }
 }
 

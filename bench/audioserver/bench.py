@@ -46,6 +46,9 @@ class Server:
         self.kind = kind
         self.dir = tempfile.mkdtemp(prefix="routines-bench-pw-")
         os.chmod(self.dir, 0o700)
+        # Made before the server starts: pipewire-pulse 0.3.65 exits ("File exists") when a polling
+        # `pactl info` makes it between the server's stat and mkdir.
+        os.mkdir(self.dir + "/pulse", 0o700)
         out = subprocess.run(
             ["dbus-daemon", "--session", "--address=unix:path=" + self.dir + "/bus", "--fork", "--print-address=1",
              "--print-pid=1"], capture_output=True, text=True, check=True).stdout.split("\n")
