@@ -59,7 +59,8 @@ enum CLI {
         watchdog.cancel()
         var stderr = String(decoding: errData, as: UTF8.self)
         if killed.isSet {
-            stderr += "\n(test harness: `routines \(arguments.joined(separator: " "))` killed after \(Int(hangLimit)) s)"
+            let command = "routines " + arguments.joined(separator: " ")
+            stderr += "\n(test harness: `\(command)` killed after \(Int(hangLimit)) s)"
         }
         return CLIResult(
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr)
