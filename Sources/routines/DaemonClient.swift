@@ -111,7 +111,13 @@ struct DaemonClient {
         var body = Array(response[(headerEnd + 4)...])
         if chunked {
             body = dechunk(body)
-        } else if let length, length <= body.count {
+        } else if let length {
+            // Closed before the whole reply: an error, never a cut JSON printed as if it were all.
+            guard length <= body.count else {
+                throw CLIError(
+                    "the daemon at \(socketPath) closed the connection after \(body.count) of the \(length) bytes of its reply"
+                )
+            }
             body = Array(body[0..<length])
         }
         return APIReply(status: status, body: body)

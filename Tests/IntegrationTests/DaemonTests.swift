@@ -233,6 +233,48 @@ import Testing
         #expect(result.stderr.contains("cannot reach the daemon at \(dir.path)/none.sock"))
     }
 
+    /// A reply cut short (closed after part of its Content-Length) is an error: the CLI printed the
+    /// part it had, a cut JSON array, and exited 0 (`routines history --json` under load, before
+    /// the control server waited for its replies to go out).
+    @Test func aReplyCutShortIsAnError() throws {
+        let dir = try TempDir()
+        let path = dir.path + "/cut.sock"
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8).prefix($0.count - 1)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        try #require(bound == 0 && listen(listener, 1) == 0)
+        // Reads the request's head, answers 9 of the 1000 bytes it announces, closes.
+        Thread {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return }
+            var request: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !String(decoding: request, as: UTF8.self).contains("\r\n\r\n") {
+                let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { break }
+                request += buffer[0..<count]
+            }
+            let reply = Array(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"id\":1}".utf8)
+            _ = reply.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            close(connection)
+        }.start()
+        let result = try CLI.run(["history", "--json", "--socket", path])
+        #expect(result.status != 0)
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
+        #expect(
+            result.stderr.contains(
+                "the daemon at \(path) closed the connection after 9 of the 1000 bytes of its reply"),
+            "\(result.stderr)")
+    }
+
     @Test func secondDaemonOnTheSameSocketRefusesToStart() throws {
         let daemon = try DaemonProcess()
         try daemon.start()
