@@ -38,7 +38,9 @@ public struct ControlServer: Service {
     /// Serves until the task is cancelled (or graceful shutdown); removes the socket file at the end.
     public func run() async throws {
         try Self.prepareSocketPath(socketPath)
-        let group = MultiThreadedEventLoopGroup.singleton
+        // One event loop for the listeners and every connection: accepting a connection and serving
+        // it need no hand-off between loops (several thread switches per new connection otherwise).
+        let group = GlobalExecutor.homeLoop
         // The socket is created 0600: no moment where another user could connect.
         let previousMask = FileSystem.setCreationMask(FilePermissions(rawValue: 0o177))
         let limits = self.limits
@@ -108,7 +110,7 @@ public struct ControlServer: Service {
     }
 
     private static func bootstrap(
-        _ group: MultiThreadedEventLoopGroup, registry: ConnectionRegistry, logger: Logger
+        _ group: any EventLoopGroup, registry: ConnectionRegistry, logger: Logger
     ) -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelInitializer { channel in

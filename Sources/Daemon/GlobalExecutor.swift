@@ -72,11 +72,19 @@ public final class GlobalExecutor: TaskExecutor, Sendable {
         private static let poolHook: EnqueueGlobalHook = { job, _ in shared.enqueue(job) }
 
         /// What SwiftNIO's takeover installs: the job runs on an event loop of the singleton group, the
-        /// current thread's own loop when it is one (no thread switch).
+        /// current thread's own loop when it is one (no thread switch). (Sending the jobs of other
+        /// threads to one loop instead of the next in turn was measured: fewer thread switches, but the
+        /// end of one run and the next request then wait for each other on that loop; fewer triggers
+        /// per second under load, docs/BENCHMARKS.md.)
         private static let nioHook: EnqueueGlobalHook = { job, _ in
             MultiThreadedEventLoopGroup.singleton.any().executor.enqueue(ExecutorJob(job))
         }
     #endif
+
+    /// The event loop the control server's listeners and all their connections live on: a new
+    /// connection is accepted, set up and served on one thread, without the hand-offs between loops
+    /// that a listener on one loop and its connections on another cost (docs/BENCHMARKS.md).
+    public static let homeLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
 
     public func enqueue(_ job: UnownedJob) {
         queue.withLock { $0.jobs.append(job) }
