@@ -44,7 +44,26 @@ enum Synthesis {
         var random = SplitMix(seed: 0x5EED_0F_A0D10)
         switch shape {
         case .sine:
-            for i in 0..<count { out[i] = Float(sin(2 * Double.pi * step * Double(i))) }
+            // A rotating phasor (two multiply-adds per sample) instead of a libm `sin` per sample:
+            // the whole tone is rendered before its first frame is written, and `sin` was most of
+            // that. It starts again from `sin`/`cos` of the exact phase every 1,024 samples, so
+            // rounding cannot drift: it stays within 1e-10 of `sin` (checked: no 16-bit sample of
+            // 30 s at 20 Hz to 8 kHz differs).
+            let omega = 2 * Double.pi * step
+            let (turnCos, turnSin) = (cos(omega), sin(omega))
+            out.withUnsafeMutableBufferPointer { out in
+                var i = 0
+                while i < count {
+                    let phase = omega * Double(i)
+                    var (c, s) = (cos(phase), sin(phase))
+                    let end = min(count, i + 1024)
+                    while i < end {
+                        out[i] = Float(s)
+                        (c, s) = (c * turnCos - s * turnSin, s * turnCos + c * turnSin)
+                        i += 1
+                    }
+                }
+            }
         case .square:
             for i in 0..<count { out[i] = (step * Double(i)).truncatingRemainder(dividingBy: 1) < 0.5 ? 1 : -1 }
         case .triangle:
