@@ -6,7 +6,8 @@ import ThreadExecutor
 /// One thread that owns a libpulse `pa_mainloop` and drives it itself (prepare → poll → dispatch),
 /// so it sleeps in `poll` until the server sends something, work is handed over, or one of its own
 /// timers is due: no periodic wake-ups. Every libpulse object of the daemon is created and touched
-/// on this thread only; other threads hand work over with `perform`.
+/// on this thread only; other threads hand work over with `perform`. libpulse itself is opened on the
+/// first `pa_` call (CPulse's shim), so a daemon without sink outputs never maps it.
 final class PulseLoop: @unchecked Sendable {
     // @unchecked: `pending` and `stopped` are guarded by `lock`; everything else is loop-thread only.
     private let mainloop: OpaquePointer

@@ -110,6 +110,8 @@ import Testing
                 as: UTF8.self)
         }
         #expect(!maps().contains("libespeak-ng"), "libespeak-ng is mapped before any announcement")
+        // Nor libpulse (opened on the first call of a sink output, and this daemon has none).
+        #expect(!maps().contains("libpulse"), "libpulse is mapped by a daemon without sink outputs")
         let result = try daemon.cli(["say", "Hello there."])
         #expect(maps().contains("libespeak-ng"))
         #expect(result.status == 0, "\(result.stderr)\n\(daemon.log)")
