@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the two binaries users run, `routines` and `routines-daemon`, with the Swift runtime and
-# Foundation linked statically (`--static-swift-stdlib`), showing the build's progress:
+# FoundationEssentials linked statically (`--static-swift-stdlib`), showing the build's progress:
 #   bash scripts/build-products.sh [release|debug]      (default release)
 # Used by scripts/run.sh, scripts/test.sh and `make`. Expects scripts/setup.sh to have run.
 set -euo pipefail
