@@ -56,11 +56,17 @@ static void after_fork_child(void) {
     pthread_mutex_unlock(&lock);
 }
 
+// The real close is looked up when the library loads, not at a first close that may come in an
+// awkward place (a child spawned by a crash reporter).
+__attribute__((constructor)) static void look_up_close(void) {
+    real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+}
+
 // With the lock held.
 static void set_up(void);
 static void initialize(void) {
     if (initialized) return;
-    real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+    if (!real_close) real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
     set_up();
     __atomic_store_n(&initialized, 1, __ATOMIC_RELEASE);
 }
@@ -172,24 +178,26 @@ static void forget_tombstone(int fd) {
     }
 }
 
+// dup2 and dup3 go straight to the kernel: a lookup with dlsym here could block on the loader's
+// lock in a child the crash reporter spawns while another thread holds that lock (a daemon that
+// aborted never exited so). dup2 onto itself only checks that the descriptor is open.
+static int raw_dup3(int old_fd, int new_fd, int flags) { return (int)syscall(SYS_dup3, old_fd, new_fd, flags); }
+
 int dup2(int old_fd, int new_fd) {
-    static int (*real_dup2)(int, int);
+    if (old_fd == new_fd) return fcntl(old_fd, F_GETFD) == -1 ? -1 : new_fd;
+    if (!__atomic_load_n(&guarded, __ATOMIC_ACQUIRE)) return raw_dup3(old_fd, new_fd, 0);
     pthread_mutex_lock(&lock);
-    initialize();
-    if (!real_dup2) real_dup2 = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
-    if (old_fd != new_fd) forget_tombstone(new_fd);
-    int result = real_dup2(old_fd, new_fd);
+    forget_tombstone(new_fd);
+    int result = raw_dup3(old_fd, new_fd, 0);
     pthread_mutex_unlock(&lock);
     return result;
 }
 
 int dup3(int old_fd, int new_fd, int flags) {
-    static int (*real_dup3)(int, int, int);
+    if (!__atomic_load_n(&guarded, __ATOMIC_ACQUIRE)) return raw_dup3(old_fd, new_fd, flags);
     pthread_mutex_lock(&lock);
-    initialize();
-    if (!real_dup3) real_dup3 = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
     if (old_fd != new_fd) forget_tombstone(new_fd);
-    int result = real_dup3(old_fd, new_fd, flags);
+    int result = raw_dup3(old_fd, new_fd, flags);
     pthread_mutex_unlock(&lock);
     return result;
 }

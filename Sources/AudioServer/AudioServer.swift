@@ -109,10 +109,18 @@ public final class AudioServer: @unchecked Sendable {
         loop.stop()
     }
 
+    /// Disconnects, and returns once the loop thread has ended: a daemon on its way out exits only
+    /// after libpulse stopped (a loop thread still dispatching while the process exits once aborted
+    /// in libpulse's iochannel callback, "Assertion 'fd >= 0' failed").
+    public func stopAndFinish() async {
+        stop()
+        await loop.finish()
+    }
+
     /// The sinks, once the server answered (or why it did not, also after `timeout`).
     public func sinkList(timeout: Duration = .seconds(3)) async -> Result<[ServerSink], AudioServerError> {
         await withCheckedContinuation { continuation in
-            loop.perform { [self] in
+            let accepted = loop.perform { [self] in
                 if ready && synced {
                     continuation.resume(returning: .success(sortedSinks))
                     return
@@ -122,8 +130,14 @@ public final class AudioServer: @unchecked Sendable {
                     failWaiters(AudioServerError(function: "pa_context_connect", message: problem))
                 }
             }
+            if !accepted {
+                continuation.resume(returning: .failure(AudioServerError(function: "stop", message: Self.closed)))
+            }
         }
     }
+
+    /// Why a request after `stop` fails.
+    static let closed = "the connection to the audio server is closed"
 
     private var sortedSinks: [ServerSink] { sinks.values.sorted { $0.index < $1.index } }
 

@@ -53,6 +53,11 @@ public final class CombinedAudioOutput: AudioOutput {
         try await player.setVolume(level)
     }
 
+    /// Disconnects from the audio server and waits until its loop thread ended (at shutdown).
+    public func close() async {
+        await server?.stopAndFinish()
+    }
+
     /// Whether the output plays now (`routines outputs`): nil when it does, else why not.
     public func check(_ output: String) async -> String? {
         if let player = sinkPlayers[output] { return await player.check() }

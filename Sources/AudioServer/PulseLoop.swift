@@ -16,6 +16,8 @@ final class PulseLoop: @unchecked Sendable {
     private let lock = ThreadCondition()
     private var pending: [@Sendable () -> Void] = []
     private var stopped = false
+    private var finished = false
+    private var finishWaiters: [CheckedContinuation<Void, Never>] = []
     private var timers: [Int: (deadline: ContinuousClock.Instant, action: () -> Void)] = [:]
     private var nextTimer = 1
     private let name: String
@@ -52,13 +54,16 @@ final class PulseLoop: @unchecked Sendable {
         DedicatedThreadExecutor.spawn(name: name) { [self] in run() }
     }
 
-    /// Runs `work` on the loop thread (in order of submission).
-    func perform(_ work: @escaping @Sendable () -> Void) {
+    /// Runs `work` on the loop thread (in order of submission); false (and `work` never runs) once
+    /// the loop was stopped.
+    @discardableResult
+    func perform(_ work: @escaping @Sendable () -> Void) -> Bool {
         lock.lock()
         let accepted = !stopped
         if accepted { pending.append(work) }
         lock.unlock()
         if accepted { wake() }
+        return accepted
     }
 
     /// Ends the loop after the work handed over so far (the thread exits).
@@ -67,6 +72,17 @@ final class PulseLoop: @unchecked Sendable {
         stopped = true
         lock.unlock()
         wake()
+    }
+
+    /// Returns once the loop thread has ended (after `stop`): nothing of libpulse runs any more.
+    func finish() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = lock.withLock {
+                if !finished { finishWaiters.append(continuation) }
+                return finished
+            }
+            if done { continuation.resume() }
+        }
     }
 
     /// Loop thread: runs `action` after `delay`; returns an id for `cancelTimer`.
@@ -84,6 +100,14 @@ final class PulseLoop: @unchecked Sendable {
     }
 
     private func run() {
+        defer {
+            let waiters = lock.withLock {
+                finished = true
+                defer { finishWaiters = [] }
+                return finishWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
         while true {
             lock.lock()
             let work = pending

@@ -120,8 +120,12 @@ public final class SinkPlayer: @unchecked Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                server.loop.perform { [self] in
+                let accepted = server.loop.perform { [self] in
                     enqueue(Job(id: id, items: items, priority: priority, runStart: runStart, done: continuation))
+                }
+                if !accepted {
+                    continuation.resume(
+                        throwing: failure("pa_stream_connect_playback", AudioServer.closed))
                 }
             }
         } onCancel: {
@@ -132,7 +136,7 @@ public final class SinkPlayer: @unchecked Sendable {
     /// Sets the sink's volume (0–100 % of the server's normal volume).
     public func setVolume(_ level: Int) async throws {
         let result: Result<Void, AudioServerError> = await withCheckedContinuation { continuation in
-            server.loop.perform { [self] in
+            let accepted = server.loop.perform { [self] in
                 if let problem = server.playProblem(sink: sink) {
                     continuation.resume(returning: .failure(failure("pa_context_set_sink_volume_by_name", problem)))
                     return
@@ -145,6 +149,10 @@ public final class SinkPlayer: @unchecked Sendable {
                 }
                 continuation.resume(returning: .success(()))
             }
+            if !accepted {
+                continuation.resume(
+                    returning: .failure(failure("pa_context_set_sink_volume_by_name", AudioServer.closed)))
+            }
         }
         try result.get()
     }
@@ -152,7 +160,10 @@ public final class SinkPlayer: @unchecked Sendable {
     /// Whether the sink can be played to now (for `routines outputs`): nil when it can, else why not.
     public func check() async -> String? {
         await withCheckedContinuation { continuation in
-            server.loop.perform { [self] in continuation.resume(returning: server.playProblem(sink: sink)) }
+            let accepted = server.loop.perform { [self] in
+                continuation.resume(returning: server.playProblem(sink: sink))
+            }
+            if !accepted { continuation.resume(returning: AudioServer.closed) }
         }
     }
 

@@ -95,6 +95,8 @@ struct RoutinesDaemon: AsyncParsableCommand {
         options.knownPCMs = { knownPCMs() }
         do {
             try await DaemonRuntime.run(options)
+            // The engine has stopped: the audio server's connection closes before the process exits.
+            await routers.router?.close()
         } catch let error as DaemonStartError {
             Self.fail(error.message)
         } catch {

@@ -295,6 +295,39 @@ struct SinkPlayerTests {
         #expect(started.duration(to: .now) < .seconds(10), "failed at the stream deadline, not libpulse's 30 s")
     }
 
+    /// The daemon's shutdown awaits `stopAndFinish` before the process exits. It returns once the
+    /// loop has run its last work (the thread ends right after), and requests made later fail at
+    /// once with a reason instead of waiting forever for a loop that is gone.
+    @Test func afterStopAndFinishTheLoopEndsAndRequestsFailAtOnce() async throws {
+        let server = try AudioServerProcesses(.pipewire)
+        defer { server.stopAll() }
+        try server.addNullSink("headphones")
+        let (audio, log) = Self.connect(server, outputs: ["hp": "headphones"])
+        #expect(log.wait("hp") { $0 == .idle })
+        let player = SinkPlayer(output: "hp", sink: "headphones", server: audio)
+        try await player.play([.tone(ToneSpec(frequency: 440, duration: .milliseconds(100)))], priority: .normal)
+        let before = Self.threads(named: "routines-pulse")
+        #expect(before >= 1)
+        await audio.stopAndFinish()
+        let deadline = Date().addingTimeInterval(2)
+        while Self.threads(named: "routines-pulse") >= before && Date() < deadline { usleep(10_000) }
+        #expect(Self.threads(named: "routines-pulse") < before, "the loop thread ended")
+        await #expect(throws: AudioServerError.self) {
+            try await player.play([.tone(ToneSpec(duration: .milliseconds(100)))], priority: .normal)
+        }
+        #expect(await player.check() == "the connection to the audio server is closed")
+        await #expect(throws: AudioServerError.self) { try await player.setVolume(50) }
+    }
+
+    /// How many of this process's threads have `name` (/proc/self/task/*/comm).
+    static func threads(named name: String) -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { task in
+            let comm = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
+            return comm.trimmingCharacters(in: .whitespacesAndNewlines) == name
+        }.count
+    }
+
     @Test func cancellingAJobStopsItsSpeech() async throws {
         let server = try AudioServerProcesses(.pipewire)
         defer { server.stopAll() }
