@@ -12,7 +12,9 @@ and in the same run, as baselines, whole-process times of what people use today 
 their time to first frame): `aplay` on a pre-made WAV, and `espeak-ng --stdout "..." | aplay`.
 usage: latency.py BIN_DIR [RUNS]
 """
-import http.client, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
+import json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from unixhttp import UnixHTTP  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 50
@@ -40,16 +42,6 @@ daemon = subprocess.Popen([os.path.join(BIN, "routines-daemon"), "--routines", r
                           env=env, stderr=open(log_path, "w"))
 log = open(log_path)
 pattern = re.compile(r"first frame written at (\d+\.\d+)")
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost")
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
 
 
 for _ in range(500):

@@ -16,20 +16,12 @@ latency   API request (POST /routines/NAME/trigger) to the first non-silent fram
 idle      a daemon with a sink output (subscription open) vs one with an ALSA output only: context
           switches per minute over 60 s, and RSS.
 """
-import array, http.client, math, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time
+import array, math, os, random, shutil, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from unixhttp import UnixHTTP  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 ARGS = sys.argv[2:]
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=10)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
 
 
 def call(sock, method, path):

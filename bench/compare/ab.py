@@ -10,7 +10,9 @@ connect -> reply read, median and p90)
 (cclient: bench/compare/trigger.c built; the triggers then go through it instead of Python's
 http.client, whose own cost per request is most of a round trip here)
 (BIN_DIR: a folder with `routines` and `routines-daemon`, e.g. copies of release builds)"""
-import http.client, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+import json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from unixhttp import UnixHTTP  # noqa: E402
 
 BINS = [os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])]
 args = sys.argv[3:]
@@ -19,16 +21,6 @@ TRIGGERS = int(args[args.index("triggers") + 1]) if "triggers" in args else 0
 ROUNDS = int(args[args.index("triggers") + 2]) if "triggers" in args else 0
 CONNECTIONS = int(args[args.index("connections") + 1]) if "connections" in args else 0
 CCLIENT = os.path.abspath(args[args.index("cclient") + 1]) if "cclient" in args else None
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=10)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
 
 
 def p(values, q):

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Side by side (issue 18): each figure of routines next to what a user would otherwise use, measured
 in the same run on this machine, printed as one Markdown table. usage: compare.py BIN_DIR TRIGGER_C_CLIENT [--quick] [--rss-only]"""
-import http.client, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
+import json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from unixhttp import UnixHTTP  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 CCLIENT = os.path.abspath(sys.argv[2])
@@ -19,16 +21,6 @@ def table():
     print("|---|---|---|---|")
     for figure, ours, peer, ratio, note in ROWS:
         print(f"| {figure} | {ours} | {peer}{' (' + note + ')' if note else ''} | {ratio} |")
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=10)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
 
 
 def med(values):

@@ -3,20 +3,12 @@
 start-up with 10,000 routines, hot-reload latency. Prints the figures; usage:
     bench/daemon/bench.py BINARY [--quick]
 """
-import http.client, json, os, shutil, socket, sqlite3, statistics, subprocess, sys, tempfile, time
+import json, os, shutil, sqlite3, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from unixhttp import UnixHTTP  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 QUICK = "--quick" in sys.argv
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost")
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
 
 
 class Daemon:

@@ -4,21 +4,13 @@ event loops (the takeover SwiftNIO ships) and Swift's default (libdispatch), sid
 run, chosen with ROUTINES_EXECUTOR. For each: idle wake-ups per minute by thread (shipped routines),
 control API -> first frame of a short tone, and triggers/s through one connection with each row
 committed before its reply. usage: bench.py BIN_DIR [--quick]"""
-import http.client, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
+import json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from unixhttp import UnixHTTP  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 QUICK = "--quick" in sys.argv
 KINDS = ["pool", "nio", "dispatch"]
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=10)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
 
 
 class Daemon:

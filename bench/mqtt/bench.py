@@ -7,7 +7,9 @@
      the same daemon without MQTT.
 Usage: bench/mqtt/bench.py BINARY [--quick]
 """
-import http.client, json, os, re, shutil, socket, sqlite3, statistics, struct, subprocess, sys, tempfile, threading, time
+import json, os, re, shutil, socket, sqlite3, statistics, struct, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from unixhttp import UnixHTTP  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 QUICK = "--quick" in sys.argv
@@ -90,16 +92,6 @@ class Publisher:
 
     def publish(self, topic, payload=b"", qos=1):
         self.sock.sendall(self.packet(topic, payload, qos))
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost")
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
 
 
 class Daemon:

@@ -15,7 +15,9 @@ IDLE seconds; counts the context switches of every daemon thread and the TCP con
 server (target: none).
 usage: wyoming.py BIN_DIR [RUNS] [IDLE]
 """
-import glob, http.client, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
+import glob, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from unixhttp import UnixHTTP  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
@@ -94,16 +96,6 @@ daemon = subprocess.Popen([os.path.join(BIN, "routines-daemon"), "--routines", r
                            "--socket", sock_path, "--config", os.path.join(d, "config.json"), "--log-level", "debug"],
                           env=env, stderr=open(log_path, "w"))
 log = open(log_path)
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost")
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
 
 
 for _ in range(500):

@@ -5,19 +5,11 @@
      committed (group commit), next to the same loop with curl spawned per request;
   3. acknowledged triggers lost over 20 random kill -9s under trigger load (must be 0).
 Usage: bench/stop/bench.py BINARY"""
-import http.client, json, os, random, shutil, socket, sqlite3, statistics, subprocess, sys, tempfile, threading, time
+import http.client, json, os, random, shutil, sqlite3, statistics, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from unixhttp import UnixHTTP  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=10)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
 
 
 def pct(values, p):
