@@ -1,15 +1,33 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+#if canImport(Glibc)
+    import Glibc
+
+    /// Whether the C library of the machine that builds (and runs) the binaries applies packed
+    /// relative relocations: glibc 2.36 (Debian 12) and later. A binary linked with them does not
+    /// start on an older one (Ubuntu 22.04 has 2.35), so there the relocations stay unpacked.
+    let glibcHasRELR: Bool = {
+        // confstr(_CS_GNU_LIBC_VERSION) says "glibc 2.36".
+        var buffer = [CChar](repeating: 0, count: 64)
+        guard confstr(Int32(_CS_GNU_LIBC_VERSION), &buffer, buffer.count) > 0 else { return false }
+        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let version = text.split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
+        return version.count >= 2 && (version[0], version[1]) >= (2, 36)
+    }()
+#else
+    let glibcHasRELR = false
+#endif
+
 /// How both executables link (debug and release alike, so the tests run what users get): with lld,
-/// relative relocations packed (`-z pack-relative-relocs`, glibc's DT_RELR: 20 KB of relocations
-/// instead of 2.3 MB, read and applied at every start) and no symbol table for `dlsym` (the toolchain's
-/// static-stdlib flags export every symbol: 1.1 MB of `.dynsym`/`.dynstr` nobody looks up). Idle RSS
-/// and start-up figures in docs/BENCHMARKS.md (issue 18).
+/// relative relocations packed where glibc can (`-z pack-relative-relocs`, DT_RELR: 20 KB of
+/// relocations instead of 2.3 MB, read and applied at every start) and no symbol table for `dlsym`
+/// (the toolchain's static-stdlib flags export every symbol: 1.1 MB of `.dynsym`/`.dynstr` nobody
+/// looks up). Idle RSS and start-up figures in docs/BENCHMARKS.md (issue 18).
 let productLinking: [LinkerSetting] = [
-    .unsafeFlags([
-        "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
-    ])
+    .unsafeFlags(
+        ["-use-ld=lld", "-Xlinker", "--no-export-dynamic"]
+            + (glibcHasRELR ? ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] : []))
 ]
 
 let package = Package(
